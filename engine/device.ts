@@ -1,0 +1,266 @@
+/**
+ * Device acquisition and the {@linkcode Engine}: the one object that owns the GPUDevice, creates
+ * buffers, compiles kernels and submits work. Only `engine/readback.ts` awaits the GPU.
+ *
+ * @module
+ */
+import { bufferBytes, type DType, type HostArrays, sizeOf, Tensor } from "./tensor.ts";
+import { Encoder } from "./encoder.ts";
+
+/** What the engine got from WebGPU. */
+export interface AdapterReport {
+  description: string;
+  vendor: string;
+  architecture: string;
+  /** True for a software adapter such as Mesa's llvmpipe. */
+  isFallback: boolean;
+  /** The limits the device was created with (the adapter's maxima for those the engine needs). */
+  limits: Record<string, number>;
+  features: string[];
+}
+
+/** Options of {@linkcode createEngine}. */
+export interface EngineOptions {
+  /** Accept a software (CPU) adapter. Default true. */
+  allowFallback?: boolean;
+  /** Adapter preference. Default "high-performance". */
+  powerPreference?: GPUPowerPreference;
+  /** Extra limits to request; each must not exceed the adapter's. */
+  requiredLimits?: Record<string, number>;
+}
+
+/** A WebGPU validation or out-of-memory error, raised on the host. */
+export class GpuError extends Error {
+  override name = "GpuError";
+}
+
+/** Counters the engine keeps; tests assert on `reads`. */
+export interface EngineStats {
+  /** Awaited reads of GPU memory (readback.ts). */
+  reads: number;
+  /** Queue submits. */
+  submits: number;
+  /** Dispatches recorded. */
+  dispatches: number;
+}
+
+/** Limits the engine raises to the adapter's maximum when it creates the device. */
+const RAISED_LIMITS = [
+  "maxStorageBufferBindingSize",
+  "maxBufferSize",
+  "maxStorageBuffersPerShaderStage",
+  "maxComputeWorkgroupStorageSize",
+  "maxComputeInvocationsPerWorkgroup",
+  "maxComputeWorkgroupSizeX",
+  "maxComputeWorkgroupSizeY",
+  "maxComputeWorkgroupsPerDimension",
+  "maxBindGroups",
+  "maxUniformBufferBindingSize",
+] as const;
+
+/** Options of {@linkcode Engine.tensor}. */
+export interface TensorOptions<D extends DType> {
+  dtype: D;
+  shape: readonly number[];
+  label: string;
+  /** Initial contents (length must equal the shape's size). Zeros when absent. */
+  data?: ArrayLike<number>;
+  /** Extra GPUBufferUsage flags (STORAGE, COPY_SRC and COPY_DST are always set). */
+  usage?: number;
+}
+
+/** The engine: device, buffers, kernel cache, submits. */
+export class Engine {
+  readonly device: GPUDevice;
+  readonly adapter: AdapterReport;
+  readonly stats: EngineStats = { reads: 0, submits: 0, dispatches: 0 };
+  /** Cache of compiled kernels, keyed by the kernel module (engine/kernel.ts). */
+  readonly kernelCache: Map<string, Promise<unknown>> = new Map();
+  #errors: string[] = [];
+  #destroyed = false;
+
+  constructor(device: GPUDevice, adapter: AdapterReport) {
+    this.device = device;
+    this.adapter = adapter;
+    device.addEventListener("uncapturederror", (ev) => {
+      const e = (ev as GPUUncapturedErrorEvent).error;
+      this.#errors.push(e.message);
+    });
+  }
+
+  /** True on a software adapter; kernels pick CPU-friendly variants then. */
+  get isCpu(): boolean {
+    return this.adapter.isFallback;
+  }
+
+  /** The device's limit `name`. */
+  limit(name: string): number {
+    return (this.device.limits as unknown as Record<string, number>)[name];
+  }
+
+  /** Records an error raised by WebGPU (used by kernel compilation and submits). */
+  recordError(message: string): void {
+    this.#errors.push(message);
+  }
+
+  /** Throws a {@linkcode GpuError} if WebGPU reported any error since the last check. */
+  throwIfError(): void {
+    if (this.#errors.length === 0) return;
+    const msgs = this.#errors.splice(0);
+    throw new GpuError(
+      `WebGPU reported ${msgs.length} error(s); labels in brackets name the kernel or buffer:\n` +
+        msgs.join("\n"),
+    );
+  }
+
+  /** Creates a tensor backed by its own GPUBuffer. */
+  tensor<D extends DType>(options: TensorOptions<D>): Tensor<D> {
+    const n = sizeOf(options.shape);
+    const bytes = bufferBytes(options.dtype, n);
+    const max = this.limit("maxBufferSize");
+    if (bytes > max) {
+      throw new RangeError(
+        `Cannot create "${options.label}": needs ${bytes} bytes, device allows ${max} per buffer`,
+      );
+    }
+    const buffer = this.device.createBuffer({
+      label: options.label,
+      size: bytes,
+      usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST |
+        (options.usage ?? 0),
+    });
+    const t = new Tensor(buffer, {
+      dtype: options.dtype,
+      shape: options.shape,
+      label: options.label,
+      alignment: this.limit("minStorageBufferOffsetAlignment"),
+    });
+    if (options.data) this.write(t, options.data);
+    return t;
+  }
+
+  /**
+   * Queues a host → GPU copy into `t` (lands before the next submit; no await). `data` must have
+   * exactly `t.size` elements, or fewer with `elementOffset` for a partial write.
+   */
+  write<D extends DType>(t: Tensor<D>, data: ArrayLike<number>, elementOffset = 0): void {
+    if (elementOffset + data.length > t.size) {
+      throw new TypeError(
+        `Cannot write ${data.length} elements at ${elementOffset} into "${t.label}" [${
+          t.shape.join(", ")
+        }]`,
+      );
+    }
+    const arr = toHost(t.dtype, data);
+    const elemBytes = t.dtype === "u8" ? 1 : 4;
+    const byteOffset = t.offset + elementOffset * elemBytes;
+    if (t.dtype === "u8" && (byteOffset % 4 !== 0 || arr.byteLength % 4 !== 0)) {
+      const padded = new Uint8Array(Math.ceil(arr.byteLength / 4) * 4);
+      padded.set(arr as Uint8Array);
+      if (byteOffset % 4 !== 0) {
+        throw new RangeError(
+          `Cannot write u8 data into "${t.label}" at unaligned byte ${byteOffset}`,
+        );
+      }
+      this.device.queue.writeBuffer(t.buffer, byteOffset, padded);
+      return;
+    }
+    this.device.queue.writeBuffer(t.buffer, byteOffset, arr as BufferSource & ArrayBufferView);
+  }
+
+  /** Starts recording GPU work. */
+  encoder(label = "engine.encoder"): Encoder {
+    return new Encoder(this, label);
+  }
+
+  /** Submits recorded work (no await). Throws if WebGPU reported an error so far. */
+  submit(...encoders: Encoder[]): void {
+    this.throwIfError();
+    this.device.queue.submit(encoders.map((e) => e.finish()));
+    this.stats.submits++;
+  }
+
+  /** Destroys the device; every tensor becomes invalid. Safe to call twice. */
+  destroy(): void {
+    if (this.#destroyed) return;
+    this.#destroyed = true;
+    this.device.destroy();
+  }
+}
+
+function toHost<D extends DType>(dtype: D, data: ArrayLike<number>): HostArrays[D] {
+  switch (dtype) {
+    case "f32":
+      return (data instanceof Float32Array ? data : Float32Array.from(data)) as HostArrays[D];
+    case "u32":
+      return (data instanceof Uint32Array ? data : Uint32Array.from(data)) as HostArrays[D];
+    case "i32":
+      return (data instanceof Int32Array ? data : Int32Array.from(data)) as HostArrays[D];
+    default:
+      return (data instanceof Uint8Array ? data : Uint8Array.from(data)) as HostArrays[D];
+  }
+}
+
+/**
+ * Acquires a WebGPU device. Prefers a real GPU, accepts the CPU fallback adapter (unless
+ * `allowFallback: false`), raises the limits the engine needs to the adapter's maxima, and fails
+ * with a message that says what is missing when WebGPU is unavailable.
+ */
+export async function createEngine(options: EngineOptions = {}): Promise<Engine> {
+  const gpu = (globalThis.navigator as Navigator | undefined)?.gpu;
+  if (!gpu) {
+    throw new Error(
+      "Cannot create engine: WebGPU is unavailable (navigator.gpu is undefined); use Deno >= 2.9 or a WebGPU browser",
+    );
+  }
+  let adapter = await gpu.requestAdapter({
+    powerPreference: options.powerPreference ?? "high-performance",
+  });
+  if (!adapter) adapter = await gpu.requestAdapter();
+  if (!adapter) {
+    throw new Error(
+      "Cannot create engine: no WebGPU adapter found (no GPU driver and no software fallback such as Mesa llvmpipe/lavapipe)",
+    );
+  }
+  const info = adapter.info as GPUAdapterInfo & { isFallbackAdapter?: boolean };
+  const isFallback = Boolean(
+    info.isFallbackAdapter ??
+      (adapter as unknown as { isFallbackAdapter?: boolean }).isFallbackAdapter ??
+      /llvmpipe|lavapipe|swiftshader|software/i.test(info.description ?? ""),
+  );
+  if (isFallback && options.allowFallback === false) {
+    throw new Error(
+      `Cannot create engine: only a software adapter is available ("${info.description}") and allowFallback is false`,
+    );
+  }
+  const adapterLimits = adapter.limits as unknown as Record<string, number>;
+  const requiredLimits: Record<string, number> = {};
+  for (const name of RAISED_LIMITS) {
+    if (typeof adapterLimits[name] === "number") requiredLimits[name] = adapterLimits[name];
+  }
+  for (const [name, value] of Object.entries(options.requiredLimits ?? {})) {
+    if (!(value <= (adapterLimits[name] ?? -Infinity))) {
+      throw new RangeError(
+        `Cannot create engine: limit "${name}" = ${value} requested, adapter "${info.description}" allows ${
+          adapterLimits[name]
+        }`,
+      );
+    }
+    requiredLimits[name] = value;
+  }
+  const requiredFeatures: GPUFeatureName[] = [];
+  if (adapter.features.has("timestamp-query")) requiredFeatures.push("timestamp-query");
+  const device = await adapter.requestDevice({ requiredLimits, requiredFeatures });
+  const limits: Record<string, number> = {};
+  for (const name of [...RAISED_LIMITS, "minStorageBufferOffsetAlignment"]) {
+    limits[name] = (device.limits as unknown as Record<string, number>)[name];
+  }
+  return new Engine(device, {
+    description: info.description || info.device || "unknown adapter",
+    vendor: info.vendor ?? "",
+    architecture: info.architecture ?? "",
+    isFallback,
+    limits,
+    features: [...device.features],
+  });
+}

@@ -1,0 +1,78 @@
+/**
+ * The one environment interface every algorithm uses. An environment is a named task with static
+ * sizes ({@linkcode EnvSpec}) and a GPU implementation that steps `numEnvs` copies in parallel
+ * ({@linkcode VecEnv}). Every GPU array is agent-major: `[numAgents, numEnvs, …]`.
+ *
+ * One step, as recorded by `encodeStep` (no host round trip):
+ *   read `actions` → apply the rules → write `reward`, `terminated`, `truncated`;
+ *   for envs whose episode ended, copy the final observation into `terminalObs` and reset them
+ *   (auto-reset); write `obs` (of the new episode where one started).
+ *
+ * @module
+ */
+import type { Engine } from "../engine/device.ts";
+import type { Encoder } from "../engine/encoder.ts";
+import type { Tensor } from "../engine/tensor.ts";
+
+/** Static description of a named task. */
+export interface EnvSpec {
+  /** Registry name, as the references name it (e.g. "rware-tiny-4ag", "Foraging-8x8-2p-2f-coop"). */
+  readonly name: string;
+  /** Environment family ("pursuit", "lbf", "rware", …). */
+  readonly family: string;
+  readonly numAgents: number;
+  /** Per-agent observation shape (e.g. [71] or [7, 7, 3] in HWC order). */
+  readonly obsShape: readonly number[];
+  /** Element type observations are stored in (u8 for small grid counts/flags). */
+  readonly obsDType: "f32" | "u8";
+  readonly numActions: number;
+  /** Steps after which an episode is truncated. */
+  readonly maxSteps: number;
+  /** Family-specific parameters (grid size, counts, rewards …), as in the reference. */
+  readonly config: Readonly<Record<string, number | boolean | string>>;
+}
+
+/** Buffers an env exposes to algorithms. Written only by the env's kernels unless noted. */
+export interface EnvBuffers {
+  /** [numAgents, numEnvs, ...obsShape] in spec.obsDType. */
+  readonly obs: Tensor;
+  /** Final observation of the episode that ended at the last step (rows where done=1 only). */
+  readonly terminalObs: Tensor;
+  /** [numAgents, numEnvs] u32: written by the algorithm before each step. */
+  readonly actions: Tensor<"u32">;
+  /** [numAgents, numEnvs] f32: reward of the last step. */
+  readonly reward: Tensor<"f32">;
+  /** [numEnvs] u32 (0/1): the last step ended the episode by the rules. */
+  readonly terminated: Tensor<"u32">;
+  /** [numEnvs] u32 (0/1): the last step ended the episode by the time limit. */
+  readonly truncated: Tensor<"u32">;
+  /** [numEnvs] u32: steps taken in the current episode (after the last step / reset). */
+  readonly episodeStep: Tensor<"u32">;
+}
+
+/** Options every env constructor takes. */
+export interface VecEnvOptions {
+  numEnvs: number;
+  seed: number;
+}
+
+/** A vectorised environment on the GPU. */
+export interface VecEnv {
+  readonly spec: EnvSpec;
+  readonly numEnvs: number;
+  readonly buffers: EnvBuffers;
+  /** Records a reset of every env (episode 0 of each env's stream) and writes `obs`. */
+  encodeReset(enc: Encoder): void;
+  /** Records one step of every env (reads `actions`), with auto-reset. */
+  encodeStep(enc: Encoder): void;
+}
+
+/** An environment family: its registry of named tasks and how to build it. */
+export interface EnvDef {
+  readonly family: string;
+  /** The spec of a named task, or null if the name is not of this family. */
+  parseTask(name: string): EnvSpec | null;
+  /** Example task names (documentation, --list, tests). */
+  readonly tasks: readonly string[];
+  create(engine: Engine, spec: EnvSpec, options: VecEnvOptions): Promise<VecEnv>;
+}
