@@ -176,8 +176,22 @@ export class Engine {
   /** Submits recorded work (no await). Throws if WebGPU reported an error so far. */
   submit(...encoders: Encoder[]): void {
     this.throwIfError();
+    // Command validation errors surface at finish/submit without naming the pipeline; scope them
+    // and name the dispatches of this submit. The scope's promise is not awaited.
+    this.device.pushErrorScope("validation");
     this.device.queue.submit(encoders.map((e) => e.finish()));
     this.stats.submits++;
+    const labels = encoders.flatMap((e) => e.labels);
+    this.device.popErrorScope().then((err) => {
+      if (err) {
+        const shown = labels.length > 12
+          ? [...labels.slice(0, 12), `… ${labels.length - 12} more`]
+          : labels;
+        this.#errors.push(
+          `${err.message}\n  (in a submit recording the kernels: ${shown.join(", ")})`,
+        );
+      }
+    });
   }
 
   /** Destroys the device; every tensor becomes invalid. Safe to call twice. */

@@ -13,6 +13,8 @@ export class Encoder {
   readonly #enc: GPUCommandEncoder;
   #pass: GPUComputePassEncoder | null = null;
   #finished = false;
+  /** Labels of the dispatches recorded, in order (named in errors raised at submit). */
+  readonly labels: string[] = [];
 
   constructor(engine: Engine, label: string) {
     this.engine = engine;
@@ -31,8 +33,10 @@ export class Encoder {
     pipeline: GPUComputePipeline,
     bindGroup: GPUBindGroup,
     workgroups: readonly number[],
+    label = pipeline.label,
   ): void {
     const pass = this.pass;
+    this.labels.push(label);
     pass.setPipeline(pipeline);
     pass.setBindGroup(0, bindGroup);
     pass.dispatchWorkgroups(workgroups[0], workgroups[1] ?? 1, workgroups[2] ?? 1);
@@ -45,8 +49,10 @@ export class Encoder {
     bindGroup: GPUBindGroup,
     args: Tensor,
     elementOffset = 0,
+    label = pipeline.label,
   ): void {
     const pass = this.pass;
+    this.labels.push(label);
     pass.setPipeline(pipeline);
     pass.setBindGroup(0, bindGroup);
     pass.dispatchWorkgroupsIndirect(args.buffer, args.offset + elementOffset * 4);

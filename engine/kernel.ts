@@ -211,6 +211,7 @@ export class Kernel<B extends Record<string, Access>, P extends Record<string, S
         throw new TypeError(`Cannot bind "${this.def.name}": it has no binding "${name}"`);
       }
     }
+    assertNoWritableAlias(this.def.name, this.def.bindings, tensors as Record<string, Tensor>);
     let uniform: GPUBuffer | null = null;
     const fields = Object.keys(this.def.params);
     if (fields.length > 0) {
@@ -227,6 +228,30 @@ export class Kernel<B extends Record<string, Access>, P extends Record<string, S
     const bindGroup = this.engine.device.createBindGroup({ label, layout: this.#layout, entries });
     const d = new Dispatch<P>(this, bindGroup, uniform, params, label);
     return d;
+  }
+}
+
+/**
+ * WebGPU forbids a buffer range bound writable together with any other binding of it in one
+ * dispatch; catch that at bind time with the kernel's name instead of at submit.
+ */
+function assertNoWritableAlias(
+  kernel: string,
+  bindings: Record<string, Access>,
+  tensors: Record<string, Tensor>,
+): void {
+  const names = Object.keys(bindings);
+  for (let i = 0; i < names.length; i++) {
+    for (let j = i + 1; j < names.length; j++) {
+      const a = tensors[names[i]], b = tensors[names[j]];
+      if (a.buffer !== b.buffer) continue;
+      if (bindings[names[i]] === "read" && bindings[names[j]] === "read") continue;
+      throw new TypeError(
+        `Cannot bind "${kernel}": "${names[i]}" and "${
+          names[j]
+        }" share buffer "${a.buffer.label}" and one is written`,
+      );
+    }
   }
 }
 
@@ -279,12 +304,12 @@ export class Dispatch<P extends Record<string, ScalarType>> {
   /** Records the dispatch. */
   encode(enc: Encoder): void {
     if (this.#workgroups.some((w) => w === 0)) return;
-    enc.dispatch(this.#kernel.pipeline, this.#bindGroup, this.#workgroups);
+    enc.dispatch(this.#kernel.pipeline, this.#bindGroup, this.#workgroups, this.label);
   }
 
   /** Records the dispatch with workgroup counts read from `args` on the GPU. */
   encodeIndirect(enc: Encoder, args: Tensor, elementOffset = 0): void {
-    enc.dispatchIndirect(this.#kernel.pipeline, this.#bindGroup, args, elementOffset);
+    enc.dispatchIndirect(this.#kernel.pipeline, this.#bindGroup, args, elementOffset, this.label);
   }
 
   #writeUniform(): void {
