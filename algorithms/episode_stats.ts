@@ -1,0 +1,116 @@
+/**
+ * Episode returns and lengths accumulated on the GPU between log points: `track` after every env
+ * step, `summarise` once per log interval (then read `out`, one readback for everything).
+ *
+ * @module
+ */
+import type { Engine } from "../engine/device.ts";
+import type { Encoder } from "../engine/encoder.ts";
+import { compileKernel, defineKernel } from "../engine/kernel.ts";
+import type { Tensor } from "../engine/tensor.ts";
+import type { EnvBuffers } from "../envs/env.ts";
+
+const SHADER = "algorithms/episode_stats.wgsl";
+const INCLUDES = ["common/index.wgsl"] as const;
+const PARAMS = { numAgents: "u32", numEnvs: "u32" } as const;
+
+/** Adds one env step into the running and finished-episode accumulators. */
+export const episodeStatsTrack = defineKernel({
+  name: "episodeStats.track",
+  shader: SHADER,
+  entryPoint: "track",
+  includes: INCLUDES,
+  bindings: {
+    reward: "read",
+    terminated: "read",
+    truncated: "read",
+    running: "write",
+    done: "write",
+  },
+  params: PARAMS,
+  threads: (p) => p.numEnvs,
+});
+
+/** Sums the finished-episode accumulators over envs into `out` and zeroes them. */
+export const episodeStatsSummarise = defineKernel({
+  name: "episodeStats.summarise",
+  shader: SHADER,
+  entryPoint: "summarise",
+  includes: INCLUDES,
+  bindings: { done: "write", out: "write" },
+  params: PARAMS,
+  threads: (p) => p.numAgents + 2,
+});
+
+/** Episode statistics of one interval, decoded from `out`. */
+export interface EpisodeSummary {
+  /** Episodes finished in the interval (summed over envs). */
+  episodes: number;
+  /** Mean return per agent over the finished episodes (NaN when none finished). */
+  meanReturnPerAgent: number[];
+  /** Mean over agents of the per-agent mean returns. */
+  meanReturn: number;
+  /** Mean episode length. */
+  meanLength: number;
+}
+
+/** GPU episode statistics bound to an env's buffers. */
+export interface EpisodeStats {
+  /** [numAgents + 2]: returns per agent, episodes, summed lengths (valid after `summarise`). */
+  readonly out: Tensor<"f32">;
+  track(enc: Encoder): void;
+  summarise(enc: Encoder): void;
+  /** Decodes a host copy of `out`. */
+  decode(out: Float32Array): EpisodeSummary;
+}
+
+/** Builds the statistics for `numAgents` agents over `numEnvs` envs. */
+export async function createEpisodeStats(
+  engine: Engine,
+  options: { env: EnvBuffers; numAgents: number; numEnvs: number; label: string },
+): Promise<EpisodeStats> {
+  const { env, numAgents, numEnvs, label } = options;
+  const running = engine.tensor({
+    dtype: "f32",
+    shape: [numAgents + 1, numEnvs],
+    label: `${label}.running`,
+  });
+  const done = engine.tensor({
+    dtype: "f32",
+    shape: [numAgents + 2, numEnvs],
+    label: `${label}.done`,
+  });
+  const out = engine.tensor({ dtype: "f32", shape: [numAgents + 2], label: `${label}.out` });
+  const p = { numAgents, numEnvs };
+  const [kt, ks] = await Promise.all([
+    compileKernel(engine, episodeStatsTrack),
+    compileKernel(engine, episodeStatsSummarise),
+  ]);
+  const track = kt.bind(
+    {
+      reward: env.reward,
+      terminated: env.terminated,
+      truncated: env.truncated,
+      running,
+      done,
+    },
+    p,
+    `${label}.track`,
+  );
+  const summarise = ks.bind({ done, out }, p, `${label}.summarise`);
+  return {
+    out,
+    track: (enc) => track.encode(enc),
+    summarise: (enc) => summarise.encode(enc),
+    decode(o) {
+      const episodes = o[numAgents];
+      const per = Array.from({ length: numAgents }, (_, a) => episodes > 0 ? o[a] / episodes : NaN);
+      return {
+        episodes,
+        meanReturnPerAgent: per,
+        meanReturn: per.reduce((s, v) => s + v, 0) / numAgents,
+        meanLength: episodes > 0 ? o[numAgents + 1] / episodes : NaN,
+      };
+    },
+  };
+}
