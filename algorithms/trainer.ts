@@ -6,7 +6,9 @@
  * @module
  */
 import type { Engine } from "../engine/device.ts";
+import type { Encoder } from "../engine/encoder.ts";
 import type { Tensor } from "../engine/tensor.ts";
+import type { VecEnv } from "../envs/env.ts";
 
 /** Settings every run has, whatever the algorithm. */
 export interface RunConfig {
@@ -38,6 +40,13 @@ export interface Metrics {
 
 /** A built pipeline. */
 export interface Trainer {
+  /** The vectorised env the pipeline trains on. */
+  readonly env: VecEnv;
+  /**
+   * Records action selection for the env's current obs into `env.buffers.actions`: greedy
+   * (argmax Q / most probable action) when `greedy`, else the behaviour policy. For evaluation.
+   */
+  encodeAct(enc: Encoder, options: { greedy: boolean }): void;
   /** Env steps one iteration advances (numEnvs, or numEnvs × rollout length). */
   readonly stepsPerIteration: number;
   /** Env steps done so far (host-side counter; no GPU read). */

@@ -65,6 +65,13 @@ export interface VecEnv {
   encodeReset(enc: Encoder): void;
   /** Records one step of every env (reads `actions`), with auto-reset. */
   encodeStep(enc: Encoder): void;
+  /**
+   * Every tensor needed to continue the envs identically (state, counters, obs …), by stable
+   * name, for checkpoints and resume.
+   */
+  stateTensors?(): Record<string, Tensor>;
+  /** A text picture of env `envIndex` (reads the GPU state once; for evaluation, never in training). */
+  render?(envIndex: number): Promise<string>;
 }
 
 /** An environment family: its registry of named tasks and how to build it. */

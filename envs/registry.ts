@@ -1,0 +1,28 @@
+/**
+ * The environment registry: every family in one typed map, and lookup of named tasks as the
+ * reference implementations name them.
+ *
+ * @module
+ */
+import type { EnvDef, EnvSpec } from "./env.ts";
+import { LBF } from "./lbf.ts";
+
+/** Every environment family. Tests and `--list` iterate this map. */
+export const ENVS = { lbf: LBF } as const satisfies Record<string, EnvDef>;
+
+/** Family names. */
+export type EnvFamily = keyof typeof ENVS;
+
+/** Resolves a task name to its family and spec; throws naming the known families when unknown. */
+export function findTask(name: string): { def: EnvDef; spec: EnvSpec } {
+  for (const def of Object.values(ENVS) as EnvDef[]) {
+    const spec = def.parseTask(name);
+    if (spec) return { def, spec };
+  }
+  const examples = (Object.values(ENVS) as EnvDef[]).flatMap((d) => d.tasks.slice(0, 2));
+  throw new TypeError(
+    `Cannot find environment "${name}": not a task of ${Object.keys(ENVS).join(", ")} (e.g. ${
+      examples.join(", ")
+    })`,
+  );
+}
