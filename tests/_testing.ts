@@ -24,7 +24,7 @@ export function testEngine(): Promise<Engine> {
 /**
  * Declares a GPU test that gets its own engine and always destroys it (skipped without WebGPU).
  */
-export function gpuTest(name: string, fn: (engine: Engine) => Promise<void>): void {
+export function gpuTest(name: string, fn: (engine: Engine) => Promise<void> | void): void {
   Deno.test({
     name,
     ignore: !HAS_GPU,
