@@ -1,0 +1,119 @@
+/**
+ * Kernel declarations of the replay buffer (shaders/engine/replay.wgsl); built and bound by
+ * engine/replay.ts.
+ *
+ * @module
+ */
+import { defineKernel } from "./kernel.ts";
+
+const SHADER = "engine/replay.wgsl";
+const INCLUDES = ["common/index.wgsl"] as const;
+/** Params of every replay kernel (same order as `struct Params` in replay.wgsl). */
+export const REPLAY_PARAMS = {
+  numRings: "u32",
+  rows: "u32",
+  numEnvs: "u32",
+  numAgents: "u32",
+  capacity: "u32",
+  words: "u32",
+  obsDim: "u32",
+  ringBase: "u32",
+  ringCount: "u32",
+  leafCount: "u32",
+  arrival: "f32",
+  batch: "u32",
+  sharedRing: "u32",
+  maxIncoming: "u32",
+  truncationDone: "u32",
+  fragment: "u32",
+} as const;
+/** Values of {@linkcode REPLAY_PARAMS}. */
+export type ReplayParams = { [K in keyof typeof REPLAY_PARAMS]: number };
+
+const kernel = <const B extends Record<string, "read" | "write">>(
+  entryPoint: string,
+  bindings: B,
+  threads: (p: ReplayParams) => number,
+) =>
+  defineKernel({
+    name: `replay.${entryPoint}`,
+    shader: SHADER,
+    entryPoint,
+    includes: INCLUDES,
+    bindings,
+    params: REPLAY_PARAMS,
+    threads,
+  });
+
+/** Writes new pending rows and completes the previous ones (one chunk). */
+export const replayInsertRows = kernel("insertRows", {
+  obs: "write",
+  nextObs: "write",
+  slotMeta: "write",
+  countersIn: "read",
+  envObs: "read",
+  envTerminal: "read",
+  envAction: "read",
+  envReward: "read",
+  envTerminated: "read",
+  envTruncated: "read",
+  sum: "write",
+  minTree: "write",
+  changed: "write",
+}, (p) => p.ringCount * p.rows * p.words);
+
+/** Advances pointers after an insert. */
+export const replayInsertAdvance = kernel(
+  "insertAdvance",
+  { counters: "write", history: "write" },
+  (p) => p.numRings,
+);
+
+/** Copies the senders' selected rows into staging (one chunk of senders). */
+export const replayCrossStage = kernel("crossStage", {
+  obsIn: "read",
+  nextIn: "read",
+  slotMetaIn: "read",
+  countersIn: "read",
+  historyIn: "read",
+  sel: "read",
+  selCount: "read",
+  stageObs: "write",
+  stageNext: "write",
+  stageMeta: "write",
+}, (p) => p.ringCount * p.fragment * p.numEnvs * p.words);
+
+/** Appends the other agents' staged rows to each receiver (one chunk of receivers). */
+export const replayCrossAppend = kernel("crossAppend", {
+  obs: "write",
+  nextObs: "write",
+  slotMeta: "write",
+  countersIn: "read",
+  selCount: "read",
+  stageObsIn: "read",
+  stageNextIn: "read",
+  stageMetaIn: "read",
+  sum: "write",
+  minTree: "write",
+  changed: "write",
+}, (p) => p.ringCount * p.maxIncoming * p.words);
+
+/** Advances pointers after a cross-agent insertion. */
+export const replayCrossAdvance = kernel(
+  "crossAdvance",
+  { counters: "write", selCount: "read" },
+  (p) => p.numRings,
+);
+
+/** Gathers rows into f32 minibatch tensors (one chunk). */
+export const replayGather = kernel("gather", {
+  obsIn: "read",
+  nextIn: "read",
+  slotMetaIn: "read",
+  indices: "read",
+  outObs: "write",
+  outNext: "write",
+  outAction: "write",
+  outReward: "write",
+  outDone: "write",
+}, (p) => p.ringCount * p.batch * p.obsDim);
