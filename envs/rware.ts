@@ -1,0 +1,432 @@
+/**
+ * Multi-Robot Warehouse on the GPU (`rware-*-v2`, spec `shared/specs/envs/rware.md`): the task
+ * registry, the packed state layout, golden-state import and {@linkcode RwareEnv}, which steps
+ * `numEnvs` warehouses with all robots in one dispatch (`shaders/envs/rware_step.wgsl`), with
+ * auto-reset. Task parameters and the layout are in `envs/rware_layout.ts`; the independent CPU
+ * reference is `envs/rware_reference.ts`.
+ *
+ * ```ts ignore
+ * const spec = RWARE.parseTask("rware-tiny-4ag")!;
+ * const env = await RWARE.create(engine, spec, { numEnvs: 1024, seed: 1 });
+ * env.encodeReset(enc);       // obs [4, 1024, 71] f32
+ * env.encodeStep(enc);        // reads actions [4, 1024] u32
+ * ```
+ *
+ * @module
+ */
+import type { Engine } from "../engine/device.ts";
+import type { Encoder } from "../engine/encoder.ts";
+import { compileKernel, defineKernel, type Dispatch } from "../engine/kernel.ts";
+import { RNG_PURPOSE } from "../engine/rng.ts";
+import type { Tensor } from "../engine/tensor.ts";
+import type { EnvBuffers, EnvDef, EnvSpec, VecEnv, VecEnvOptions } from "./env.ts";
+import {
+  parseRwareTask,
+  RWARE_MAX_AGENTS,
+  type RwareConfig,
+  type RwareLayout,
+  rwareLayout,
+  rwareObsDim,
+  rwareSpec,
+  type RwareState,
+} from "./rware_layout.ts";
+
+/** Limits of the kernel's private arrays (see `shaders/envs/rware_step.wgsl`). */
+export const RWARE_KERNEL_LIMITS = Object.freeze({
+  agents: RWARE_MAX_AGENTS,
+  queue: 38,
+  shelves: 255,
+  cells: 512,
+  sensorRange: 2,
+});
+/** Words of the per-env state header: steps, inactiveSteps, episode, totalSteps. */
+const HEADER = 4;
+const REWARD_CODE = { individual: 0, global: 1, two_stage: 2 } as const;
+
+/** u32 words of one env's GPU state. */
+export function rwareStateStride(cfg: RwareConfig, layout: RwareLayout): number {
+  return HEADER + 5 * cfg.numAgents + cfg.requestQueueSize + layout.rows * layout.cols;
+}
+
+/**
+ * Packs states into the GPU layout (header, agents, queue, shelf grid; see the WGSL header).
+ *
+ * @param cfg Task parameters.
+ * @param layout The task's layout.
+ * @param states One state per env.
+ * @returns [numEnvs, stride] u32 words.
+ */
+export function packRwareStates(
+  cfg: RwareConfig,
+  layout: RwareLayout,
+  states: readonly RwareState[],
+): Uint32Array {
+  const stride = rwareStateStride(cfg, layout);
+  const out = new Uint32Array(states.length * stride);
+  states.forEach((s, e) => {
+    if (
+      s.agents.length !== cfg.numAgents || s.requestQueue.length !== cfg.requestQueueSize ||
+      s.shelves.length !== layout.shelfHome.length
+    ) {
+      throw new TypeError(
+        `Cannot pack RWARE state ${e}: ${s.agents.length} agents, ${s.requestQueue.length} requests, ${s.shelves.length} shelves; task has ${cfg.numAgents}, ${cfg.requestQueueSize}, ${layout.shelfHome.length}`,
+      );
+    }
+    const base = e * stride;
+    out.set([s.steps, s.inactiveSteps, s.episode, s.totalSteps], base);
+    s.agents.forEach((a, i) =>
+      out.set([a.x, a.y, a.dir, a.carried, a.hasDelivered ? 1 : 0], base + HEADER + 5 * i)
+    );
+    const qb = base + HEADER + 5 * cfg.numAgents;
+    out.set(s.requestQueue, qb);
+    const gb = qb + cfg.requestQueueSize;
+    s.shelves.forEach(({ x, y }, k) => {
+      const cell = gb + y * layout.cols + x;
+      if (out[cell] !== 0) {
+        throw new TypeError(
+          `Cannot pack RWARE state ${e}: shelves ${out[cell]} and ${k + 1} share cell (${x}, ${y})`,
+        );
+      }
+      out[cell] = k + 1;
+    });
+  });
+  return out;
+}
+
+/**
+ * Unpacks GPU state words into states.
+ *
+ * @param cfg Task parameters.
+ * @param layout The task's layout.
+ * @param words [numEnvs, stride] u32 words, as read from {@linkcode RwareEnv.state}.
+ * @returns One state per env.
+ */
+export function unpackRwareStates(
+  cfg: RwareConfig,
+  layout: RwareLayout,
+  words: Uint32Array,
+): RwareState[] {
+  const stride = rwareStateStride(cfg, layout);
+  const out: RwareState[] = [];
+  for (let base = 0; base + stride <= words.length; base += stride) {
+    const agents = [];
+    for (let i = 0; i < cfg.numAgents; i++) {
+      const o = base + HEADER + 5 * i;
+      agents.push({
+        x: words[o],
+        y: words[o + 1],
+        dir: words[o + 2],
+        carried: words[o + 3],
+        hasDelivered: words[o + 4] !== 0,
+      });
+    }
+    const qb = base + HEADER + 5 * cfg.numAgents;
+    const gb = qb + cfg.requestQueueSize;
+    const shelves = layout.shelfHome.map(() => ({ x: -1, y: -1 }));
+    for (let c = 0; c < layout.rows * layout.cols; c++) {
+      const id = words[gb + c];
+      if (id !== 0) shelves[id - 1] = { x: c % layout.cols, y: Math.floor(c / layout.cols) };
+    }
+    out.push({
+      steps: words[base],
+      inactiveSteps: words[base + 1],
+      episode: words[base + 2],
+      totalSteps: words[base + 3],
+      agents,
+      shelves,
+      requestQueue: Array.from(words.subarray(qb, gb)),
+    });
+  }
+  return out;
+}
+
+/** The static buffer of the kernel: home shelf id per cell, then goals (x, y). */
+export function rwareWarehouseWords(layout: RwareLayout): Uint32Array {
+  const out = new Uint32Array(layout.home.length + 2 * layout.goals.length);
+  out.set(layout.home);
+  layout.goals.forEach((g, k) => out.set([g.x, g.y], layout.home.length + 2 * k));
+  return out;
+}
+
+const SHADER = "envs/rware_step.wgsl";
+const INCLUDES = ["common/index.wgsl", "common/rng.wgsl"] as const;
+const PARAMS = {
+  numEnvs: "u32",
+  rows: "u32",
+  cols: "u32",
+  numAgents: "u32",
+  numShelves: "u32",
+  queueSize: "u32",
+  numGoals: "u32",
+  sensorRange: "u32",
+  maxSteps: "u32",
+  maxInactivitySteps: "u32",
+  rewardType: "u32",
+  seed: "u32",
+  resetPurpose: "u32",
+  stepPurpose: "u32",
+} as const;
+
+/** Resets every env to episode 0 of its stream; one thread per env. */
+export const rwareReset = defineKernel({
+  name: "rware.reset",
+  shader: SHADER,
+  entryPoint: "reset",
+  includes: INCLUDES,
+  bindings: {
+    state: "write",
+    warehouse: "read",
+    obs: "write",
+    reward: "write",
+    terminated: "write",
+    truncated: "write",
+    episodeStep: "write",
+  },
+  params: PARAMS,
+  threads: (p) => p.numEnvs,
+});
+
+/** One step of every env with auto-reset; one thread per env. */
+export const rwareStep = defineKernel({
+  name: "rware.step",
+  shader: SHADER,
+  entryPoint: "step",
+  includes: INCLUDES,
+  bindings: {
+    state: "write",
+    warehouse: "read",
+    actions: "read",
+    injected: "write",
+    obs: "write",
+    terminalObs: "write",
+    reward: "write",
+    terminated: "write",
+    truncated: "write",
+    episodeStep: "write",
+  },
+  params: PARAMS,
+  threads: (p) => p.numEnvs,
+});
+
+/** The GPU RWARE env: buffers of {@linkcode EnvBuffers} plus the packed `state`. */
+export class RwareEnv implements VecEnv {
+  readonly spec: EnvSpec;
+  readonly config: RwareConfig;
+  readonly layout: RwareLayout;
+  readonly numEnvs: number;
+  readonly seed: number;
+  readonly buffers: EnvBuffers & { readonly obs: Tensor<"f32">; terminalObs: Tensor<"f32"> };
+  /** [numEnvs, stride] u32: packed states (layout in `shaders/envs/rware_step.wgsl`). */
+  readonly state: Tensor<"u32">;
+  /**
+   * [numEnvs, numGoals] u32: shelf ids for the k-th delivery of the next step (0 = draw); the
+   * step clears it.
+   */
+  readonly injected: Tensor<"u32">;
+  readonly #engine: Engine;
+  readonly #reset: Dispatch<typeof PARAMS>;
+  readonly #step: Dispatch<typeof PARAMS>;
+
+  /** Use {@linkcode createRwareEnv}. */
+  constructor(
+    engine: Engine,
+    spec: EnvSpec,
+    parts: {
+      config: RwareConfig;
+      layout: RwareLayout;
+      options: VecEnvOptions;
+      buffers: RwareEnv["buffers"];
+      state: Tensor<"u32">;
+      injected: Tensor<"u32">;
+      reset: Dispatch<typeof PARAMS>;
+      step: Dispatch<typeof PARAMS>;
+    },
+  ) {
+    this.#engine = engine;
+    this.spec = spec;
+    this.config = parts.config;
+    this.layout = parts.layout;
+    this.numEnvs = parts.options.numEnvs;
+    this.seed = parts.options.seed;
+    this.buffers = parts.buffers;
+    this.state = parts.state;
+    this.injected = parts.injected;
+    this.#reset = parts.reset;
+    this.#step = parts.step;
+  }
+
+  /** Records a reset of every env (episode 0 of each env's stream); writes `obs`. */
+  encodeReset(enc: Encoder): void {
+    this.#reset.encode(enc);
+  }
+
+  /** Records one step of every env (reads `buffers.actions`), with auto-reset. */
+  encodeStep(enc: Encoder): void {
+    this.#step.encode(enc);
+  }
+
+  /**
+   * Queues a write of `states` (one per env) into the GPU state (lands before the next submit).
+   * Observations are not rewritten; the next step uses the new states.
+   *
+   * @param states One state per env.
+   */
+  writeStates(states: readonly RwareState[]): void {
+    if (states.length !== this.numEnvs) {
+      throw new RangeError(
+        `Cannot write ${states.length} RWARE states: the env has ${this.numEnvs} envs`,
+      );
+    }
+    this.#engine.write(this.state, packRwareStates(this.config, this.layout, states));
+  }
+
+  /**
+   * Queues the request refills of the next step (replays): per env, the new shelf ids of its
+   * deliveries in goal order; envs with fewer entries draw the rest.
+   *
+   * @param refills One list per env (at most numGoals ids each).
+   */
+  writeInjected(refills: readonly (readonly number[])[]): void {
+    const goals = this.layout.goals.length;
+    if (refills.length !== this.numEnvs || refills.some((r) => r.length > goals)) {
+      throw new RangeError(
+        `Cannot inject RWARE refills: got ${refills.length} lists for ${this.numEnvs} envs, each at most ${goals} long`,
+      );
+    }
+    const words = new Uint32Array(this.numEnvs * goals);
+    refills.forEach((r, e) => words.set(r, e * goals));
+    this.#engine.write(this.injected, words);
+  }
+
+  /**
+   * Decodes words read from {@linkcode RwareEnv.state} (read them with `engine/readback.ts`).
+   *
+   * @param words The state tensor's contents.
+   * @returns One state per env.
+   */
+  decodeStates(words: Uint32Array): RwareState[] {
+    return unpackRwareStates(this.config, this.layout, words);
+  }
+}
+
+/**
+ * Builds an RWARE env: buffers (labelled `rware.*`), pipelines and bind groups, once.
+ *
+ * @param engine Engine that owns the device.
+ * @param spec Spec of an RWARE task (from {@linkcode RWARE}.parseTask or `rwareSpec`).
+ * @param options `numEnvs` and the `seed` of resets and refills.
+ * @returns The env; call `encodeReset` before the first step.
+ */
+export async function createRwareEnv(
+  engine: Engine,
+  spec: EnvSpec,
+  options: VecEnvOptions,
+): Promise<RwareEnv> {
+  if (spec.family !== "rware") {
+    throw new TypeError(
+      `Cannot build RWARE env from spec "${spec.name}" of family "${spec.family}"`,
+    );
+  }
+  const cfg = spec.config as unknown as RwareConfig;
+  const layout = rwareLayout(cfg);
+  const L = RWARE_KERNEL_LIMITS, S = layout.shelfHome.length, cells = layout.rows * layout.cols;
+  const fail = (what: string) => new RangeError(`Cannot build RWARE env "${spec.name}": ${what}`);
+  if (cfg.numAgents < 1 || cfg.numAgents > L.agents || cfg.numAgents > cells) {
+    throw fail(`${cfg.numAgents} agents, kernel holds 1..${L.agents}`);
+  }
+  if (cfg.requestQueueSize > L.queue || cfg.requestQueueSize >= S) {
+    throw fail(
+      `request queue of ${cfg.requestQueueSize} with ${S} shelves, needs fewer than the shelves and at most ${L.queue}`,
+    );
+  }
+  if (S > L.shelves || cells > L.cells || cfg.sensorRange > L.sensorRange) {
+    throw fail(
+      `${S} shelves, ${cells} cells, sensor range ${cfg.sensorRange}; kernel holds ${L.shelves}, ${L.cells}, ${L.sensorRange}`,
+    );
+  }
+  if (!Number.isInteger(options.numEnvs) || options.numEnvs < 1) {
+    throw fail(`numEnvs is ${options.numEnvs}`);
+  }
+  const n = options.numEnvs, A = cfg.numAgents, dim = rwareObsDim(cfg);
+  const obsShape = [A, n, dim];
+  const buffers = {
+    obs: engine.tensor({ dtype: "f32", shape: obsShape, label: "rware.obs" }),
+    terminalObs: engine.tensor({ dtype: "f32", shape: obsShape, label: "rware.terminalObs" }),
+    actions: engine.tensor({ dtype: "u32", shape: [A, n], label: "rware.actions" }),
+    reward: engine.tensor({ dtype: "f32", shape: [A, n], label: "rware.reward" }),
+    terminated: engine.tensor({ dtype: "u32", shape: [n], label: "rware.terminated" }),
+    truncated: engine.tensor({ dtype: "u32", shape: [n], label: "rware.truncated" }),
+    episodeStep: engine.tensor({ dtype: "u32", shape: [n], label: "rware.episodeStep" }),
+  };
+  const state = engine.tensor({
+    dtype: "u32",
+    shape: [n, rwareStateStride(cfg, layout)],
+    label: "rware.state",
+  });
+  const injected = engine.tensor({
+    dtype: "u32",
+    shape: [n, layout.goals.length],
+    label: "rware.injected",
+  });
+  const warehouseWords = rwareWarehouseWords(layout);
+  const warehouse = engine.tensor({
+    dtype: "u32",
+    shape: [warehouseWords.length],
+    label: "rware.warehouse",
+    data: warehouseWords,
+  });
+  const params = {
+    numEnvs: n,
+    rows: layout.rows,
+    cols: layout.cols,
+    numAgents: A,
+    numShelves: S,
+    queueSize: cfg.requestQueueSize,
+    numGoals: layout.goals.length,
+    sensorRange: cfg.sensorRange,
+    maxSteps: cfg.maxSteps,
+    maxInactivitySteps: cfg.maxInactivitySteps,
+    rewardType: REWARD_CODE[cfg.rewardType],
+    seed: options.seed >>> 0,
+    resetPurpose: RNG_PURPOSE.envReset,
+    stepPurpose: RNG_PURPOSE.envStep,
+  };
+  const [kr, ks] = await Promise.all([
+    compileKernel(engine, rwareReset),
+    compileKernel(engine, rwareStep),
+  ]);
+  const { actions: _a, terminalObs: _t, ...resetBuffers } = buffers;
+  const reset = kr.bind({ ...resetBuffers, state, warehouse }, params, "rware.reset");
+  const step = ks.bind({ ...buffers, state, warehouse, injected }, params, "rware.step");
+  return new RwareEnv(engine, spec, {
+    config: cfg,
+    layout,
+    options,
+    buffers,
+    state,
+    injected,
+    reset,
+    step,
+  });
+}
+
+/** Example tasks: SEAC's three, the golden tasks and the other sizes. */
+const TASKS = [
+  "rware-tiny-2ag",
+  "rware-tiny-4ag",
+  "rware-small-4ag",
+  "rware-tiny-2ag-hard",
+  "rware-medium-6ag",
+  "rware-large-8ag-easy",
+] as const;
+
+/** The RWARE family: registry parse of `rware-*` names and the GPU env builder. */
+export const RWARE: EnvDef = Object.freeze({
+  family: "rware",
+  tasks: TASKS,
+  parseTask(name: string): EnvSpec | null {
+    const cfg = parseRwareTask(name);
+    return cfg ? rwareSpec(cfg, name.replace(/-v[12]$/, "")) : null;
+  },
+  create: createRwareEnv,
+});
