@@ -7,9 +7,10 @@
 import type { EnvDef, EnvSpec } from "./env.ts";
 import { LBF } from "./lbf.ts";
 import { PURSUIT } from "./pursuit.ts";
+import { RWARE } from "./rware.ts";
 
 /** Every environment family. Tests and `--list` iterate this map. */
-export const ENVS = { lbf: LBF, pursuit: PURSUIT } as const satisfies Record<string, EnvDef>;
+export const ENVS = { lbf: LBF, pursuit: PURSUIT, rware: RWARE } as const satisfies Record<string, EnvDef>;
 
 /** Family names. */
 export type EnvFamily = keyof typeof ENVS;
