@@ -121,3 +121,87 @@ export class HostRng {
     return Math.sqrt(-2 * Math.log(u1)) * Math.cos(2 * Math.PI * u2);
   }
 }
+
+const f32 = Math.fround;
+
+/** Uniform float in the open interval (0, 1): (2·(h >> 9) + 1) / 2^24, exact in f32. */
+export function rngOpenUnit(h: number): number {
+  return ((((h >>> 9) << 1) | 1) >>> 0) / 16777216;
+}
+
+/** Clamp applied to −log(u) before the outer log of {@linkcode rngGumbel} (an f32 value). */
+export const RNG_GUMBEL_TINY: number = f32(1e-20);
+
+/**
+ * Standard Gumbel noise −log(max(−log(u), 1e-20)), u = rngOpenUnit(h), rounded to f32 at every
+ * step like the WGSL twin; for v = 1 − u < 1/64, −log(u) is the series v(1 + v(1/2 + v(1/3 +
+ * v/4))). WGSL `log` may differ from `Math.log` in the last ulps, so results agree to ~1e-6, not
+ * bit for bit; compare chosen indices, not raw noise.
+ */
+export function rngGumbel(h: number): number {
+  const u = rngOpenUnit(h);
+  const v = f32(1 - u);
+  const e0 = v < 0.015625
+    ? f32(v * f32(1 + f32(v * f32(0.5 + f32(v * f32(f32(1 / 3) + f32(v * 0.25)))))))
+    : f32(-f32(Math.log(u)));
+  const e = f32(Math.max(e0, RNG_GUMBEL_TINY));
+  return f32(-f32(Math.log(e)));
+}
+
+/** 1 with probability p (rngUnit(h) < f32(p)), else 0. */
+export function rngBernoulli(h: number, p: number): number {
+  return rngUnit(h) < f32(p) ? 1 : 0;
+}
+
+/**
+ * Standard normal (Box–Muller in f32) from two hashes; equals the WGSL twin up to the precision of
+ * the adapter's `log`, `sqrt` and `cos` (not bit for bit).
+ */
+export function rngNormal(h1: number, h2: number): number {
+  const r = f32(Math.sqrt(f32(-2 * f32(Math.log(rngOpenUnit(h1))))));
+  return f32(r * f32(Math.cos(f32(f32(6.2831855) * rngUnit(h2)))));
+}
+
+/**
+ * Inverse-CDF categorical draw over unnormalised probabilities, in f32 like the WGSL protocol:
+ * target = rngUnit(h)·Σp; the first i whose running sum exceeds target; if none (rounding), the
+ * last i with p[i] > 0 (0 when all are 0).
+ */
+export function rngCategorical(h: number, probs: ArrayLike<number>): number {
+  let total = 0;
+  for (let i = 0; i < probs.length; i++) total = f32(total + f32(probs[i]));
+  const target = f32(rngUnit(h) * total);
+  let acc = 0, last = 0;
+  for (let i = 0; i < probs.length; i++) {
+    const p = f32(probs[i]);
+    acc = f32(acc + p);
+    if (target < acc) return i;
+    if (p > 0) last = i;
+  }
+  return last;
+}
+
+/**
+ * Gumbel-max categorical draw: argmax_i (f32(logits[i]) + rngGumbel(rngU32(seed, purpose, a, b,
+ * step, i))), ties to the lowest index.
+ */
+export function rngCategoricalLogits(
+  seed: number,
+  purpose: number,
+  a: number,
+  b: number,
+  step: number,
+  logits: ArrayLike<number>,
+): number {
+  const keyOf = (i: number) =>
+    f32(f32(logits[i]) + rngGumbel(rngU32(seed, purpose, a, b, step, i)));
+  let best = 0, bestKey = keyOf(0);
+  for (let i = 1; i < logits.length; i++) {
+    const key = keyOf(i);
+    if (key > bestKey) {
+      best = i;
+      bestKey = key;
+    }
+  }
+  return best;
+}
