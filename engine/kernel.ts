@@ -356,9 +356,14 @@ export function compileKernel<
   def: KernelDef<B, P>,
   constants?: Readonly<Record<string, number>>,
 ): Promise<Kernel<B, P>> {
-  const key = `${def.name}|${def.shader}|${def.entryPoint}|${constantsKey(def.constants)}|${
-    constantsKey(constants)
-  }`;
+  const key = [
+    def.name,
+    def.shader,
+    def.entryPoint,
+    String(def.workgroupSize),
+    constantsKey(def.constants),
+    constantsKey(constants),
+  ].join("|");
   let p = engine.kernelCache.get(key) as Promise<Kernel<B, P>> | undefined;
   if (!p) {
     p = buildKernel(engine, def, constants);
@@ -380,7 +385,10 @@ async function buildKernel<B extends Record<string, Access>, P extends Record<st
   }
   const bindings = parseBindings(src.code);
   const device = engine.device;
-  const workgroupSize = def.workgroupSize === null ? 1 : def.workgroupSize ?? 64;
+  // A WORKGROUP_SIZE passed at compile time wins over the declaration's default.
+  const workgroupSize = def.workgroupSize === null
+    ? 1
+    : constants?.WORKGROUP_SIZE ?? def.workgroupSize ?? 64;
   const allConstants: Record<string, number> = { ...def.constants, ...constants };
   if (def.workgroupSize !== null) allConstants.WORKGROUP_SIZE = workgroupSize;
 
