@@ -1,13 +1,208 @@
 /**
- * CLI behind `deno task run`.
+ * CLI behind `deno task run`: runs an experiment from a preset or a YAML config, with overrides.
+ *
+ * ```sh
+ * deno task run                                   # the default experiment (DEFAULT_PRESET)
+ * deno task run random_lbf --totalSteps=6400      # a preset, with an override
+ * deno task run my.yaml --algo.lr=1e-3 --seeds 3  # a config file, three seeds
+ * deno task run --resume runs/<name>              # continue a run from its last checkpoint
+ * deno task run --list                            # presets with their paper source and result
+ * ```
  *
  * @module
  */
-import { createEngine } from "../engine/device.ts";
+import { parseConfig } from "./config.ts";
+import { findPreset, listPresets } from "./presets.ts";
+import { train, type TrainOptions } from "./train.ts";
 
-if (import.meta.main) {
-  const engine = await createEngine();
-  console.log(`adapter: ${engine.adapter.description} (fallback: ${engine.adapter.isFallback})`);
-  console.log("training pipelines are not built yet; the engine is available from mod.ts");
-  engine.destroy();
+/** The preset `deno task run` runs when given no config. */
+export const DEFAULT_PRESET = "random_lbf";
+
+/** Usage text of `deno task run --help`. */
+export const USAGE = `Usage: deno task run [config.yaml | preset] [--key.path=value …] [options]
+
+Runs one experiment and writes runs/<name>/: config.yaml, metrics.jsonl, metrics.csv,
+checkpoint.safetensors and report.html. With no config, runs the preset "${DEFAULT_PRESET}".
+
+Config overrides use the YAML key paths, e.g. --seed=2 --numEnvs=128 --totalSteps=1e5
+--algo.lr=1e-3 --log.interval=5000 --name=my-run
+
+Options:
+  --seeds N       run N seeds (seed, seed+1, …) into runs/<name>/seed-<k>/, one report
+  --resume DIR    continue the run in DIR from its last checkpoint (same metrics as uninterrupted)
+  --root DIR      folder for run folders (default runs)
+  --plain         plain progress lines even on a terminal
+  --quiet         no progress output
+  --list          list presets with their paper source and expected result
+  --help          show this help
+
+Related: deno task eval <checkpoint>   deno task report <run dirs…>`;
+
+/** Parsed command line of `deno task run`. */
+export interface RunArgs {
+  help: boolean;
+  list: boolean;
+  config: string | null;
+  overrides: [string, string][];
+  seeds: number;
+  resume: string | null;
+  root: string;
+  progress: TrainOptions["progress"];
 }
+
+const VALUE_FLAGS = ["seeds", "resume", "root"] as const;
+const BOOL_FLAGS = ["help", "list", "plain", "quiet"] as const;
+
+/**
+ * Parses `deno task run` arguments; `--key=value` pairs that are not options are config overrides.
+ *
+ * @param argv The arguments (Deno.args).
+ * @returns The parsed arguments.
+ */
+export function parseRunArgs(argv: readonly string[]): RunArgs {
+  const out: RunArgs = {
+    help: false,
+    list: false,
+    config: null,
+    overrides: [],
+    seeds: 1,
+    resume: null,
+    root: "runs",
+    progress: "auto",
+  };
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i];
+    if (arg === "-h") {
+      out.help = true;
+      continue;
+    }
+    if (!arg.startsWith("--")) {
+      if (out.config !== null) {
+        throw new TypeError(
+          `Cannot parse arguments: two configs given ("${out.config}", "${arg}")`,
+        );
+      }
+      out.config = arg;
+      continue;
+    }
+    const eq = arg.indexOf("=");
+    const key = arg.slice(2, eq < 0 ? undefined : eq);
+    let value = eq < 0 ? null : arg.slice(eq + 1);
+    if ((BOOL_FLAGS as readonly string[]).includes(key)) {
+      if (value !== null) throw new TypeError(`Cannot parse arguments: --${key} takes no value`);
+      if (key === "help") out.help = true;
+      else if (key === "list") out.list = true;
+      else out.progress = key === "plain" ? "plain" : "off";
+    } else if ((VALUE_FLAGS as readonly string[]).includes(key)) {
+      if (value === null) {
+        value = argv[++i] ?? null;
+        if (value === null || value.startsWith("--")) {
+          throw new TypeError(`Cannot parse arguments: --${key} needs a value`);
+        }
+      }
+      if (key === "seeds") {
+        const n = Number(value);
+        if (!Number.isInteger(n) || n < 1) {
+          throw new RangeError(
+            `Cannot parse arguments: --seeds must be an integer >= 1, got "${value}"`,
+          );
+        }
+        out.seeds = n;
+      } else if (key === "resume") out.resume = value;
+      else out.root = value;
+    } else {
+      if (value === null) {
+        value = argv[++i] ?? null;
+        if (value === null || value.startsWith("--")) {
+          throw new TypeError(
+            `Cannot parse arguments: "${arg}" needs a value (config overrides are --key.path=value; see --help)`,
+          );
+        }
+      }
+      out.overrides.push([key, value]);
+    }
+  }
+  if (out.resume && (out.config || out.overrides.length || out.seeds !== 1)) {
+    throw new TypeError(
+      "Cannot parse arguments: --resume continues a run with its saved config; give no config, overrides or --seeds",
+    );
+  }
+  return out;
+}
+
+/** Reads the config text of a file path or preset name. */
+async function configText(arg: string): Promise<{ text: string; source: string }> {
+  if (/\.ya?ml$/.test(arg) || arg.includes("/")) {
+    try {
+      return { text: await Deno.readTextFile(arg), source: arg };
+    } catch (e) {
+      if (e instanceof Deno.errors.NotFound) {
+        throw new TypeError(`Cannot read config "${arg}": file not found`);
+      }
+      throw e;
+    }
+  }
+  const p = await findPreset(arg);
+  return { text: p.text, source: `${arg} (preset)` };
+}
+
+/** Formats the preset list of `--list`. */
+export async function presetListText(): Promise<string> {
+  const lines: string[] = [];
+  for (const p of await listPresets()) {
+    lines.push(`${p.name}${p.name === DEFAULT_PRESET ? " (default)" : ""}`);
+    if (p.description) lines.push(`  ${p.description}`);
+    lines.push(`  source:   ${p.source || "(none given)"}`);
+    lines.push(`  expected: ${p.expected || "(none given)"}`);
+  }
+  return lines.join("\n");
+}
+
+/**
+ * Runs the CLI.
+ *
+ * @param argv Arguments.
+ * @returns The exit code.
+ */
+export async function main(argv: readonly string[]): Promise<number> {
+  try {
+    const args = parseRunArgs(argv);
+    if (args.help) {
+      console.log(USAGE);
+      return 0;
+    }
+    if (args.list) {
+      console.log(await presetListText());
+      return 0;
+    }
+    // First Ctrl-C: finish the interval, checkpoint and stop; second: exit at once.
+    const stop = new AbortController();
+    const onInterrupt = () => {
+      if (stop.signal.aborted) Deno.exit(130);
+      stop.abort();
+      console.error(
+        "\ninterrupted: checkpointing at the next log point (Ctrl-C again to quit now)",
+      );
+    };
+    Deno.addSignalListener("SIGINT", onInterrupt);
+    const options: TrainOptions = {
+      root: args.root,
+      seeds: args.seeds,
+      progress: args.progress,
+      signal: stop.signal,
+    };
+    if (args.resume) {
+      const r = await train(undefined, { ...options, resume: args.resume });
+      return r.seeds.every((s) => s.finished) ? 0 : 130;
+    }
+    const { text, source } = await configText(args.config ?? DEFAULT_PRESET);
+    const config = await parseConfig(text, { source, overrides: args.overrides });
+    const r = await train(config, options);
+    return r.seeds.every((s) => s.finished) ? 0 : 130;
+  } catch (e) {
+    console.error(`error: ${e instanceof Error ? e.message : String(e)}`);
+    return 1;
+  }
+}
+
+if (import.meta.main) Deno.exit(await main(Deno.args));

@@ -1,0 +1,23 @@
+/**
+ * The algorithm registry: every training pipeline in one typed map, looked up by the config's
+ * `algo.name`. Tests, `--list` and config validation iterate this map.
+ *
+ * @module
+ */
+import { RANDOM } from "./random.ts";
+import type { AlgorithmDef } from "./trainer.ts";
+
+/** Every algorithm, by the name configs use in `algo.name`. */
+export const ALGORITHMS = {
+  random: RANDOM,
+} as const satisfies Record<string, AlgorithmDef<object>>;
+
+/** Algorithm names. */
+export type AlgorithmName = keyof typeof ALGORITHMS;
+
+/** The algorithm called `name`, or null. */
+export function findAlgorithm(name: string): AlgorithmDef<object> | null {
+  return Object.hasOwn(ALGORITHMS, name)
+    ? (ALGORITHMS as Record<string, AlgorithmDef<object>>)[name]
+    : null;
+}

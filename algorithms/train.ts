@@ -1,0 +1,397 @@
+/**
+ * `train(config)`: engine → env → trainer, then the loop — `trainer.run(k)` between log points,
+ * one metrics read per interval, outputs and checkpoints — for one or several seeds.
+ *
+ * Outputs of a run in `<root>/<name>/` (one seed), or in `<root>/<name>/seed-<k>/` per seed with
+ * `--seeds N`: `config.yaml` (effective config), `metrics.jsonl` and `metrics.csv` (one row per
+ * log interval), `checkpoint.safetensors` (latest; written atomically), and `report.html` in
+ * `<root>/<name>/`.
+ *
+ * @module
+ */
+import { createEngine, type Engine } from "../engine/device.ts";
+import { readCheckpoint, restoreCheckpoint, saveCheckpoint } from "./checkpoint.ts";
+import { configToYaml, type ExperimentConfig, validateConfig } from "./config.ts";
+import { createProgress, type Progress } from "./progress.ts";
+import { findAlgorithm } from "./registry.ts";
+import { writeReport } from "./report.ts";
+import type { Metrics, Trainer } from "./trainer.ts";
+
+/** One row of `metrics.jsonl` / `metrics.csv`. Units in brackets. */
+export interface MetricsRow {
+  /** Env steps so far [steps, summed over envs]. */
+  envSteps: number;
+  /** Wall time since the run started, summed over resumed sessions [s]. */
+  wallSeconds: number;
+  /** Env steps per second over the interval. */
+  stepsPerSecond: number;
+  /** Episodes finished in the interval. */
+  episodes: number;
+  /** Mean episode return over agents (NaN, written null, when no episode finished). */
+  meanReturn: number;
+  /** Mean finished-episode length [steps]. */
+  meanLength: number;
+  /** Mean return per agent. */
+  returnPerAgent: number[];
+  /** Algorithm scalars (losses, ε …). */
+  scalars: Record<string, number>;
+}
+
+/** Options of {@linkcode train}. */
+export interface TrainOptions {
+  /** Folder that holds run folders. Default "runs". */
+  root?: string;
+  /** Number of seeds (config.seed, config.seed + 1, …), run one after the other. Default 1. */
+  seeds?: number;
+  /** Continue the run in this folder from its last checkpoint (the config comes from it). */
+  resume?: string;
+  /** Engine to use (default: a fresh one per seed, destroyed at the end). */
+  engine?: Engine;
+  /** "auto" (bar on a terminal, lines otherwise), "live", "plain" or "off". Default "auto". */
+  progress?: "auto" | "live" | "plain" | "off";
+  /** Where progress and messages go. Default stdout. */
+  write?: (text: string) => void;
+  /** Stop after the first log point at or past this many env steps (as if killed there). */
+  stopAt?: number;
+  /** When aborted, stop at the next log point after writing a checkpoint (Ctrl-C in the CLI). */
+  signal?: AbortSignal;
+  /** Write report.html at the end. Default true. */
+  report?: boolean;
+}
+
+/** What one seed produced. */
+export interface SeedResult {
+  dir: string;
+  config: ExperimentConfig;
+  rows: MetricsRow[];
+  /** False when stopped by `stopAt` before `totalSteps`. */
+  finished: boolean;
+}
+
+/** What {@linkcode train} produced. */
+export interface TrainResult {
+  /** The run folder. */
+  dir: string;
+  seeds: SeedResult[];
+  /** Path of report.html, or null if not written. */
+  report: string | null;
+}
+
+/** File names inside a seed folder. */
+export const RUN_FILES = Object.freeze({
+  config: "config.yaml",
+  jsonl: "metrics.jsonl",
+  csv: "metrics.csv",
+  checkpoint: "checkpoint.safetensors",
+  report: "report.html",
+});
+
+async function exists(path: string): Promise<boolean> {
+  try {
+    await Deno.stat(path);
+    return true;
+  } catch (e) {
+    if (e instanceof Deno.errors.NotFound) return false;
+    throw e;
+  }
+}
+
+function timestamp(d = new Date()): string {
+  return d.toISOString().slice(0, 19).replace(/[-:]/g, "").replace("T", "-");
+}
+
+/** Encodes a row as one JSON line (NaN → null). */
+export function rowToJson(row: MetricsRow): string {
+  return JSON.stringify(row, (_k, v) => typeof v === "number" && !Number.isFinite(v) ? null : v);
+}
+
+/** Decodes a JSON line (null → NaN). */
+export function rowFromJson(line: string): MetricsRow {
+  const r = JSON.parse(line);
+  const num = (v: unknown) => (v === null ? NaN : v as number);
+  return {
+    envSteps: r.envSteps,
+    wallSeconds: r.wallSeconds,
+    stepsPerSecond: r.stepsPerSecond,
+    episodes: r.episodes,
+    meanReturn: num(r.meanReturn),
+    meanLength: num(r.meanLength),
+    returnPerAgent: (r.returnPerAgent as unknown[]).map(num),
+    scalars: Object.fromEntries(Object.entries(r.scalars ?? {}).map(([k, v]) => [k, num(v)])),
+  };
+}
+
+/** Reads `metrics.jsonl` of a seed folder (empty when absent). */
+export async function readMetricsRows(dir: string): Promise<MetricsRow[]> {
+  let text: string;
+  try {
+    text = await Deno.readTextFile(`${dir}/${RUN_FILES.jsonl}`);
+  } catch (e) {
+    if (e instanceof Deno.errors.NotFound) return [];
+    throw e;
+  }
+  const lines = text.split("\n").filter((l) => l.trim());
+  const rows: MetricsRow[] = [];
+  for (const [i, line] of lines.entries()) {
+    try {
+      rows.push(rowFromJson(line));
+    } catch (e) {
+      // A kill during the append can leave a partial last line; it is after any checkpoint.
+      if (i === lines.length - 1) break;
+      throw new SyntaxError(
+        `Cannot read "${dir}/${RUN_FILES.jsonl}": line ${i + 1}: ${(e as Error).message}`,
+      );
+    }
+  }
+  return rows;
+}
+
+function csvHeader(row: MetricsRow): string {
+  return [
+    "envSteps",
+    "wallSeconds",
+    "stepsPerSecond",
+    "episodes",
+    "meanReturn",
+    "meanLength",
+    ...row.returnPerAgent.map((_, a) => `returnAgent${a}`),
+    ...Object.keys(row.scalars).sort(),
+  ].join(",");
+}
+
+function csvLine(row: MetricsRow): string {
+  const f = (v: number) => (Number.isFinite(v) ? String(v) : "");
+  return [
+    row.envSteps,
+    row.wallSeconds,
+    row.stepsPerSecond,
+    row.episodes,
+    row.meanReturn,
+    row.meanLength,
+    ...row.returnPerAgent,
+    ...Object.keys(row.scalars).sort().map((k) => row.scalars[k]),
+  ].map(f).join(",");
+}
+
+/** Rewrites both metrics files with `rows` (used when resuming: drops rows after the checkpoint). */
+async function writeMetricsFiles(dir: string, rows: MetricsRow[]): Promise<void> {
+  await Deno.writeTextFile(
+    `${dir}/${RUN_FILES.jsonl}`,
+    rows.map((r) => rowToJson(r) + "\n").join(""),
+  );
+  await Deno.writeTextFile(
+    `${dir}/${RUN_FILES.csv}`,
+    rows.length ? [csvHeader(rows[0]), ...rows.map(csvLine)].join("\n") + "\n" : "",
+  );
+}
+
+async function appendRow(dir: string, row: MetricsRow, first: boolean): Promise<void> {
+  await Deno.writeTextFile(`${dir}/${RUN_FILES.jsonl}`, rowToJson(row) + "\n", { append: true });
+  const csv = (first ? csvHeader(row) + "\n" : "") + csvLine(row) + "\n";
+  await Deno.writeTextFile(`${dir}/${RUN_FILES.csv}`, csv, { append: true });
+}
+
+function progressFor(
+  options: TrainOptions,
+  total: number,
+  label: string,
+): Progress | null {
+  const mode = options.progress ?? "auto";
+  if (mode === "off") return null;
+  return createProgress({
+    total,
+    label,
+    live: mode === "auto" ? undefined : mode === "live",
+    write: options.write,
+  });
+}
+
+interface SeedJob {
+  dir: string;
+  config: ExperimentConfig;
+  label: string;
+  resume: boolean;
+}
+
+async function buildTrainer(engine: Engine, config: ExperimentConfig): Promise<Trainer> {
+  const def = findAlgorithm(config.algo.name)!;
+  const { name: _name, ...algo } = config.algo;
+  return await def.create(engine, config, algo);
+}
+
+async function runSeed(job: SeedJob, options: TrainOptions): Promise<SeedResult> {
+  const { dir, config } = job;
+  const engine = options.engine ?? await createEngine();
+  try {
+    const trainer = await buildTrainer(engine, config);
+    let rows: MetricsRow[] = [];
+    const ckptPath = `${dir}/${RUN_FILES.checkpoint}`;
+    if (job.resume && await exists(ckptPath)) {
+      const checkpoint = await readCheckpoint(ckptPath);
+      restoreCheckpoint(engine, { trainer, checkpoint });
+      rows = (await readMetricsRows(dir)).filter((r) => r.envSteps <= trainer.envSteps);
+      await writeMetricsFiles(dir, rows);
+    } else {
+      await Deno.mkdir(dir, { recursive: true });
+      await Deno.writeTextFile(`${dir}/${RUN_FILES.config}`, configToYaml(config));
+      await writeMetricsFiles(dir, []);
+    }
+    const spi = trainer.stepsPerIteration;
+    const itersPerLog = Math.max(1, Math.round(config.log.interval / spi));
+    const totalIters = Math.ceil(config.totalSteps / spi);
+    const ckptEvery = config.log.checkpointEvery === 0
+      ? Infinity
+      : Math.max(1, Math.ceil(config.log.checkpointEvery / (itersPerLog * spi)));
+    let it = Math.round(trainer.envSteps / spi);
+    const progress = progressFor(options, totalIters * spi, job.label);
+    const wallOffset = rows.at(-1)?.wallSeconds ?? 0;
+    const t0 = performance.now();
+    let tPrev = t0, stepsPrev = trainer.envSteps;
+    const startSteps = trainer.envSteps;
+    let finished = it >= totalIters;
+    while (it < totalIters) {
+      const n = Math.min(itersPerLog - (it % itersPerLog), totalIters - it);
+      trainer.run(n);
+      it += n;
+      const m: Metrics = await trainer.readMetrics();
+      const now = performance.now();
+      const row: MetricsRow = {
+        envSteps: m.envSteps,
+        wallSeconds: wallOffset + (now - t0) / 1000,
+        stepsPerSecond: (m.envSteps - stepsPrev) / Math.max(1e-9, (now - tPrev) / 1000),
+        episodes: m.episodes,
+        meanReturn: m.meanReturn,
+        meanLength: m.meanLength,
+        returnPerAgent: [...m.returnPerAgent],
+        scalars: { ...m.scalars },
+      };
+      tPrev = now;
+      stepsPrev = m.envSteps;
+      await appendRow(dir, row, rows.length === 0);
+      rows.push(row);
+      progress?.update({
+        envSteps: m.envSteps,
+        stepsPerSecond: (m.envSteps - startSteps) / Math.max(1e-9, (now - t0) / 1000),
+        meanReturn: m.meanReturn,
+        episodes: m.episodes,
+      });
+      finished = it >= totalIters;
+      const interrupted = !finished && options.signal?.aborted === true;
+      if (finished || interrupted || Math.ceil(it / itersPerLog) % ckptEvery === 0) {
+        await saveCheckpoint(engine, { path: ckptPath, trainer, config });
+      }
+      if (interrupted) {
+        progress?.finish(
+          `${job.label}: stopped at ${trainer.envSteps} env steps; continue with --resume ${
+            options.resume ?? dir
+          }`,
+        );
+        return { dir, config, rows, finished: false };
+      }
+      if (!finished && options.stopAt !== undefined && trainer.envSteps >= options.stopAt) break;
+    }
+    progress?.finish(
+      finished ? `${job.label}: done, ${trainer.envSteps} env steps; outputs in ${dir}` : undefined,
+    );
+    return { dir, config, rows, finished };
+  } finally {
+    if (!options.engine) engine.destroy();
+  }
+}
+
+async function resumeJobs(dir: string): Promise<SeedJob[]> {
+  const seedDirs: string[] = [];
+  try {
+    for await (const e of Deno.readDir(dir)) {
+      if (e.isDirectory && /^seed-\d+$/.test(e.name)) seedDirs.push(`${dir}/${e.name}`);
+    }
+  } catch (e) {
+    if (e instanceof Deno.errors.NotFound) {
+      throw new TypeError(`Cannot resume "${dir}": folder not found`);
+    }
+    throw e;
+  }
+  seedDirs.sort((a, b) => Number(a.split("-").at(-1)) - Number(b.split("-").at(-1)));
+  const dirs = seedDirs.length ? seedDirs : [dir];
+  const jobs: SeedJob[] = [];
+  for (const d of dirs) {
+    const ckpt = `${d}/${RUN_FILES.checkpoint}`;
+    let raw: unknown;
+    if (await exists(ckpt)) raw = (await readCheckpoint(ckpt)).config;
+    else if (await exists(`${d}/${RUN_FILES.config}`)) {
+      const { parseYaml } = await import("./config.ts");
+      raw = await parseYaml(await Deno.readTextFile(`${d}/${RUN_FILES.config}`), d);
+    } else {
+      throw new TypeError(
+        `Cannot resume "${d}": it has neither ${RUN_FILES.checkpoint} nor ${RUN_FILES.config}`,
+      );
+    }
+    const config = validateConfig(raw, `${d}/${RUN_FILES.config}`);
+    jobs.push({ dir: d, config, label: d.split("/").slice(-2).join("/"), resume: true });
+  }
+  return jobs;
+}
+
+/**
+ * Trains one run (or `options.seeds` runs) of `config`, writing outputs under `options.root`.
+ *
+ * @param config A config object (validated here; missing fields take defaults).
+ * @param options Root folder, seeds, resume, engine, progress and report switches.
+ * @returns The run folder, each seed's metrics rows, and the report path.
+ */
+export async function train(config: unknown, options: TrainOptions = {}): Promise<TrainResult> {
+  const write = options.write ??
+    ((t: string) => Deno.stdout.writeSync(new TextEncoder().encode(t)));
+  let dir: string;
+  let jobs: SeedJob[];
+  if (options.resume) {
+    dir = options.resume.replace(/\/+$/, "");
+    jobs = await resumeJobs(dir);
+  } else {
+    const cfg = validateConfig(config);
+    const seeds = options.seeds ?? 1;
+    if (!Number.isInteger(seeds) || seeds < 1 || cfg.seed + seeds - 1 > 2 ** 32 - 1) {
+      throw new RangeError(
+        `Cannot train: seeds must be an integer >= 1 (with seed + seeds < 2^32), got ${seeds}`,
+      );
+    }
+    const name = cfg.name || `${cfg.algo.name}-${cfg.env}-${timestamp()}`;
+    dir = `${options.root ?? "runs"}/${name}`;
+    if (await exists(dir)) {
+      throw new TypeError(
+        `Cannot start run "${name}": folder "${dir}" already exists (resume it with --resume ${dir}, or choose another --name)`,
+      );
+    }
+    jobs = Array.from({ length: seeds }, (_, k) => {
+      const c = validateConfig({ ...structuredClone(cfg), name, seed: cfg.seed + k });
+      return seeds === 1
+        ? { dir, config: c, label: name, resume: false }
+        : { dir: `${dir}/seed-${k}`, config: c, label: `${name} seed-${k}`, resume: false };
+    });
+  }
+  if (!options.resume && jobs.length > 1) {
+    // Every seed folder (with its config) exists up front, so --resume knows all seeds.
+    for (const job of jobs) {
+      await Deno.mkdir(job.dir, { recursive: true });
+      await Deno.writeTextFile(`${job.dir}/${RUN_FILES.config}`, configToYaml(job.config));
+    }
+  }
+  const results: SeedResult[] = [];
+  for (const job of jobs) {
+    const r = await runSeed(job, options);
+    results.push(r);
+    if (!r.finished) break;
+  }
+  let report: string | null = null;
+  if ((options.report ?? true) && results.every((r) => r.finished)) {
+    report = `${dir}/${RUN_FILES.report}`;
+    try {
+      await writeReport(report, [dir]);
+      if (options.progress !== "off") write(`report: ${report}\n`);
+    } catch (e) {
+      report = null;
+      write(`report not written: ${(e as Error).message}\n`);
+    }
+  }
+  return { dir, seeds: results, report };
+}
