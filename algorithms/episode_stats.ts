@@ -62,6 +62,8 @@ export interface EpisodeStats {
   summarise(enc: Encoder): void;
   /** Decodes a host copy of `out`. */
   decode(out: Float32Array): EpisodeSummary;
+  /** Running and finished-episode accumulators, by name, for checkpoints (exact resume). */
+  stateTensors(): Record<string, Tensor>;
 }
 
 /** Builds the statistics for `numAgents` agents over `numEnvs` envs. */
@@ -102,6 +104,7 @@ export async function createEpisodeStats(
     out,
     track: (enc) => track.encode(enc),
     summarise: (enc) => summarise.encode(enc),
+    stateTensors: () => ({ [`${label}.running`]: running, [`${label}.done`]: done }),
     decode(o) {
       const episodes = o[numAgents];
       const per = Array.from({ length: numAgents }, (_, a) => episodes > 0 ? o[a] / episodes : NaN);

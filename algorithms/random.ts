@@ -55,31 +55,6 @@ export type RandomConfig = Record<never, never>;
 /** Iterations recorded per submit (bounds the size of one command buffer). */
 const ITERATIONS_PER_SUBMIT = 64;
 
-/**
- * Runs `build` with an engine whose `tensor()` calls are recorded, so that state tensors created
- * inside builders that do not export them (episode statistics) can be checkpointed.
- */
-async function captureTensors<T>(
-  engine: Engine,
-  build: (engine: Engine) => Promise<T>,
-): Promise<{ value: T; tensors: Tensor[] }> {
-  const tensors: Tensor[] = [];
-  const proxy = new Proxy(engine, {
-    get(target, prop) {
-      if (prop === "tensor") {
-        return (options: Parameters<Engine["tensor"]>[0]) => {
-          const t = target.tensor(options);
-          tensors.push(t);
-          return t;
-        };
-      }
-      const v = Reflect.get(target, prop, target);
-      return typeof v === "function" ? v.bind(target) : v;
-    },
-  });
-  return { value: await build(proxy), tensors };
-}
-
 class RandomTrainer implements Trainer {
   readonly env: VecEnv;
   readonly stepsPerIteration: number;
@@ -175,14 +150,13 @@ async function createRandom(engine: Engine, run: RunConfig, _algo: RandomConfig)
   const { def, spec } = findTask(run.env);
   const env = await def.create(engine, spec, { numEnvs: run.numEnvs, seed: run.seed });
   const numAgents = spec.numAgents, numEnvs = run.numEnvs;
-  const { value: stats, tensors } = await captureTensors(
-    engine,
-    (e) => createEpisodeStats(e, { env: env.buffers, numAgents, numEnvs, label: "random.stats" }),
-  );
-  const statsState: Record<string, Tensor> = {};
-  for (const t of tensors) {
-    if (t !== stats.out) statsState[t.label.replace(/^random\./, "")] = t;
-  }
+  const stats = await createEpisodeStats(engine, {
+    env: env.buffers,
+    numAgents,
+    numEnvs,
+    label: "stats",
+  });
+  const statsState = stats.stateTensors();
   const counter = engine.tensor({ dtype: "u32", shape: [1], label: "random.policy.counter" });
   const p = {
     numAgents,
