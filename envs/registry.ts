@@ -8,9 +8,17 @@ import type { EnvDef, EnvSpec } from "./env.ts";
 import { LBF } from "./lbf.ts";
 import { PURSUIT } from "./pursuit.ts";
 import { RWARE } from "./rware.ts";
+import { TRAFFIC } from "./traffic.ts";
+import { TRAFFIC_LOCAL } from "./traffic_local.ts";
 
 /** Every environment family. Tests and `--list` iterate this map. */
-export const ENVS = { lbf: LBF, pursuit: PURSUIT, rware: RWARE } as const satisfies Record<string, EnvDef>;
+export const ENVS = {
+  lbf: LBF,
+  pursuit: PURSUIT,
+  rware: RWARE,
+  traffic: TRAFFIC,
+  "traffic-local": TRAFFIC_LOCAL,
+} as const satisfies Record<string, EnvDef>;
 
 /** Family names. */
 export type EnvFamily = keyof typeof ENVS;
