@@ -14,7 +14,7 @@ import { type Activation, ACTIVATION_CODE } from "./linear.ts";
 import type { Net } from "./net.ts";
 
 const SHADER = "engine/conv2d.wgsl";
-const INCLUDES = ["common/index.wgsl"] as const;
+const INCLUDES = ["common/index.wgsl", "common/activation.wgsl"] as const;
 const PARAMS = {
   numAgents: "u32",
   batch: "u32",

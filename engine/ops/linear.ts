@@ -12,7 +12,7 @@ import type { Tensor } from "../tensor.ts";
 import type { Net } from "./net.ts";
 
 const SHADER = "engine/linear.wgsl";
-const INCLUDES = ["common/index.wgsl"] as const;
+const INCLUDES = ["common/index.wgsl", "common/activation.wgsl"] as const;
 const PARAMS = {
   numAgents: "u32",
   batch: "u32",

@@ -16,7 +16,6 @@
 //                 outputs that read it (transposed convolution), no atomics.          writes dx
 // backwardWeight: one thread per (a, 4 output channels, j ≤ cin·k²); j = cin·k² is the bias;
 //                 sums over batch and output positions in a fixed order.              writes dw (= or +=)
-override ACT: u32 = 0u;
 const TILE: u32 = 4u;
 
 struct Params { numAgents: u32, batch: u32, height: u32, width: u32, cin: u32, cout: u32, k: u32, stride: u32, wOff: u32, bOff: u32, accumulate: u32 }
@@ -30,19 +29,6 @@ struct Params { numAgents: u32, batch: u32, height: u32, width: u32, cin: u32, c
 @group(0) @binding(7) var<storage, read> dzIn: array<f32>;
 @group(0) @binding(8) var<storage, read_write> dx: array<f32>;
 @group(0) @binding(9) var<storage, read_write> dw: array<f32>;
-
-fn activate(z: f32) -> f32 {
-  if (ACT == 1u) { return max(z, 0.0); }
-  if (ACT == 2u) { return tanh(z); }
-  return z;
-}
-
-// d act / dz expressed through the activation's output.
-fn activateGrad(out: f32) -> f32 {
-  if (ACT == 1u) { return select(0.0, 1.0, out > 0.0); }
-  if (ACT == 2u) { return 1.0 - out * out; }
-  return 1.0;
-}
 
 // Channel c0 + i of a tile, clamped to the last channel n − 1 (for reads only).
 fn tileChannels(c0: u32, n: u32) -> vec4u {

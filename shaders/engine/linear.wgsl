@@ -24,7 +24,6 @@
 //          Workgroups: (column tiles, row tiles, numAgents); out-of-range lanes load zeros.
 // Writes: forward* write y; backwardInput* write dx; backwardWeight* write dw (= or += by
 // params.accumulate).
-override ACT: u32 = 0u;
 override TILE: u32 = 16u;
 const BLOCK: u32 = 4u;
 const LANES = vec4u(0u, 1u, 2u, 3u);
@@ -43,19 +42,6 @@ struct Params { numAgents: u32, batch: u32, inDim: u32, outDim: u32, stride: u32
 
 var<workgroup> tileA: array<f32, TILE * TILE>;
 var<workgroup> tileB: array<f32, TILE * TILE>;
-
-fn activate(z: f32) -> f32 {
-  if (ACT == 1u) { return max(z, 0.0); }
-  if (ACT == 2u) { return tanh(z); }
-  return z;
-}
-
-// d act / dz expressed through the activation's output.
-fn activateGrad(out: f32) -> f32 {
-  if (ACT == 1u) { return select(0.0, 1.0, out > 0.0); }
-  if (ACT == 2u) { return 1.0 - out * out; }
-  return 1.0;
-}
 
 // dz at flat index k of y / dy.
 fn gradZ(k: u32) -> f32 {
