@@ -10,6 +10,7 @@ import { PURSUIT } from "./pursuit.ts";
 import { RWARE } from "./rware.ts";
 import { TRAFFIC } from "./traffic.ts";
 import { TRAFFIC_LOCAL } from "./traffic_local.ts";
+import { WAREHOUSE } from "./warehouse.ts";
 
 /** Every environment family. Tests and `--list` iterate this map. */
 export const ENVS = {
@@ -18,6 +19,7 @@ export const ENVS = {
   rware: RWARE,
   traffic: TRAFFIC,
   "traffic-local": TRAFFIC_LOCAL,
+  warehouse: WAREHOUSE,
 } as const satisfies Record<string, EnvDef>;
 
 /** Family names. */
