@@ -36,7 +36,7 @@ import {
 export type { LbfConfig, LbfState } from "./lbf_state.ts";
 
 const SHADER = "envs/lbf_step.wgsl";
-const INCLUDES = ["common/index.wgsl", "common/rng.wgsl"] as const;
+const INCLUDES = ["common/index.wgsl", "common/rng.wgsl", "common/exact.wgsl"] as const;
 const PARAMS = {
   numEnvs: "u32",
   rows: "u32",

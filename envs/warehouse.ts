@@ -42,7 +42,12 @@ import {
 export type { WarehouseConfig, WarehouseState } from "./warehouse_layout.ts";
 
 const SHADER = "envs/warehouse_step.wgsl";
-const INCLUDES = ["common/index.wgsl", "common/rng.wgsl", "envs/warehouse_rules.wgsl"] as const;
+const INCLUDES = [
+  "common/index.wgsl",
+  "common/rng.wgsl",
+  "common/exact.wgsl",
+  "envs/warehouse_rules.wgsl",
+] as const;
 const PARAMS = {
   numEnvs: "u32",
   robotsPerSide: "u32",

@@ -35,7 +35,12 @@ export const warehouseBaselineAct = defineKernel({
   name: "warehouse.baseline.act",
   shader: "envs/warehouse_baseline.wgsl",
   entryPoint: "act",
-  includes: ["common/index.wgsl", "common/rng.wgsl", "envs/warehouse_rules.wgsl"],
+  includes: [
+    "common/index.wgsl",
+    "common/rng.wgsl",
+    "common/exact.wgsl",
+    "envs/warehouse_rules.wgsl",
+  ],
   bindings: { gsState: "read", memory: "write", actions: "write" },
   params: PARAMS,
   threads: (p) => p.learningPerSide ** 2 * p.numEnvs,

@@ -39,7 +39,12 @@ import {
 } from "./warehouse_layout.ts";
 
 const SHADER = "envs/warehouse_local.wgsl";
-const INCLUDES = ["common/index.wgsl", "common/rng.wgsl", "envs/warehouse_rules.wgsl"] as const;
+const INCLUDES = [
+  "common/index.wgsl",
+  "common/rng.wgsl",
+  "common/exact.wgsl",
+  "envs/warehouse_rules.wgsl",
+] as const;
 const PARAMS = {
   numEnvs: "u32",
   numAgents: "u32",

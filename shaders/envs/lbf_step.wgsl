@@ -155,29 +155,6 @@ fn isValid(p: u32, a: u32) -> bool {
   return inGrid(tr, tc) && foodAt(tr, tc) == 0u;
 }
 
-// Correctly rounded f32 of n / d for 0 < n <= d < 2^30 (round half to even), by long division,
-// so that every adapter gives the same bits.
-fn ratioF32(n: u32, d: u32) -> f32 {
-  var q = n / d;
-  var r = n % d;
-  var e = 0;
-  for (var i = 0u; i < 64u && q < (1u << 24u); i++) {
-    r = r * 2u;
-    q = q * 2u;
-    if (r >= d) {
-      q += 1u;
-      r -= d;
-    }
-    e -= 1;
-  }
-  var mant = q >> 1u;
-  let roundBit = (q & 1u) == 1u;
-  if (roundBit && (r != 0u || (mant & 1u) == 1u)) {
-    mant += 1u;
-  }
-  return ldexp(f32(mant), e + 1);
-}
-
 fn resetDraw(e: u32, stream: u32, d: u32) -> u32 {
   return rngU32(params.seed, params.resetPurpose, e, stream, episode, d);
 }

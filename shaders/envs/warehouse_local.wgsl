@@ -108,7 +108,7 @@ fn step(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg:
   let slot = whCellSlot(cell);
   var r = 0.0;
   if (slot != WH_NO_SLOT && ages[slot] != WH_NONE) {
-    r = whRatio(ages[slot], oldest);
+    r = ratioF32(ages[slot], oldest);
     ages[slot] = WH_NONE;
   }
   reward[lane] = r;

@@ -184,28 +184,6 @@ fn whClosest(cell: u32, ages: array<u32, 12>, remembered: u32, random: u32) -> v
   return vec2u(whFirstStep(cell, whSlotCell(goal)), goal);
 }
 
-// Correctly rounded f32 of n / d for 0 < n <= d < 2^30 (long division, round half to even), so
-// that every adapter gives the same bits as the CPU reference.
-fn whRatio(n: u32, d: u32) -> f32 {
-  var q = n / d;
-  var r = n % d;
-  var e = 0;
-  for (var i = 0u; i < 64u && q < (1u << 24u); i++) {
-    r = r * 2u;
-    q = q * 2u;
-    if (r >= d) {
-      q += 1u;
-      r -= d;
-    }
-    e -= 1;
-  }
-  var mant = q >> 1u;
-  if ((q & 1u) == 1u && (r != 0u || (mant & 1u) == 1u)) {
-    mant += 1u;
-  }
-  return ldexp(f32(mant), e + 1);
-}
-
 // Influence class of a neighbour at local cell `cell` of its own region, seen across edge `n`
 // (0 east, 1 south, 2 west, 3 north): 0..2 the shared edge cell, 3 not on the shared edge.
 fn whInfluence(n: u32, cell: u32) -> u32 {

@@ -188,7 +188,7 @@ fn stepRobots(e: u32, lid: u32, span: u32, counter: u32) {
         for (var s = 0u; s < WH_SLOTS; s++) {
           oldest = select(oldest, max(oldest, ages[s]), ages[s] != WH_NONE);
         }
-        r = whRatio(ages[slot] + 1u, oldest + 1u);
+        r = ratioF32(ages[slot] + 1u, oldest + 1u);
       }
       reward[a * n + e] = r;
     }
