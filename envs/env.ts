@@ -69,9 +69,9 @@ export interface VecEnv {
    * Every tensor needed to continue the envs identically (state, counters, obs …), by stable
    * name, for checkpoints and resume.
    */
-  stateTensors?(): Record<string, Tensor>;
+  stateTensors(): Record<string, Tensor>;
   /** A text picture of env `envIndex` (reads the GPU state once; for evaluation, never in training). */
-  render?(envIndex: number): Promise<string>;
+  render(envIndex: number): Promise<string>;
 }
 
 /** An environment family: its registry of named tasks and how to build it. */

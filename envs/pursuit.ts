@@ -24,6 +24,7 @@
 import type { Engine } from "../engine/device.ts";
 import type { Encoder } from "../engine/encoder.ts";
 import { compileKernel, defineKernel, type Dispatch } from "../engine/kernel.ts";
+import { readTensor } from "../engine/readback.ts";
 import { RNG_PURPOSE } from "../engine/rng.ts";
 import type { Tensor } from "../engine/tensor.ts";
 import type { EnvBuffers, EnvDef, EnvSpec, VecEnv, VecEnvOptions } from "./env.ts";
@@ -230,6 +231,50 @@ export class PursuitEnv implements VecEnv {
    */
   decodeStates(words: Uint32Array): PursuitState[] {
     return unpackPursuitStates(this.config, words);
+  }
+
+  /** Packed states, observations and episode steps: everything a resume needs. */
+  stateTensors(): Record<string, Tensor> {
+    return { state: this.state, obs: this.buffers.obs, episodeStep: this.buffers.episodeStep };
+  }
+
+  /**
+   * A text picture of env `envIndex` (reads the GPU state once): rows are y, columns x; `#`
+   * obstacle, a digit the number of pursuers on a cell, `e` an evader, `*` both.
+   */
+  async render(envIndex: number): Promise<string> {
+    if (!(envIndex >= 0 && envIndex < this.numEnvs)) {
+      throw new RangeError(
+        `Cannot render Pursuit env ${envIndex}: the env has ${this.numEnvs} envs`,
+      );
+    }
+    const [s] = this.decodeStates(await readTensor(this.#engine, this.state)).slice(envIndex);
+    const cfg = this.config;
+    const walls = pursuitObstacles(cfg);
+    const pursuers = new Map<number, number>(), evaders = new Set<number>();
+    for (const p of s.pursuers) {
+      pursuers.set(p.x * cfg.ySize + p.y, (pursuers.get(p.x * cfg.ySize + p.y) ?? 0) + 1);
+    }
+    for (const e of s.evaders) evaders.add(e.x * cfg.ySize + e.y);
+    const rows: string[] = [];
+    for (let y = 0; y < cfg.ySize; y++) {
+      let row = "";
+      for (let x = 0; x < cfg.xSize; x++) {
+        const k = x * cfg.ySize + y, n = pursuers.get(k) ?? 0;
+        row += walls[k]
+          ? "#"
+          : n && evaders.has(k)
+          ? "*"
+          : n
+          ? String(Math.min(n, 9))
+          : evaders.has(k)
+          ? "e"
+          : ".";
+      }
+      rows.push(row);
+    }
+    return [`cycle ${s.frames} episode ${s.episode} evaders left ${s.evaders.length}`, ...rows]
+      .join("\n");
   }
 }
 

@@ -17,6 +17,7 @@
 import type { Engine } from "../engine/device.ts";
 import type { Encoder } from "../engine/encoder.ts";
 import { compileKernel, defineKernel, type Dispatch } from "../engine/kernel.ts";
+import { readTensor } from "../engine/readback.ts";
 import { RNG_PURPOSE } from "../engine/rng.ts";
 import type { Tensor } from "../engine/tensor.ts";
 import type { EnvBuffers, EnvDef, EnvSpec, VecEnv, VecEnvOptions } from "./env.ts";
@@ -306,6 +307,30 @@ export class RwareEnv implements VecEnv {
    */
   decodeStates(words: Uint32Array): RwareState[] {
     return unpackRwareStates(this.config, this.layout, words);
+  }
+
+  /** Packed states, observations and episode steps: everything a resume needs. */
+  stateTensors(): Record<string, Tensor> {
+    return { state: this.state, obs: this.buffers.obs, episodeStep: this.buffers.episodeStep };
+  }
+
+  /**
+   * A text picture of env `envIndex` (reads the GPU state once): `G` goal, `#` shelf, `R` a
+   * requested shelf, an arrow an agent by heading (lower case when carrying a shelf).
+   */
+  async render(envIndex: number): Promise<string> {
+    if (!(envIndex >= 0 && envIndex < this.numEnvs)) {
+      throw new RangeError(`Cannot render RWARE env ${envIndex}: the env has ${this.numEnvs} envs`);
+    }
+    const [s] = this.decodeStates(await readTensor(this.#engine, this.state)).slice(envIndex);
+    const { rows, cols, goals } = this.layout;
+    const grid = Array.from({ length: rows }, () => new Array<string>(cols).fill("."));
+    for (const g of goals) grid[g.y][g.x] = "G";
+    const requested = new Set(s.requestQueue);
+    s.shelves.forEach((c, k) => grid[c.y][c.x] = requested.has(k + 1) ? "R" : "#");
+    const arrows = ["^", "v", "<", ">"], carrying = ["A", "V", "{", "}"];
+    for (const a of s.agents) grid[a.y][a.x] = a.carried ? carrying[a.dir] : arrows[a.dir];
+    return [`step ${s.steps} episode ${s.episode}`, ...grid.map((r) => r.join(""))].join("\n");
   }
 }
 
