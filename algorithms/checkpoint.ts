@@ -6,7 +6,7 @@
  * so a crash leaves the previous checkpoint intact.
  *
  * Tensor names are `trainer.<name>` (from `trainer.stateTensors()`) and `env.<name>` (from
- * `env.stateTensors?.()`); metadata holds the effective config and the trainer's host state as
+ * `env.stateTensors()`); metadata holds the effective config and the trainer's host state as
  * JSON strings.
  *
  * @module
@@ -163,7 +163,7 @@ export async function writeFileAtomic(path: string, bytes: Uint8Array): Promise<
 export function checkpointTensors(trainer: Trainer): Record<string, Tensor> {
   const out: Record<string, Tensor> = {};
   for (const [k, t] of Object.entries(trainer.stateTensors())) out[`trainer.${k}`] = t;
-  for (const [k, t] of Object.entries(trainer.env.stateTensors?.() ?? {})) out[`env.${k}`] = t;
+  for (const [k, t] of Object.entries(trainer.env.stateTensors())) out[`env.${k}`] = t;
   return out;
 }
 
@@ -189,7 +189,6 @@ export async function saveCheckpoint(
     config: JSON.stringify(options.config),
     hostState: JSON.stringify(options.trainer.hostState()),
     envSteps: String(options.trainer.envSteps),
-    envState: options.trainer.env.stateTensors ? "yes" : "no",
   };
   await writeFileAtomic(options.path, encodeSafetensors({ tensors, metadata }));
 }
