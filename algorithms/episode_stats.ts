@@ -62,7 +62,10 @@ export interface EpisodeStats {
   summarise(enc: Encoder): void;
   /** Decodes a host copy of `out`. */
   decode(out: Float32Array): EpisodeSummary;
-  /** Running and finished-episode accumulators, by name, for checkpoints (exact resume). */
+  /**
+   * Running and finished-episode accumulators for checkpoints (exact resume), keyed
+   * `stats.running` and `stats.done`.
+   */
   stateTensors(): Record<string, Tensor>;
 }
 
@@ -104,7 +107,7 @@ export async function createEpisodeStats(
     out,
     track: (enc) => track.encode(enc),
     summarise: (enc) => summarise.encode(enc),
-    stateTensors: () => ({ [`${label}.running`]: running, [`${label}.done`]: done }),
+    stateTensors: () => ({ "stats.running": running, "stats.done": done }),
     decode(o) {
       const episodes = o[numAgents];
       const per = Array.from({ length: numAgents }, (_, a) => episodes > 0 ? o[a] / episodes : NaN);

@@ -154,7 +154,7 @@ async function createRandom(engine: Engine, run: RunConfig, _algo: RandomConfig)
     env: env.buffers,
     numAgents,
     numEnvs,
-    label: "stats",
+    label: "random.stats",
   });
   const statsState = stats.stateTensors();
   const counter = engine.tensor({ dtype: "u32", shape: [1], label: "random.policy.counter" });

@@ -5,11 +5,15 @@
  * @module
  */
 import { RANDOM } from "./random.ts";
+import { IAC, SEAC, SNAC } from "./seac.ts";
 import type { AlgorithmDef } from "./trainer.ts";
 
 /** Every algorithm, by the name configs use in `algo.name`. */
 export const ALGORITHMS = {
   random: RANDOM,
+  seac: SEAC,
+  iac: IAC,
+  snac: SNAC,
 } as const satisfies Record<string, AlgorithmDef<object>>;
 
 /** Algorithm names. */

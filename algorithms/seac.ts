@@ -53,31 +53,6 @@ export interface SeacParts {
 }
 
 /**
- * Runs `build` with an engine whose `tensor()` calls are recorded (the episode statistics do not
- * export their accumulators, which a checkpoint needs).
- */
-async function captureTensors<T>(
-  engine: Engine,
-  build: (engine: Engine) => Promise<T>,
-): Promise<{ value: T; tensors: Tensor[] }> {
-  const tensors: Tensor[] = [];
-  const proxy = new Proxy(engine, {
-    get(target, prop) {
-      if (prop === "tensor") {
-        return (options: Parameters<Engine["tensor"]>[0]) => {
-          const t = target.tensor(options);
-          tensors.push(t);
-          return t;
-        };
-      }
-      const v = Reflect.get(target, prop, target);
-      return typeof v === "function" ? v.bind(target) : v;
-    },
-  });
-  return { value: await build(proxy), tensors };
-}
-
-/**
  * Builds every part of a SEAC-family pipeline on an existing env (reset is recorded and submitted).
  *
  * @param engine Engine that owns the device.
@@ -159,20 +134,13 @@ export async function buildSeacParts(
     maxGradNorm: algo.maxGradNorm,
     label: `${label}.learn`,
   });
-  const { value: stats, tensors } = await captureTensors(
-    engine,
-    (e) =>
-      createEpisodeStats(e, {
-        env: env.buffers,
-        numAgents: N,
-        numEnvs: E,
-        label: `${label}.stats`,
-      }),
-  );
-  const statsState: Record<string, Tensor> = {};
-  for (const t of tensors) {
-    if (t !== stats.out) statsState[t.label.slice(label.length + 1)] = t;
-  }
+  const stats = await createEpisodeStats(engine, {
+    env: env.buffers,
+    numAgents: N,
+    numEnvs: E,
+    label: `${label}.stats`,
+  });
+  const statsState = stats.stateTensors();
   const enc = engine.encoder(`${label}.reset`);
   env.encodeReset(enc);
   engine.submit(enc);
