@@ -16,7 +16,7 @@ import { findPreset, listPresets } from "./presets.ts";
 import { train, type TrainOptions } from "./train.ts";
 
 /** The preset `deno task run` runs when given no config. */
-export const DEFAULT_PRESET = "random_lbf";
+export const DEFAULT_PRESET = "seac_quick";
 
 /** Usage text of `deno task run --help`. */
 export const USAGE = `Usage: deno task run [config.yaml | preset] [--key.path=value …] [options]
