@@ -1,0 +1,339 @@
+/**
+ * SUPER's selection on the GPU (super.md §3): from each sender's |δ| over its fragment rows
+ * `[numAgents, n]`, the 0/1 share flags by the quantile, Gaussian or stochastic rule, compacted
+ * into the relay format `indices [numAgents, n]` + `counts [numAgents]` that
+ * `Replay.bindCrossInsert` reads, plus per-agent metrics (rows shared, rows seen, Σ|δ|) that stay
+ * on the GPU until read. The sliding window W_i (quantile, Gaussian) is a FIFO ring of the last
+ * `window` values per agent; its statistics come from engine/ops/quantile.ts and reduce.ts.
+ *
+ * @module
+ */
+import type { Engine } from "../engine/device.ts";
+import type { Encoder } from "../engine/encoder.ts";
+import { compileKernel, defineKernel } from "../engine/kernel.ts";
+import { type Compact, createCompact } from "../engine/ops/compact.ts";
+import { createWindowQuantile } from "../engine/ops/quantile.ts";
+import { createReduce, createWindowMoments } from "../engine/ops/reduce.ts";
+import { RNG_PURPOSE } from "../engine/rng.ts";
+import type { Tensor } from "../engine/tensor.ts";
+
+const SHADER = "algorithms/super.wgsl";
+const INCLUDES = ["common/index.wgsl", "common/rng.wgsl"] as const;
+const PARAMS = {
+  numAgents: "u32",
+  numEnvs: "u32",
+  fragment: "u32",
+  n: "u32",
+  capacity: "u32",
+  mode: "u32",
+  c: "f32",
+  useStd: "u32",
+  beta: "f32",
+  seed: "u32",
+  purpose: "u32",
+} as const;
+type SuperParams = { [K in keyof typeof PARAMS]: number };
+const perRow = (p: SuperParams) => p.numAgents * p.n;
+const perAgent = (p: SuperParams) => p.numAgents;
+
+/** Ring slots of the fragment's rows, from the replay counters and the start recorded last relay. */
+export const superFragmentSlots = defineKernel({
+  name: "super.fragmentSlots",
+  shader: SHADER,
+  entryPoint: "fragmentSlots",
+  includes: INCLUDES,
+  bindings: { countersIn: "read", startIn: "read", slots: "write" },
+  params: PARAMS,
+  threads: perRow,
+});
+
+/** Appends the fragment's |δ| to each agent's FIFO window. */
+export const superWindowPush = defineKernel({
+  name: "super.windowPush",
+  shader: SHADER,
+  entryPoint: "windowPush",
+  includes: INCLUDES,
+  bindings: { absTd: "read", countIn: "read", window: "write" },
+  params: PARAMS,
+  threads: perRow,
+});
+
+/** flag = |δ| > τ (the window's (1 − β) quantile). */
+export const superSelectQuantile = defineKernel({
+  name: "super.selectQuantile",
+  shader: SHADER,
+  entryPoint: "selectQuantile",
+  includes: INCLUDES,
+  bindings: { absTd: "read", threshold: "read", flags: "write" },
+  params: PARAMS,
+  threads: perRow,
+});
+
+/** flag = |δ| > μ + c·(v or √v) over the window. */
+export const superSelectGaussian = defineKernel({
+  name: "super.selectGaussian",
+  shader: SHADER,
+  entryPoint: "selectGaussian",
+  includes: INCLUDES,
+  bindings: { absTd: "read", moments: "read", flags: "write" },
+  params: PARAMS,
+  threads: perRow,
+});
+
+/** flag ~ Bernoulli(min(1, β·n·|δ| / Σ|δ|)). */
+export const superSelectStochastic = defineKernel({
+  name: "super.selectStochastic",
+  shader: SHADER,
+  entryPoint: "selectStochastic",
+  includes: INCLUDES,
+  bindings: { absTd: "read", sums: "read", clock: "read", flags: "write" },
+  params: PARAMS,
+  threads: perRow,
+});
+
+/** Records each ring's pending start after a relay (step 0 of the next fragment). */
+export const superSnapshot = defineKernel({
+  name: "super.snapshot",
+  shader: SHADER,
+  entryPoint: "snapshot",
+  includes: INCLUDES,
+  bindings: { countersIn: "read", startOut: "write" },
+  params: PARAMS,
+  threads: perAgent,
+});
+
+/** Window counts after a push. */
+export const superWindowCount = defineKernel({
+  name: "super.windowCount",
+  shader: SHADER,
+  entryPoint: "windowCount",
+  includes: INCLUDES,
+  bindings: { count: "write" },
+  params: PARAMS,
+  threads: perAgent,
+});
+
+/** Metrics and the Bernoulli clock after a relay. */
+export const superAdvance = defineKernel({
+  name: "super.advance",
+  shader: SHADER,
+  entryPoint: "advance",
+  includes: INCLUDES,
+  bindings: { sums: "read", sharedCount: "read", metrics: "write", clockOut: "write" },
+  params: PARAMS,
+  threads: perAgent,
+});
+
+/** Selection heuristics of super.md §3. */
+export type SuperMode = "quantile" | "gaussian" | "stochastic";
+/** Scale of the Gaussian rule: the released code's variance, or the paper's standard deviation. */
+export type GaussianScale = "variance" | "std";
+
+/**
+ * Φ⁻¹(p) of the standard normal (Acklam's rational approximation, relative error < 1.2e-9 on
+ * (0, 1): far below f32 resolution). ±Infinity at 0 and 1.
+ */
+export function normalQuantile(p: number): number {
+  if (!(p >= 0 && p <= 1)) throw new RangeError(`Cannot invert the normal CDF at ${p}`);
+  if (p === 0) return -Infinity;
+  if (p === 1) return Infinity;
+  const a = [
+    -39.69683028665376,
+    220.9460984245205,
+    -275.9285104469687,
+    138.357751867269,
+    -30.66479806614716,
+    2.506628277459239,
+  ];
+  const b = [
+    -54.47609879822406,
+    161.5858368580409,
+    -155.6989798598866,
+    66.80131188771972,
+    -13.28068155288572,
+  ];
+  const c = [
+    -0.007784894002430293,
+    -0.3223964580411365,
+    -2.400758277161838,
+    -2.549732539343734,
+    4.374664141464968,
+    2.938163982698783,
+  ];
+  const d = [0.007784695709041462, 0.3224671290700398, 2.445134137142996, 3.754408661907416];
+  const lo = 0.02425;
+  let x: number;
+  if (p < lo) {
+    const q = Math.sqrt(-2 * Math.log(p));
+    x = (((((c[0] * q + c[1]) * q + c[2]) * q + c[3]) * q + c[4]) * q + c[5]) /
+      ((((d[0] * q + d[1]) * q + d[2]) * q + d[3]) * q + 1);
+  } else if (p <= 1 - lo) {
+    const q = p - 0.5, r = q * q;
+    x = (((((a[0] * r + a[1]) * r + a[2]) * r + a[3]) * r + a[4]) * r + a[5]) * q /
+      (((((b[0] * r + b[1]) * r + b[2]) * r + b[3]) * r + b[4]) * r + 1);
+  } else {
+    const q = Math.sqrt(-2 * Math.log(1 - p));
+    x = -(((((c[0] * q + c[1]) * q + c[2]) * q + c[3]) * q + c[4]) * q + c[5]) /
+      ((((d[0] * q + d[1]) * q + d[2]) * q + d[3]) * q + 1);
+  }
+  return x;
+}
+
+/** Options of {@linkcode createSuperSelect}. */
+export interface SuperSelectOptions {
+  /** |δ| of every sender's fragment rows [numAgents, n] f32 (written before `encode`). */
+  absTd: Tensor<"f32">;
+  numAgents: number;
+  /** Rows per agent and fragment (F·numEnvs). */
+  n: number;
+  mode: SuperMode;
+  /** Target fraction shared β ∈ [0, 1]. */
+  bandwidth: number;
+  /** Window length k [transitions] (quantile, Gaussian). */
+  window: number;
+  gaussianScale: GaussianScale;
+  seed: number;
+  label: string;
+}
+
+/** A bound selection. */
+export interface SuperSelect {
+  /** [numAgents, n] u32 share flags of the last `encode`. */
+  readonly flags: Tensor<"u32">;
+  /** Compaction of `flags`: `indices [numAgents, n]` and `counts [numAgents]` (relay format). */
+  readonly compact: Compact;
+  /** [numAgents] f32: Σ|δ| over the fragment. */
+  readonly sums: Tensor<"f32">;
+  /** [numAgents, 3] f32 accumulated per relay (zeroed by the reader): rows shared, rows scored, Σ|δ|. */
+  readonly metrics: Tensor<"f32">;
+  /** State to checkpoint: window, window counts, clock. */
+  readonly state: Record<string, Tensor>;
+  /** Records Σ|δ|, the window update and statistics, the flags and the compaction. */
+  encode(enc: Encoder): void;
+  /** Records the metric and clock updates (after the relay). */
+  advance(enc: Encoder): void;
+}
+
+/**
+ * Builds SUPER's selection for one fragment size, labelled `<label>.*`.
+ *
+ * @param engine Engine that owns the device.
+ * @param o Scores, sizes, rule and its parameters, seed and label.
+ * @returns A {@linkcode SuperSelect}; `encode` then `advance` once per relay.
+ */
+export async function createSuperSelect(
+  engine: Engine,
+  o: SuperSelectOptions,
+): Promise<SuperSelect> {
+  const { numAgents, n, label, mode } = o;
+  const beta = o.bandwidth;
+  if (!(beta >= 0 && beta <= 1)) {
+    throw new RangeError(`Cannot build "${label}": bandwidth ${beta} must be in [0, 1]`);
+  }
+  if (!(Number.isInteger(o.window) && o.window >= 1)) {
+    throw new RangeError(`Cannot build "${label}": window ${o.window} must be an integer >= 1`);
+  }
+  if (!(Number.isInteger(n) && n >= 1)) {
+    throw new RangeError(`Cannot build "${label}": n ${n} must be an integer >= 1`);
+  }
+  if (o.absTd.dtype !== "f32" || o.absTd.size !== numAgents * n) {
+    throw new TypeError(
+      `Cannot build "${label}": absTd "${o.absTd.label}" is ${o.absTd.dtype} [${o.absTd.shape}], needs f32 [${numAgents}, ${n}]`,
+    );
+  }
+  if (!["quantile", "gaussian", "stochastic"].includes(mode)) {
+    throw new TypeError(`Cannot build "${label}": unknown mode "${mode}"`);
+  }
+  const capacity = o.window;
+  const flags = engine.tensor({ dtype: "u32", shape: [numAgents, n], label: `${label}.flags` });
+  const window = engine.tensor({
+    dtype: "f32",
+    shape: [numAgents, capacity],
+    label: `${label}.window`,
+  });
+  const count = engine.tensor({ dtype: "u32", shape: [numAgents], label: `${label}.count` });
+  const clock = engine.tensor({ dtype: "u32", shape: [1], label: `${label}.clock` });
+  const metrics = engine.tensor({ dtype: "f32", shape: [numAgents, 3], label: `${label}.metrics` });
+  const c = normalQuantile(1 - beta);
+  const p: SuperParams = {
+    numAgents,
+    numEnvs: 1,
+    fragment: 1,
+    n,
+    capacity,
+    // Gaussian: 1 shares everything (β = 1, τ = −∞), 2 nothing (β = 0, τ = +∞).
+    mode: c === -Infinity ? 1 : c === Infinity ? 2 : 0,
+    c: Number.isFinite(c) ? c : 0,
+    useStd: o.gaussianScale === "std" ? 1 : 0,
+    beta,
+    seed: o.seed >>> 0,
+    purpose: RNG_PURPOSE.share,
+  };
+  const sum = await createReduce(engine, {
+    x: o.absTd,
+    numSegments: numAgents,
+    n,
+    op: "sum",
+    label: `${label}.sum`,
+  });
+  const steps: { encode(enc: Encoder): void }[] = [sum];
+  if (mode !== "stochastic") {
+    const [kPush, kCount] = await Promise.all([
+      compileKernel(engine, superWindowPush),
+      compileKernel(engine, superWindowCount),
+    ]);
+    steps.push(
+      kPush.bind({ absTd: o.absTd, countIn: count, window }, p, `${label}.windowPush`),
+      kCount.bind({ count }, p, `${label}.windowCount`),
+    );
+  }
+  if (mode === "quantile") {
+    const q = await createWindowQuantile(engine, {
+      window,
+      count,
+      numAgents,
+      capacity,
+      qs: [1 - beta],
+      label: `${label}.quantile`,
+    });
+    const k = await compileKernel(engine, superSelectQuantile);
+    steps.push(q, k.bind({ absTd: o.absTd, threshold: q.out, flags }, p, `${label}.select`));
+  } else if (mode === "gaussian") {
+    const m = await createWindowMoments(engine, {
+      window,
+      count,
+      numAgents,
+      capacity,
+      label: `${label}.moments`,
+    });
+    const k = await compileKernel(engine, superSelectGaussian);
+    steps.push(m, k.bind({ absTd: o.absTd, moments: m.moments, flags }, p, `${label}.select`));
+  } else {
+    const k = await compileKernel(engine, superSelectStochastic);
+    steps.push(k.bind({ absTd: o.absTd, sums: sum.out, clock, flags }, p, `${label}.select`));
+  }
+  const compact = await createCompact(engine, {
+    flags,
+    numSegments: numAgents,
+    n,
+    label: `${label}.compact`,
+  });
+  steps.push(compact);
+  const kAdv = await compileKernel(engine, superAdvance);
+  const adv = kAdv.bind(
+    { sums: sum.out, sharedCount: compact.counts, metrics, clockOut: clock },
+    p,
+    `${label}.advance`,
+  );
+  return {
+    flags,
+    compact,
+    sums: sum.out,
+    metrics,
+    state: { window, count, clock },
+    encode(enc) {
+      for (const s of steps) s.encode(enc);
+    },
+    advance: (enc) => adv.encode(enc),
+  };
+}
