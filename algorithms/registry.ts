@@ -4,8 +4,11 @@
  *
  * @module
  */
+import { IDQN_ALGORITHMS } from "./idqn.ts";
+import { LBS } from "./lbs.ts";
 import { RANDOM } from "./random.ts";
 import { IAC, SEAC, SNAC } from "./seac.ts";
+import { SUPER } from "./super.ts";
 import type { AlgorithmDef } from "./trainer.ts";
 
 /** Every algorithm, by the name configs use in `algo.name`. */
@@ -14,6 +17,9 @@ export const ALGORITHMS = {
   seac: SEAC,
   iac: IAC,
   snac: SNAC,
+  ...IDQN_ALGORITHMS,
+  super: SUPER,
+  lbs: LBS,
 } as const satisfies Record<string, AlgorithmDef<object>>;
 
 /** Algorithm names. */
