@@ -21,6 +21,7 @@ import { readTensor } from "../engine/readback.ts";
 import { RNG_PURPOSE } from "../engine/rng.ts";
 import type { Tensor } from "../engine/tensor.ts";
 import type { EnvBuffers, EnvDef, EnvSpec, VecEnv, VecEnvOptions } from "./env.ts";
+import { createEnvBuffers } from "./env_buffers.ts";
 import {
   LBF_MAX_FOOD,
   LBF_MAX_PLAYERS,
@@ -232,16 +233,13 @@ export async function createLbfEnv(
     throw new RangeError(`Cannot build LBF env "${spec.name}": numEnvs is ${options.numEnvs}`);
   }
   const n = options.numEnvs, P = cfg.numPlayers, dim = spec.obsShape[0];
-  const obsShape = [P, n, dim];
-  const buffers = {
-    obs: engine.tensor({ dtype: "f32", shape: obsShape, label: "lbf.obs" }),
-    terminalObs: engine.tensor({ dtype: "f32", shape: obsShape, label: "lbf.terminalObs" }),
-    actions: engine.tensor({ dtype: "u32", shape: [P, n], label: "lbf.actions" }),
-    reward: engine.tensor({ dtype: "f32", shape: [P, n], label: "lbf.reward" }),
-    terminated: engine.tensor({ dtype: "u32", shape: [n], label: "lbf.terminated" }),
-    truncated: engine.tensor({ dtype: "u32", shape: [n], label: "lbf.truncated" }),
-    episodeStep: engine.tensor({ dtype: "u32", shape: [n], label: "lbf.episodeStep" }),
-  };
+  const buffers = createEnvBuffers(engine, {
+    numAgents: P,
+    numEnvs: n,
+    obsShape: [dim],
+    obsDType: "f32",
+    label: "lbf",
+  });
   const state = engine.tensor({
     dtype: "u32",
     shape: [n, lbfStateStride(cfg)],

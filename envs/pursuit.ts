@@ -28,6 +28,7 @@ import { readTensor } from "../engine/readback.ts";
 import { RNG_PURPOSE } from "../engine/rng.ts";
 import type { Tensor } from "../engine/tensor.ts";
 import type { EnvBuffers, EnvDef, EnvSpec, VecEnv, VecEnvOptions } from "./env.ts";
+import { createEnvBuffers } from "./env_buffers.ts";
 
 import {
   packPursuitStates,
@@ -319,16 +320,13 @@ export async function createPursuitEnv(
   const cfg = spec.config as unknown as PursuitConfig;
   checkConfig(spec, cfg, options.numEnvs);
   const n = options.numEnvs, N = cfg.numPursuers;
-  const obsShape = [N, n, cfg.obsRange, cfg.obsRange, 3];
-  const buffers = {
-    obs: engine.tensor({ dtype: "u8", shape: obsShape, label: "pursuit.obs" }),
-    terminalObs: engine.tensor({ dtype: "u8", shape: obsShape, label: "pursuit.terminalObs" }),
-    actions: engine.tensor({ dtype: "u32", shape: [N, n], label: "pursuit.actions" }),
-    reward: engine.tensor({ dtype: "f32", shape: [N, n], label: "pursuit.reward" }),
-    terminated: engine.tensor({ dtype: "u32", shape: [n], label: "pursuit.terminated" }),
-    truncated: engine.tensor({ dtype: "u32", shape: [n], label: "pursuit.truncated" }),
-    episodeStep: engine.tensor({ dtype: "u32", shape: [n], label: "pursuit.episodeStep" }),
-  };
+  const buffers = createEnvBuffers(engine, {
+    numAgents: N,
+    numEnvs: n,
+    obsShape: [cfg.obsRange, cfg.obsRange, 3],
+    obsDType: "u8",
+    label: "pursuit",
+  });
   const cells = cfg.xSize * cfg.ySize;
   const state = engine.tensor({
     dtype: "u32",

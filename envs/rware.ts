@@ -21,6 +21,7 @@ import { readTensor } from "../engine/readback.ts";
 import { RNG_PURPOSE } from "../engine/rng.ts";
 import type { Tensor } from "../engine/tensor.ts";
 import type { EnvBuffers, EnvDef, EnvSpec, VecEnv, VecEnvOptions } from "./env.ts";
+import { createEnvBuffers } from "./env_buffers.ts";
 import {
   parseRwareTask,
   RWARE_MAX_AGENTS,
@@ -373,16 +374,13 @@ export async function createRwareEnv(
     throw fail(`numEnvs is ${options.numEnvs}`);
   }
   const n = options.numEnvs, A = cfg.numAgents, dim = rwareObsDim(cfg);
-  const obsShape = [A, n, dim];
-  const buffers = {
-    obs: engine.tensor({ dtype: "f32", shape: obsShape, label: "rware.obs" }),
-    terminalObs: engine.tensor({ dtype: "f32", shape: obsShape, label: "rware.terminalObs" }),
-    actions: engine.tensor({ dtype: "u32", shape: [A, n], label: "rware.actions" }),
-    reward: engine.tensor({ dtype: "f32", shape: [A, n], label: "rware.reward" }),
-    terminated: engine.tensor({ dtype: "u32", shape: [n], label: "rware.terminated" }),
-    truncated: engine.tensor({ dtype: "u32", shape: [n], label: "rware.truncated" }),
-    episodeStep: engine.tensor({ dtype: "u32", shape: [n], label: "rware.episodeStep" }),
-  };
+  const buffers = createEnvBuffers(engine, {
+    numAgents: A,
+    numEnvs: n,
+    obsShape: [dim],
+    obsDType: "f32",
+    label: "rware",
+  });
   const state = engine.tensor({
     dtype: "u32",
     shape: [n, rwareStateStride(cfg, layout)],

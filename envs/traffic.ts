@@ -37,6 +37,7 @@ import { readTensors } from "../engine/readback.ts";
 import { RNG_PURPOSE } from "../engine/rng.ts";
 import type { Tensor } from "../engine/tensor.ts";
 import type { EnvBuffers, EnvDef, EnvSpec, VecEnv, VecEnvOptions } from "./env.ts";
+import { createEnvBuffers } from "./env_buffers.ts";
 import { TRAFFIC_OBS_DIM, type TrafficConfig, type TrafficGsState } from "./traffic_reference.ts";
 import {
   checkTrafficConfig,
@@ -289,15 +290,13 @@ export async function createTrafficEnv(
   const n = options.numEnvs, N = cfg.gridSize, A = N * N;
   const t = <D extends "u32" | "f32">(dtype: D, shape: number[], name: string) =>
     engine.tensor({ dtype, shape, label: `traffic.${name}` });
-  const buffers = {
-    obs: t("f32", [A, n, TRAFFIC_OBS_DIM], "obs"),
-    terminalObs: t("f32", [A, n, TRAFFIC_OBS_DIM], "terminalObs"),
-    actions: t("u32", [A, n], "actions"),
-    reward: t("f32", [A, n], "reward"),
-    terminated: t("u32", [n], "terminated"),
-    truncated: t("u32", [n], "truncated"),
-    episodeStep: t("u32", [n], "episodeStep"),
-  };
+  const buffers = createEnvBuffers(engine, {
+    numAgents: A,
+    numEnvs: n,
+    obsShape: [TRAFFIC_OBS_DIM],
+    obsDType: "f32",
+    label: "traffic",
+  });
   const state = {
     cells: t("u32", [n, 4 * A, TRAFFIC_SEGMENT], "state.cells"),
     backlog: t("u32", [n, 4 * A], "state.backlog"),

@@ -25,6 +25,7 @@ import { readTensor } from "../engine/readback.ts";
 import { RNG_PURPOSE } from "../engine/rng.ts";
 import type { Tensor } from "../engine/tensor.ts";
 import type { EnvBuffers, EnvDef, EnvSpec, VecEnv, VecEnvOptions } from "./env.ts";
+import { createEnvBuffers } from "./env_buffers.ts";
 import {
   checkWarehouseConfig,
   packWarehouseStates,
@@ -286,13 +287,13 @@ export async function createWarehouseEnv(
   const t = <D extends "f32" | "u32">(dtype: D, shape: number[], name: string) =>
     engine.tensor({ dtype, shape, label: `warehouse.${name}` });
   const buffers: WarehouseBuffers = {
-    obs: t("f32", [A, n, WAREHOUSE_OBS], "obs"),
-    terminalObs: t("f32", [A, n, WAREHOUSE_OBS], "terminalObs"),
-    actions: t("u32", [A, n], "actions"),
-    reward: t("f32", [A, n], "reward"),
-    terminated: t("u32", [n], "terminated"),
-    truncated: t("u32", [n], "truncated"),
-    episodeStep: t("u32", [n], "episodeStep"),
+    ...createEnvBuffers(engine, {
+      numAgents: A,
+      numEnvs: n,
+      obsShape: [WAREHOUSE_OBS],
+      obsDType: "f32",
+      label: "warehouse",
+    }),
     dset: t("f32", [A, n, WAREHOUSE_OBS], "dset"),
     influence: t("u32", [A, n, WAREHOUSE_SOURCES], "influence"),
   };
