@@ -149,7 +149,10 @@ async function configText(arg: string): Promise<{ text: string; source: string }
 /** Formats the preset list of `--list`. */
 export async function presetListText(): Promise<string> {
   const lines: string[] = [];
-  for (const p of await listPresets()) {
+  const presets = await listPresets();
+  // The default first, then the rest in name order.
+  presets.sort((a, b) => Number(b.name === DEFAULT_PRESET) - Number(a.name === DEFAULT_PRESET));
+  for (const p of presets) {
     lines.push(`${p.name}${p.name === DEFAULT_PRESET ? " (default)" : ""}`);
     if (p.description) lines.push(`  ${p.description}`);
     lines.push(`  source:   ${p.source || "(none given)"}`);

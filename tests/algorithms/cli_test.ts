@@ -97,6 +97,7 @@ Deno.test({
     const root = await Deno.makeTempDir();
     try {
       const run = await cli("run", [
+        "random_lbf",
         "--root",
         root,
         "--name=e2e",
