@@ -27,6 +27,7 @@ import { checkIdqnConfig, type IdqnConfig, type IdqnVariant, networkSpec } from 
 import { createLearner, type Learner } from "./idqn_learner.ts";
 import { createQNetwork, qNetworkInit, qNetworkParamCount } from "./idqn_network.ts";
 import type { Metrics, RunConfig, Trainer } from "./trainer.ts";
+import type { StageMetrics } from "./super_metrics.ts";
 
 /** Iterations recorded per submit (bounds the size of one command buffer). */
 const ITERATIONS_PER_SUBMIT = 16;
@@ -56,6 +57,12 @@ export interface IdqnTrainerParts extends IdqnParts {
   readonly policy: EpsilonGreedy;
   readonly stats: EpisodeStats;
   readonly share: ShareStage | null;
+}
+
+/** A stage's GPU metrics and the snapshot they are copied into before the read. */
+export interface StageMetricsRead {
+  readonly metrics: StageMetrics;
+  readonly snapshot: Tensor<"f32">;
 }
 
 /** The built IDQN-family pipeline. */
@@ -142,13 +149,24 @@ export class IdqnTrainer implements Trainer {
     }
   }
 
-  async readMetrics(): Promise<Metrics> {
+  /**
+   * Summarises and reads the interval's metrics with one readback; a stage's accumulators
+   * (`stage`: SUPER, LBS) are snapshotted, zeroed and read in the same readback.
+   */
+  async readMetrics(stage?: StageMetricsRead): Promise<Metrics> {
     const { stats, policy, numLearners } = this.parts;
     const enc = this.#engine.encoder(`${this.parts.variant}.metrics`);
     stats.summarise(enc);
     policy.summarise(enc);
+    if (stage) {
+      enc.copy(stage.metrics.accumulators, stage.snapshot);
+      enc.clear(stage.metrics.accumulators);
+    }
     this.#engine.submit(enc);
-    const [s, m] = await readTensors(this.#engine, [stats.out, policy.out] as const);
+    const [s, m, extra] = await readTensors(
+      this.#engine,
+      [stats.out, policy.out, stage?.snapshot ?? policy.out] as const,
+    );
     const e = stats.decode(s);
     let loss = 0, td = 0;
     for (let l = 0; l < numLearners; l++) {
@@ -166,6 +184,7 @@ export class IdqnTrainer implements Trainer {
         meanAbsTd: td,
         epsilon: m[2 * numLearners],
         updates: m[2 * numLearners + 1],
+        ...(stage ? stage.metrics.decode(extra) : {}),
       },
     };
   }

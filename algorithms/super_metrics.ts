@@ -7,7 +7,6 @@
  */
 import type { Engine } from "../engine/device.ts";
 import type { Encoder } from "../engine/encoder.ts";
-import { readTensor } from "../engine/readback.ts";
 import type { Tensor } from "../engine/tensor.ts";
 import type { VecEnv } from "../envs/env.ts";
 import type { IdqnTrainer } from "./idqn_trainer.ts";
@@ -59,15 +58,9 @@ export class StageTrainer implements Trainer {
     this.inner.run(iterations);
   }
 
-  /** The trainer's metrics (one read) plus the stage's (one more read, snapshotted on the GPU). */
-  async readMetrics(): Promise<Metrics> {
-    const m = await this.inner.readMetrics();
-    const enc = this.#engine.encoder("stage.metrics");
-    enc.copy(this.#metrics.accumulators, this.#snapshot);
-    enc.clear(this.#metrics.accumulators);
-    this.#engine.submit(enc);
-    const values = await readTensor(this.#engine, this.#snapshot);
-    return { ...m, scalars: { ...m.scalars, ...this.#metrics.decode(values) } };
+  /** The trainer's metrics and the stage's, in one readback. */
+  readMetrics(): Promise<Metrics> {
+    return this.inner.readMetrics({ metrics: this.#metrics, snapshot: this.#snapshot });
   }
 
   stateTensors(): Record<string, Tensor> {
