@@ -4,7 +4,6 @@ import {
   axpyKernel,
   createFill,
   createUnpackU8,
-  fillKernel,
   iotaKernel,
 } from "../../engine/ops/elementwise.ts";
 import { linearForward } from "../../engine/ops/linear.ts";
