@@ -4,8 +4,10 @@
  *
  * @module
  */
+import { DIALS, UNTRAINED_DIALS } from "./dials.ts";
 import { IDQN_ALGORITHMS } from "./idqn.ts";
 import { LBS } from "./lbs.ts";
+import { PPO_GS } from "./ppo.ts";
 import { RANDOM } from "./random.ts";
 import { IAC, SEAC, SNAC } from "./seac.ts";
 import { SUPER } from "./super.ts";
@@ -20,6 +22,9 @@ export const ALGORITHMS = {
   ...IDQN_ALGORITHMS,
   super: SUPER,
   lbs: LBS,
+  dials: DIALS,
+  untrained_dials: UNTRAINED_DIALS,
+  ppo_gs: PPO_GS,
 } as const satisfies Record<string, AlgorithmDef<object>>;
 
 /** Algorithm names. */
