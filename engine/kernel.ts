@@ -204,6 +204,12 @@ export class Kernel<B extends Record<string, Access>, P extends Record<string, S
     for (const name of Object.keys(this.def.bindings)) {
       const t = (tensors as Record<string, Tensor | undefined>)[name];
       if (!t) throw new TypeError(`Cannot bind "${this.def.name}": tensor "${name}" is missing`);
+      const max = this.engine.limit("maxStorageBufferBindingSize");
+      if (t.byteLength > max) {
+        throw new RangeError(
+          `Cannot bind "${t.label}" to "${this.def.name}": ${t.byteLength} bytes exceed the device's maxStorageBufferBindingSize (${max})`,
+        );
+      }
       entries.push({ binding: this.#bindings.get(name)!.binding, resource: t.resource });
     }
     for (const name of Object.keys(tensors)) {

@@ -221,3 +221,24 @@ gpuTest("engine.tensor() and write() reject sizes that do not fit", (engine) => 
   }
   if (!a.includes('"t"') || !b.includes('"huge"')) throw new Error(`${a} | ${b}`);
 });
+
+gpuTest(
+  "Kernel.bind() rejects a tensor larger than the device's binding limit, naming both",
+  async (engine) => {
+    const k = await compileKernel(engine, axpyKernel);
+    const max = engine.limit("maxStorageBufferBindingSize");
+    if (max >= engine.limit("maxBufferSize")) return; // every buffer fits a binding here
+    const big = engine.tensor({ dtype: "u8", shape: [max + 4], label: "test.big" });
+    const x = engine.tensor({ dtype: "f32", shape: [4], label: "test.x" });
+    let msg = "";
+    try {
+      k.bind({ x, out: big }, { n: 4, value: 0, alpha: 1, beta: 0 });
+    } catch (e) {
+      msg = (e as Error).message;
+    }
+    big.buffer.destroy();
+    if (
+      !msg.includes('"test.big"') || !msg.includes("maxStorageBufferBindingSize")
+    ) throw new Error(msg);
+  },
+);
