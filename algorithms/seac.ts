@@ -15,7 +15,7 @@
  */
 import type { Engine } from "../engine/device.ts";
 import type { Encoder } from "../engine/encoder.ts";
-import { createMlp, mlpParamCount } from "../engine/ops/mlp.ts";
+import { mlpParamCount } from "../engine/ops/mlp.ts";
 import { createNet, type Net } from "../engine/ops/net.ts";
 import { readTensors } from "../engine/readback.ts";
 import type { Tensor } from "../engine/tensor.ts";
@@ -36,6 +36,7 @@ import {
   seacInitParams,
   seacSpecs,
 } from "./seac_config.ts";
+import { createSeacMlp } from "./seac_net.ts";
 import { createSeacRollout, type SeacRollout } from "./seac_rollout.ts";
 import type { AlgorithmDef, Metrics, RunConfig, Trainer } from "./trainer.ts";
 
@@ -90,7 +91,7 @@ export async function buildSeacParts(
   });
   const actRows = (N * E) / blocks;
   const obs = env.buffers.obs;
-  const actActor = await createMlp(engine, {
+  const actActor = await createSeacMlp(engine, {
     net,
     offset: 0,
     spec: specs.actor,
@@ -98,7 +99,7 @@ export async function buildSeacParts(
     batch: actRows,
     label: `${label}.act.actor`,
   });
-  const actCritic = await createMlp(engine, {
+  const actCritic = await createSeacMlp(engine, {
     net,
     offset: actorCount,
     spec: specs.critic,

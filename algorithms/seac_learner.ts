@@ -12,9 +12,10 @@ import type { Encoder } from "../engine/encoder.ts";
 import { compileKernel, defineKernel } from "../engine/kernel.ts";
 import { type Adam, createAdam } from "../engine/ops/adam.ts";
 import { createAgentMean } from "../engine/ops/agent_mean.ts";
-import { createMlp, type Mlp, type MlpSpec } from "../engine/ops/mlp.ts";
+import type { MlpSpec } from "../engine/ops/mlp.ts";
 import type { Net } from "../engine/ops/net.ts";
 import type { Tensor } from "../engine/tensor.ts";
+import { createSeacMlp, type SeacMlp } from "./seac_net.ts";
 import type { RolloutStorage } from "./seac_rollout.ts";
 
 const SHADER = "algorithms/seac_loss.wgsl";
@@ -144,8 +145,8 @@ export interface SeacLearnerOptions {
 
 /** A bound learner. */
 export interface SeacLearner {
-  readonly actor: Mlp;
-  readonly critic: Mlp;
+  readonly actor: SeacMlp;
+  readonly critic: SeacMlp;
   readonly adam: Adam;
   /** Rows per learner in the batch. */
   readonly rowsPerLearner: number;
@@ -219,7 +220,7 @@ export async function createSeacLearner(
   const terms = t("f32", [L * SEAC_FIELDS, M], "terms");
   const metricsAcc = t("f32", [SEAC_FIELDS + 2], "metricsAcc") as Tensor<"f32">;
   const metricsOut = t("f32", [SEAC_FIELDS + 2], "metricsOut") as Tensor<"f32">;
-  const actor = await createMlp(engine, {
+  const actor = await createSeacMlp(engine, {
     net,
     offset: 0,
     spec: o.actorSpec,
@@ -227,7 +228,7 @@ export async function createSeacLearner(
     batch: M,
     label: `${label}.actor`,
   });
-  const critic = await createMlp(engine, {
+  const critic = await createSeacMlp(engine, {
     net,
     offset: actor.paramCount,
     spec: o.criticSpec,
@@ -249,6 +250,7 @@ export async function createSeacLearner(
     maxNorm: o.maxGradNorm,
     trackNorm: true,
     label,
+    variant: engine.isCpu ? "flat" : "tree",
   });
   const [kg, kb, kl, ka, ks] = await Promise.all([
     compileKernel(engine, seacGather),

@@ -10,10 +10,10 @@
 import type { Engine } from "../engine/device.ts";
 import type { Encoder } from "../engine/encoder.ts";
 import { compileKernel, defineKernel, type Dispatch } from "../engine/kernel.ts";
-import type { Mlp } from "../engine/ops/mlp.ts";
 import { RNG_PURPOSE } from "../engine/rng.ts";
 import type { Tensor } from "../engine/tensor.ts";
 import type { VecEnv } from "../envs/env.ts";
+import type { SeacMlp } from "./seac_net.ts";
 
 const SHADER = "algorithms/seac_rollout.wgsl";
 const INCLUDES = ["common/index.wgsl", "common/rng.wgsl"] as const;
@@ -56,16 +56,28 @@ export const seacAct = defineKernel({
   threads: rows,
 });
 
-/** Stores the reward of slot `slot` and the masks of slot `slot + 1` after an env step. */
-export const seacRecord = defineKernel({
-  name: "seac.rollout.record",
+/**
+ * After the env step of slot `slot` − 1: stores its reward and the masks of slot `slot`, then acts
+ * as {@linkcode seacAct} for slot `slot` (slot ≥ 1).
+ */
+export const seacRecordAct = defineKernel({
+  name: "seac.rollout.recordAct",
   shader: SHADER,
-  entryPoint: "record",
+  entryPoint: "recordAct",
   includes: INCLUDES,
   bindings: {
+    obs: "read",
+    logits: "read",
+    value: "read",
+    counterIn: "read",
     reward: "read",
     terminated: "read",
     truncated: "read",
+    actions: "write",
+    obsStore: "write",
+    valueStore: "write",
+    actStore: "write",
+    logpStore: "write",
     rewardStore: "write",
     maskStore: "write",
     badStore: "write",
@@ -81,6 +93,24 @@ export const seacReturns = defineKernel({
   entryPoint: "nStepReturns",
   includes: INCLUDES,
   bindings: { valueIn: "read", rewardIn: "read", maskIn: "read", badIn: "read", returns: "write" },
+  params: PARAMS,
+  threads: rows,
+});
+
+/** {@linkcode seacReturns}, and counter[which] += 1 in the same dispatch. */
+export const seacReturnsAdvance = defineKernel({
+  name: "seac.rollout.returnsAdvance",
+  shader: SHADER,
+  entryPoint: "returnsAdvance",
+  includes: INCLUDES,
+  bindings: {
+    valueIn: "read",
+    rewardIn: "read",
+    maskIn: "read",
+    badIn: "read",
+    returns: "write",
+    counter: "write",
+  },
   params: PARAMS,
   threads: rows,
 });
@@ -120,9 +150,9 @@ export interface RolloutStorage {
 export interface SeacRolloutOptions {
   env: VecEnv;
   /** Actor bound to `env.buffers.obs` (batch numEnvs per agent, or all rows for a shared net). */
-  actor: Mlp;
+  actor: SeacMlp;
   /** Critic bound to `env.buffers.obs`. */
-  critic: Mlp;
+  critic: SeacMlp;
   nSteps: number;
   gamma: number;
   seed: number;
@@ -135,8 +165,9 @@ export interface SeacRollout {
   /** [2] u32: training iterations done, evaluation steps done (RNG step counters). */
   readonly counter: Tensor<"u32">;
   /**
-   * Records T acting steps (actor/critic forward, act, env step, record, `afterStep`), the
-   * bootstrap value, the returns and the counter advance.
+   * Records T acting steps (actor/critic forward, record of the previous step fused with act,
+   * env step, `afterStep`), the bootstrap value with the last record, and the returns fused with
+   * the counter advance.
    */
   encodeCollect(enc: Encoder, afterStep?: (enc: Encoder) => void): void;
   /** Records only the n-step returns of the stored rollout (part of `encodeCollect`). */
@@ -146,7 +177,7 @@ export interface SeacRollout {
 }
 
 /**
- * Builds the rollout storage and its dispatches (one bound dispatch per step slot).
+ * Builds the rollout storage and its dispatches (one bound act dispatch per step slot).
  *
  * @param engine Engine that owns the device.
  * @param o Env, acting networks, n-step length, γ, seed and label.
@@ -197,11 +228,12 @@ export async function createSeacRollout(
     which: 0,
     gamma: o.gamma,
   };
-  const [ka, kr, ks, kv] = await Promise.all([
+  const [ka, kr, ks, kv, kra] = await Promise.all([
     compileKernel(engine, seacAct),
-    compileKernel(engine, seacRecord),
+    compileKernel(engine, seacRecordAct),
     compileKernel(engine, seacReturns),
     compileKernel(engine, seacAdvance),
+    compileKernel(engine, seacReturnsAdvance),
   ]);
   const b = env.buffers;
   const actTensors = {
@@ -215,43 +247,38 @@ export async function createSeacRollout(
     actStore: storage.actions,
     logpStore: storage.logp,
   };
-  const act: Dispatch<Params>[] = [];
-  const record: Dispatch<Params>[] = [];
-  for (let slot = 0; slot <= T; slot++) {
-    act.push(ka.bind(actTensors, { ...base, slot, sample: slot < T ? 1 : 0 }, `${label}.act`));
-  }
-  for (let slot = 0; slot < T; slot++) {
-    record.push(kr.bind(
-      {
-        reward: b.reward,
-        terminated: b.terminated,
-        truncated: b.truncated,
-        rewardStore: storage.rewards,
-        maskStore: storage.masks,
-        badStore: storage.badMasks,
-      },
-      { ...base, slot },
-      `${label}.record`,
+  const b2 = {
+    reward: b.reward,
+    terminated: b.terminated,
+    truncated: b.truncated,
+    rewardStore: storage.rewards,
+    maskStore: storage.masks,
+    badStore: storage.badMasks,
+  };
+  // Slot 0 acts; slot s ≥ 1 records slot s − 1 and acts (slot T stores the bootstrap value only).
+  const act: Dispatch<Params>[] = [ka.bind(actTensors, base, `${label}.act`)];
+  for (let slot = 1; slot <= T; slot++) {
+    act.push(kr.bind(
+      { ...actTensors, ...b2 },
+      { ...base, slot, sample: slot < T ? 1 : 0 },
+      `${label}.recordAct`,
     ));
   }
-  const returns = ks.bind(
-    {
-      valueIn: storage.values,
-      rewardIn: storage.rewards,
-      maskIn: storage.masks,
-      badIn: storage.badMasks,
-      returns: storage.returns,
-    },
-    base,
-    `${label}.returns`,
-  );
+  const returnsTensors = {
+    valueIn: storage.values,
+    rewardIn: storage.rewards,
+    maskIn: storage.masks,
+    badIn: storage.badMasks,
+    returns: storage.returns,
+  };
+  const returns = ks.bind(returnsTensors, base, `${label}.returns`);
+  const returnsAdvance = kra.bind({ ...returnsTensors, counter }, base, `${label}.returnsAdvance`);
   const evalSample = ka.bind(actTensors, { ...base, store: 0, which: 1 }, `${label}.actEval`);
   const evalGreedy = ka.bind(
     actTensors,
     { ...base, store: 0, greedy: 1, which: 1 },
     `${label}.actGreedy`,
   );
-  const advanceTrain = kv.bind({ counter }, base, `${label}.advance`);
   const advanceEval = kv.bind({ counter }, { ...base, which: 1 }, `${label}.advanceEval`);
 
   return {
@@ -263,13 +290,11 @@ export async function createSeacRollout(
         critic.forward(enc);
         act[slot].encode(enc);
         env.encodeStep(enc);
-        record[slot].encode(enc);
         afterStep?.(enc);
       }
       critic.forward(enc);
       act[T].encode(enc);
-      returns.encode(enc);
-      advanceTrain.encode(enc);
+      returnsAdvance.encode(enc);
     },
     encodeReturns: (enc) => returns.encode(enc),
     encodeAct(enc, greedy) {

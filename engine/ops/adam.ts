@@ -3,7 +3,9 @@
  * parameter block of a {@linkcode Net}. One update encodes at most three dispatches:
  * `normPartial` (per-chunk Σ g², only when the norm is needed), `prepare` (per agent: norm, clip
  * factor, step count, bias-corrected step size) and `step` (per parameter). No float atomics: the
- * norm is a fixed-order two-stage reduction, so results are deterministic.
+ * norm is a fixed-order two-stage reduction, so results are deterministic. The `flat`
+ * {@linkcode AdamVariant} (for CPU adapters) computes the partial sums per thread without
+ * barriers and updates several parameters per step thread.
  *
  * Learning-rate schedules: a host schedule rewrites `lr` between submits with
  * {@linkcode Adam.setHyper} (a uniform write: every step in the next submit sees the last value).
@@ -42,6 +44,10 @@ export const ADAM_NORM_WORKGROUP = 128;
 export const ADAM_NORM_ITEMS = 8;
 /** Parameters per partial sum of squares: `ADAM_NORM_WORKGROUP · ADAM_NORM_ITEMS`. */
 export const ADAM_NORM_CHUNK = ADAM_NORM_WORKGROUP * ADAM_NORM_ITEMS;
+/** Parameters per partial sum of squares of the flat variant (FLAT_ITEMS in adam.wgsl). */
+export const ADAM_FLAT_CHUNK = 64;
+/** Parameters per thread of the flat variant's step (STEP_ITEMS in adam.wgsl). */
+export const ADAM_FLAT_STEP_ITEMS = 8;
 /** Floats per agent in the coefficient buffer written by `prepare`. */
 const COEF_WIDTH = 4;
 
@@ -87,6 +93,35 @@ export const adamStep = defineKernel({
   threads: (p) => p.numAgents * p.stride,
 });
 
+/** partial[a, c] = Σ g² over chunk c (ADAM_FLAT_CHUNK parameters) of agent a; no barriers. */
+export const adamNormFlat = defineKernel({
+  name: "adam.normFlat",
+  shader: SHADER,
+  entryPoint: "normFlat",
+  includes: INCLUDES,
+  bindings: { grads: "read", partial: "write" },
+  params: PARAMS,
+  threads: (p) => p.numAgents * p.numChunks,
+});
+
+/** The update of {@linkcode adamStep} for ADAM_FLAT_STEP_ITEMS parameters per thread. */
+export const adamStepFlat = defineKernel({
+  name: "adam.stepFlat",
+  shader: SHADER,
+  entryPoint: "stepFlat",
+  includes: INCLUDES,
+  bindings: { grads: "read", coefIn: "read", theta: "write", m: "write", v: "write" },
+  params: PARAMS,
+  threads: (p) => p.numAgents * Math.ceil(p.stride / ADAM_FLAT_STEP_ITEMS),
+});
+
+/**
+ * Kernels of the norm and the step: `tree` (workgroup tree reduction, one thread per parameter;
+ * for GPUs) or `flat` (per-thread sequential chunk sums and several parameters per thread, no
+ * barriers; fastest on CPU adapters). Steps are identical; norms differ by f32 summation order.
+ */
+export type AdamVariant = "tree" | "flat";
+
 /** Adam hyper-parameters; all may be changed between submits with {@linkcode Adam.setHyper}. */
 export interface AdamHyper {
   /** Step size. */
@@ -122,6 +157,8 @@ export interface AdamOptions extends Partial<Omit<AdamHyper, "lr">> {
   lrScale?: Tensor<"f32">;
   /** Compute and write the gradient norm even when `maxNorm` is 0 (for metrics). Default false. */
   trackNorm?: boolean;
+  /** Kernel variant (see {@linkcode AdamVariant}). Default "tree". */
+  variant?: AdamVariant;
 }
 
 /** A bound Adam optimiser for one {@linkcode Net} (moments and counters owned here). */
@@ -204,7 +241,12 @@ export async function createAdam(engine: Engine, options: AdamOptions): Promise<
   checkAgentVector(label, "lrScale", options.lrScale, "f32", numAgents);
   const trackNorm = options.trackNorm ?? false;
   const shape = [numAgents, stride];
-  const numChunks = Math.ceil(stride / ADAM_NORM_CHUNK);
+  const variant = options.variant ?? "tree";
+  if (variant !== "tree" && variant !== "flat") {
+    throw new TypeError(`Cannot build "${label}.adam": unknown variant "${variant}"`);
+  }
+  const flat = variant === "flat";
+  const numChunks = Math.ceil(stride / (flat ? ADAM_FLAT_CHUNK : ADAM_NORM_CHUNK));
   const m = engine.tensor({ dtype: "f32", shape, label: `${label}.adam.m` });
   const v = engine.tensor({ dtype: "f32", shape, label: `${label}.adam.v` });
   const count = engine.tensor({ dtype: "u32", shape: [numAgents], label: `${label}.adam.count` });
@@ -249,11 +291,15 @@ export async function createAdam(engine: Engine, options: AdamOptions): Promise<
   });
   const p = paramValues();
   const [kn, kp, ks] = await Promise.all([
-    compileKernel(engine, adamNormPartial),
+    compileKernel(engine, flat ? adamNormFlat : adamNormPartial),
     compileKernel(engine, adamPrepare),
-    compileKernel(engine, adamStep),
+    compileKernel(engine, flat ? adamStepFlat : adamStep),
   ]);
-  const normDispatch = kn.bind({ grads: net.grads, partial }, p, `${label}.adam.normPartial`);
+  const normDispatch = kn.bind(
+    { grads: net.grads, partial },
+    p,
+    `${label}.adam.${flat ? "normFlat" : "normPartial"}`,
+  );
   const prepareDispatch = kp.bind(
     { partialIn: partial, mask, lrScale, count, norm, coef },
     p,
@@ -262,7 +308,7 @@ export async function createAdam(engine: Engine, options: AdamOptions): Promise<
   const stepDispatch = ks.bind(
     { grads: net.grads, coefIn: coef, theta: net.params, m, v },
     p,
-    `${label}.adam.step`,
+    `${label}.adam.${flat ? "stepFlat" : "step"}`,
   );
   const dispatches = [normDispatch, prepareDispatch, stepDispatch];
 

@@ -9,11 +9,15 @@
 //          rngU32(seed, purpose, e, a, counterIn[which]·T + slot, i)), writes actions and, when
 //          `store`, actStore[slot] and logpStore[slot] = log softmax(logits)[action].
 //                                       writes actions, obsStore, valueStore, actStore, logpStore
-// record:  one thread per (a, e) after the env step of slot `slot`: rewardStore[slot] = reward;
-//          agent 0 writes maskStore[slot + 1] and badStore[slot + 1].
-//                                       writes rewardStore, maskStore, badStore
+// recordAct: one thread per (a, e), slot ≥ 1, after the env step of slot `slot` − 1: records it
+//          (rewardStore[slot − 1] = reward; agent 0 writes maskStore[slot] and badStore[slot]),
+//          then acts as `act` for slot `slot` (one dispatch instead of two).
+//                  writes rewardStore, maskStore, badStore, actions, obsStore, valueStore,
+//                  actStore, logpStore
 // nStepReturns: one thread per (a, e): backward scan R_T = V̂_T, R_t = (r_t + γ m_{t+1} R_{t+1}) b_{t+1}
 //          + (1 − b_{t+1}) V̂_t (seac.md §1).                                    writes returns
+// returnsAdvance: nStepReturns, and thread 0 also does advance (one dispatch).
+//                                                                  writes returns, counter
 // advance: one thread: counter[which] += 1.                                  writes counter
 struct Params {
   numAgents: u32, numEnvs: u32, obsDim: u32, numActions: u32, nSteps: u32, slot: u32,
@@ -45,8 +49,36 @@ struct Params {
 @compute @workgroup_size(WORKGROUP_SIZE)
 fn act(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
   let t = flatIndex(gid, nwg);
+  if (t >= params.numAgents * params.numEnvs) { return; }
+  actRow(t);
+}
+
+@compute @workgroup_size(WORKGROUP_SIZE)
+fn recordAct(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
+  let t = flatIndex(gid, nwg);
+  if (t >= params.numAgents * params.numEnvs) { return; }
+  recordRow(t, params.slot - 1u);
+  actRow(t);
+}
+
+@compute @workgroup_size(WORKGROUP_SIZE)
+fn nStepReturns(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
+  let t = flatIndex(gid, nwg);
+  if (t >= params.numAgents * params.numEnvs) { return; }
+  returnsRow(t);
+}
+
+@compute @workgroup_size(WORKGROUP_SIZE)
+fn returnsAdvance(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
+  let t = flatIndex(gid, nwg);
+  if (t >= params.numAgents * params.numEnvs) { return; }
+  returnsRow(t);
+  if (t == 0u) { counter[params.which] = counter[params.which] + 1u; }
+}
+
+// Act for row t = (a, e) (see `act`).
+fn actRow(t: u32) {
   let rows = params.numAgents * params.numEnvs;
-  if (t >= rows) { return; }
   let a = t / params.numEnvs;
   let e = t % params.numEnvs;
   let slotBase = params.slot * rows;
@@ -80,26 +112,22 @@ fn act(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: 
   }
 }
 
-@compute @workgroup_size(WORKGROUP_SIZE)
-fn record(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
-  let t = flatIndex(gid, nwg);
+// Record of slot `slot` for row t (see `record`).
+fn recordRow(t: u32, slot: u32) {
   let rows = params.numAgents * params.numEnvs;
-  if (t >= rows) { return; }
-  rewardStore[params.slot * rows + t] = reward[t];
+  rewardStore[slot * rows + t] = reward[t];
   if (t < params.numEnvs) {
     let term = terminated[t] != 0u;
     let trunc = truncated[t] != 0u;
-    let next = (params.slot + 1u) * params.numEnvs + t;
+    let next = (slot + 1u) * params.numEnvs + t;
     maskStore[next] = select(1.0, 0.0, term || trunc);
     badStore[next] = select(1.0, 0.0, trunc && !term);
   }
 }
 
-@compute @workgroup_size(WORKGROUP_SIZE)
-fn nStepReturns(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
-  let t = flatIndex(gid, nwg);
+// n-step returns of row t (see `nStepReturns`).
+fn returnsRow(t: u32) {
   let rows = params.numAgents * params.numEnvs;
-  if (t >= rows) { return; }
   let e = t % params.numEnvs;
   let T = params.nSteps;
   var ret = valueIn[T * rows + t];

@@ -11,10 +11,18 @@
 //                                                                writes norm, count, coef
 // step:        one thread per parameter: g ← clip·g; m ← β1 m + (1 − β1) g; v ← β2 v + (1 − β2) g²;
 //              θ ← θ − lr·m̂ / (√v̂ + eps). Masked agents keep θ, m and v.    writes theta, m, v
+// Flat variant (AdamOptions.variant "flat", for CPU adapters: no workgroup barriers, fewer loads):
+// normFlat:    one thread per (agent a, chunk c of FLAT_ITEMS parameters): Σ g² over the chunk in
+//              index order (chunks of FLAT_ITEMS, not CHUNK; prepare sums them alike). writes partial
+// stepFlat:    one thread per STEP_ITEMS consecutive parameters of one agent's block: the update of
+//              `step` for each (same arithmetic, so bit-identical), the agent's coef loaded once.
+//                                                                            writes theta, m, v
 // coef[a] = (clip factor, step size lr / (1 − β1ᵗ), 1 / √(1 − β2ᵗ), 1 if the agent steps else 0).
 override ITEMS: u32 = 8u;
 const COEF_WIDTH: u32 = 4u;
 const NORM_EPS: f32 = 1e-6;
+const FLAT_ITEMS: u32 = 64u;
+const STEP_ITEMS: u32 = 8u;
 
 struct Params {
   numAgents: u32, stride: u32, numChunks: u32, hasNorm: u32,
@@ -110,4 +118,45 @@ fn step(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg:
   m[t] = select(m0, m1, isActive);
   v[t] = select(v0, v1, isActive);
   theta[t] = theta[t] - select(0.0, update, isActive);
+}
+
+@compute @workgroup_size(WORKGROUP_SIZE)
+fn normFlat(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
+  let t = flatIndex(gid, nwg);
+  if (t >= params.numAgents * params.numChunks) { return; }
+  let a = t / params.numChunks;
+  let begin = (t % params.numChunks) * FLAT_ITEMS;
+  let end = min(begin + FLAT_ITEMS, params.stride);
+  var acc = 0.0;
+  for (var i = begin; i < end; i++) {
+    let g = grads[a * params.stride + i];
+    acc += g * g;
+  }
+  partial[t] = acc;
+}
+
+@compute @workgroup_size(WORKGROUP_SIZE)
+fn stepFlat(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
+  let t = flatIndex(gid, nwg);
+  let perAgent = (params.stride + STEP_ITEMS - 1u) / STEP_ITEMS;
+  if (t >= params.numAgents * perAgent) { return; }
+  let a = t / perAgent;
+  let o = a * COEF_WIDTH;
+  let clip = coefIn[o];
+  let stepSize = coefIn[o + 1u];
+  let invBc2 = coefIn[o + 2u];
+  let isActive = coefIn[o + 3u] != 0.0;
+  let begin = a * params.stride + (t % perAgent) * STEP_ITEMS;
+  let end = min(begin + STEP_ITEMS, (a + 1u) * params.stride);
+  for (var i = begin; i < end; i++) {
+    let g = grads[i] * clip;
+    let m0 = m[i];
+    let v0 = v[i];
+    let m1 = params.beta1 * m0 + params.oneMinusBeta1 * g;
+    let v1 = params.beta2 * v0 + params.oneMinusBeta2 * g * g;
+    let update = stepSize * m1 / (sqrt(v1) * invBc2 + params.eps);
+    m[i] = select(m0, m1, isActive);
+    v[i] = select(v0, v1, isActive);
+    theta[i] = theta[i] - select(0.0, update, isActive);
+  }
 }

@@ -1,4 +1,4 @@
-import { ADAM_NORM_CHUNK, createAdam } from "../../engine/ops/adam.ts";
+import { ADAM_NORM_CHUNK, type AdamVariant, createAdam } from "../../engine/ops/adam.ts";
 import {
   adamReferenceState,
   type AdamRefHyper,
@@ -57,99 +57,144 @@ const SCENARIOS: Scenario[] = [
   },
 ];
 
-for (const numAgents of AGENT_COUNTS) {
-  for (const sc of SCENARIOS) {
-    gpuTest(
-      `createAdam() matches float64 reference over ${STEPS} steps (${numAgents} agents, ${sc.name})`,
-      async (engine) => {
-        const stride = STRIDE;
-        const init = seeded(5 + numAgents).f32(numAgents * stride);
-        const net = createNet(engine, { numAgents, stride, label: "t.net", init });
-        const agents = [...Array(numAgents).keys()];
-        const agentScale = agents.map(sc.agentScale);
-        const lrScaleH = sc.lrScale ? Float32Array.from(agents.map(sc.lrScale)) : undefined;
-        const maskT = sc.mask
-          ? engine.tensor({ dtype: "u32", shape: [numAgents], label: "t.mask" })
-          : undefined;
-        const lrScaleT = lrScaleH
-          ? engine.tensor({ dtype: "f32", shape: [numAgents], label: "t.lr", data: lrScaleH })
-          : undefined;
-        const adam = await createAdam(engine, {
-          net,
-          ...sc.hyper,
-          mask: maskT,
-          lrScale: lrScaleT,
-          label: "t",
-        });
-        const ref = adamReferenceState(init, { numAgents, stride });
-        const hyper = { ...sc.hyper };
-        let clippedSteps = 0;
-        let refNorms: ArrayLike<number> = new Float64Array(numAgents);
-        for (let s = 0; s < STEPS; s++) {
-          const grads = gradsFor(s, numAgents, stride, agentScale);
-          const mask = sc.mask ? Uint32Array.from(agents.map((a) => sc.mask!(s, a))) : undefined;
-          if (sc.lrAt && sc.lrAt(s) !== hyper.lr) {
-            hyper.lr = sc.lrAt(s);
-            adam.setHyper({ lr: hyper.lr });
+const VARIANTS: AdamVariant[] = ["tree", "flat"];
+
+for (const variant of VARIANTS) {
+  for (const numAgents of AGENT_COUNTS) {
+    for (const sc of SCENARIOS) {
+      gpuTest(
+        `createAdam() ${variant} matches float64 reference over ${STEPS} steps (${numAgents} agents, ${sc.name})`,
+        async (engine) => {
+          const stride = STRIDE;
+          const init = seeded(5 + numAgents).f32(numAgents * stride);
+          const net = createNet(engine, { numAgents, stride, label: "t.net", init });
+          const agents = [...Array(numAgents).keys()];
+          const agentScale = agents.map(sc.agentScale);
+          const lrScaleH = sc.lrScale ? Float32Array.from(agents.map(sc.lrScale)) : undefined;
+          const maskT = sc.mask
+            ? engine.tensor({ dtype: "u32", shape: [numAgents], label: "t.mask" })
+            : undefined;
+          const lrScaleT = lrScaleH
+            ? engine.tensor({ dtype: "f32", shape: [numAgents], label: "t.lr", data: lrScaleH })
+            : undefined;
+          const adam = await createAdam(engine, {
+            net,
+            ...sc.hyper,
+            mask: maskT,
+            lrScale: lrScaleT,
+            label: "t",
+            variant,
+          });
+          const ref = adamReferenceState(init, { numAgents, stride });
+          const hyper = { ...sc.hyper };
+          let clippedSteps = 0;
+          let refNorms: ArrayLike<number> = new Float64Array(numAgents);
+          for (let s = 0; s < STEPS; s++) {
+            const grads = gradsFor(s, numAgents, stride, agentScale);
+            const mask = sc.mask ? Uint32Array.from(agents.map((a) => sc.mask!(s, a))) : undefined;
+            if (sc.lrAt && sc.lrAt(s) !== hyper.lr) {
+              hyper.lr = sc.lrAt(s);
+              adam.setHyper({ lr: hyper.lr });
+            }
+            engine.write(net.grads, grads);
+            if (maskT && mask) engine.write(maskT, mask);
+            const enc = engine.encoder();
+            adam.step(enc);
+            engine.submit(enc);
+            refNorms = adamStepReference(ref, { grads, hyper, mask, lrScale: lrScaleH });
+            if (hyper.maxNorm > 0) {
+              clippedSteps += Array.from(refNorms).filter((n) => n > hyper.maxNorm).length;
+            }
           }
-          engine.write(net.grads, grads);
-          if (maskT && mask) engine.write(maskT, mask);
-          const enc = engine.encoder();
-          adam.step(enc);
-          engine.submit(enc);
-          refNorms = adamStepReference(ref, { grads, hyper, mask, lrScale: lrScaleH });
-          if (hyper.maxNorm > 0) {
-            clippedSteps += Array.from(refNorms).filter((n) => n > hyper.maxNorm).length;
+          const [params, m, v, count, norm] = await readTensors(
+            engine,
+            [net.params, adam.m, adam.v, adam.count, adam.norm] as const,
+          );
+          assertExact(count, ref.count, "count");
+          if (sc.mask) {
+            if (!ref.count.some((c) => c < STEPS)) throw new Error("mask never skipped a step");
           }
-        }
-        const [params, m, v, count, norm] = await readTensors(
-          engine,
-          [net.params, adam.m, adam.v, adam.count, adam.norm] as const,
-        );
-        assertExact(count, ref.count, "count");
-        if (sc.mask) {
-          if (!ref.count.some((c) => c < STEPS)) throw new Error("mask never skipped a step");
-        }
-        if (sc.hyper.maxNorm > 0) {
-          if (clippedSteps === 0) throw new Error("clipping was never active");
-          if (numAgents > 1 && clippedSteps === numAgents * STEPS) {
-            throw new Error("clipping was active on every agent and step");
+          if (sc.hyper.maxNorm > 0) {
+            if (clippedSteps === 0) throw new Error("clipping was never active");
+            if (numAgents > 1 && clippedSteps === numAgents * STEPS) {
+              throw new Error("clipping was active on every agent and step");
+            }
+            assertAllClose(norm, refNorms, { atol: 1e-5, rtol: 1e-5 }, "norm");
           }
-          assertAllClose(norm, refNorms, { atol: 1e-5, rtol: 1e-5 }, "norm");
-        }
-        assertAllClose(m, ref.m, { atol: 1e-6, rtol: 1e-4 }, "m");
-        assertAllClose(v, ref.v, { atol: 1e-7, rtol: 1e-4 }, "v");
-        assertAllClose(params, ref.params, { atol: 5e-6, rtol: 1e-6 }, "params");
-        const moved = params.reduce((s, x, i) => s + Math.abs(x - init[i]), 0) / params.length;
-        if (!(moved > 1e-2)) throw new Error(`params barely moved (${moved} on average)`);
-      },
-    );
+          assertAllClose(m, ref.m, { atol: 1e-6, rtol: 1e-4 }, "m");
+          assertAllClose(v, ref.v, { atol: 1e-7, rtol: 1e-4 }, "v");
+          assertAllClose(params, ref.params, { atol: 5e-6, rtol: 1e-6 }, "params");
+          const moved = params.reduce((s, x, i) => s + Math.abs(x - init[i]), 0) / params.length;
+          if (!(moved > 1e-2)) throw new Error(`params barely moved (${moved} on average)`);
+        },
+      );
+    }
   }
 }
 
-gpuTest("createAdam() writes per-agent global norms over many chunks", async (engine) => {
-  const numAgents = 3, stride = 5 * ADAM_NORM_CHUNK + 13;
-  const grads = seeded(11).f32(numAgents * stride, -2, 2);
-  for (let i = stride; i < 2 * stride; i++) grads[i] *= 1e-3; // a small agent between large ones
-  const net = createNet(engine, { numAgents, stride, label: "t.net" });
-  const adam = await createAdam(engine, { net, lr: 1e-3, trackNorm: true, label: "t" });
-  engine.write(net.grads, grads);
-  const enc = engine.encoder();
-  adam.step(enc);
-  engine.submit(enc);
-  const [norm, params] = await readTensors(engine, [adam.norm, net.params] as const);
-  assertAllClose(norm, globalNormReference(grads, { numAgents, stride }), { rtol: 1e-5 }, "norm");
-  // trackNorm without maxNorm does not clip: the first step moves every parameter by ≈ lr.
-  const first = adamReferenceState(new Float32Array(numAgents * stride), {
-    numAgents,
-    stride,
-  });
-  adamStepReference(first, {
-    grads,
-    hyper: { lr: 1e-3, beta1: 0.9, beta2: 0.999, eps: 1e-8, maxNorm: 0 },
-  });
-  assertAllClose(params, first.params, { atol: 1e-8, rtol: 1e-4 }, "params");
-});
+for (const variant of VARIANTS) {
+  gpuTest(
+    `createAdam() ${variant} writes per-agent global norms over many chunks`,
+    async (engine) => {
+      const numAgents = 3, stride = 5 * ADAM_NORM_CHUNK + 13;
+      const grads = seeded(11).f32(numAgents * stride, -2, 2);
+      for (let i = stride; i < 2 * stride; i++) grads[i] *= 1e-3; // a small agent between large ones
+      const net = createNet(engine, { numAgents, stride, label: "t.net" });
+      const adam = await createAdam(engine, {
+        net,
+        lr: 1e-3,
+        trackNorm: true,
+        label: "t",
+        variant,
+      });
+      engine.write(net.grads, grads);
+      const enc = engine.encoder();
+      adam.step(enc);
+      engine.submit(enc);
+      const [norm, params] = await readTensors(engine, [adam.norm, net.params] as const);
+      assertAllClose(
+        norm,
+        globalNormReference(grads, { numAgents, stride }),
+        { rtol: 1e-5 },
+        "norm",
+      );
+      // trackNorm without maxNorm does not clip: the first step moves every parameter by ≈ lr.
+      const first = adamReferenceState(new Float32Array(numAgents * stride), {
+        numAgents,
+        stride,
+      });
+      adamStepReference(first, {
+        grads,
+        hyper: { lr: 1e-3, beta1: 0.9, beta2: 0.999, eps: 1e-8, maxNorm: 0 },
+      });
+      assertAllClose(params, first.params, { atol: 1e-8, rtol: 1e-4 }, "params");
+    },
+  );
+}
+
+gpuTest(
+  "createAdam() flat and tree variants take bit-identical steps without a norm",
+  async (engine) => {
+    const numAgents = 3, stride = 2 * ADAM_NORM_CHUNK + 29;
+    const init = seeded(21).f32(numAgents * stride);
+    const out: Float32Array[] = [];
+    for (const variant of VARIANTS) {
+      const net = createNet(engine, { numAgents, stride, label: `t.${variant}`, init });
+      const adam = await createAdam(engine, { net, lr: 1e-2, label: `t.${variant}`, variant });
+      for (let s = 0; s < 3; s++) {
+        engine.write(net.grads, gradsFor(s, numAgents, stride, [1, 2, 3]));
+        const enc = engine.encoder();
+        adam.step(enc);
+        engine.submit(enc);
+      }
+      const [params, m, v] = await readTensors(engine, [net.params, adam.m, adam.v] as const);
+      out.push(params, m, v);
+    }
+    assertExact(out[3], out[0], "params");
+    assertExact(out[4], out[1], "m");
+    assertExact(out[5], out[2], "v");
+  },
+);
 
 gpuTest("createAdam() reset() restarts bias correction and rejects bad options", async (engine) => {
   const numAgents = 2, stride = 77;
