@@ -6,15 +6,13 @@
  * submit is used: exact on adapters whose submit runs the work (llvmpipe), an underestimate on
  * asynchronous GPUs. Kernel in `shaders/algorithms/dials_clock.wgsl`.
  *
- * Raw WebGPU objects (query set, resolve buffer) live here because the engine has no timestamp
- * API yet; they belong in `engine/` (see the report of issue 9).
- *
  * @module
  */
 import type { Engine } from "../engine/device.ts";
 import type { Encoder } from "../engine/encoder.ts";
 import { compileKernel, defineKernel, type Dispatch } from "../engine/kernel.ts";
 import type { Tensor } from "../engine/tensor.ts";
+import { createTimestampPair, hasTimestamps } from "../engine/timestamps.ts";
 
 /** Phases of the runtime breakdown. */
 export const DIALS_PHASES = ["collect", "aipTrain", "policy", "eval"] as const;
@@ -55,7 +53,7 @@ export async function createPhaseClock(engine: Engine, label: string): Promise<P
   const P = DIALS_PHASES.length;
   const totals = engine.tensor({ dtype: "f32", shape: [P], label: `${label}.totals` });
   const host = { collect: 0, aipTrain: 0, policy: 0, eval: 0 };
-  if (!engine.device.features.has("timestamp-query")) {
+  if (!hasTimestamps(engine)) {
     return {
       source: "host",
       totals,
@@ -68,37 +66,18 @@ export async function createPhaseClock(engine: Engine, label: string): Promise<P
       decode: () => ({ ...host }),
     };
   }
-  const querySet = engine.device.createQuerySet({
-    label: `${label}.queries`,
-    type: "timestamp",
-    count: 2,
-  });
-  const resolve = engine.device.createBuffer({
-    label: `${label}.resolve`,
-    size: 16,
-    usage: GPUBufferUsage.QUERY_RESOLVE | GPUBufferUsage.COPY_SRC,
-  });
-  const stamps = engine.tensor({ dtype: "u32", shape: [4], label: `${label}.stamps` });
+  const pair = createTimestampPair(engine, label);
   const k = await compileKernel(engine, dialsClockAccumulate);
   const acc: Dispatch<{ phase: "u32" }>[] = DIALS_PHASES.map((_, phase) =>
-    k.bind({ stamps, acc: totals }, { phase }, `${label}.accumulate.${phase}`)
+    k.bind({ stamps: pair.stamps, acc: totals }, { phase }, `${label}.accumulate.${phase}`)
   );
-  const mark = (enc: Encoder, index: 0 | 1) => {
-    const w = index === 0
-      ? { querySet, beginningOfPassWriteIndex: 0 }
-      : { querySet, endOfPassWriteIndex: 1 };
-    enc.raw.beginComputePass({ label: `${label}.mark`, timestampWrites: w }).end();
-  };
   return {
     source: "gpu",
     totals,
     submit(eng, enc, phase, record) {
-      mark(enc, 0);
+      pair.begin(enc);
       record(enc);
-      mark(enc, 1);
-      const raw = enc.raw;
-      raw.resolveQuerySet(querySet, 0, 2, resolve, 0);
-      raw.copyBufferToBuffer(resolve, 0, stamps.buffer, stamps.offset, 16);
+      pair.end(enc);
       acc[DIALS_PHASES.indexOf(phase)].encode(enc);
       eng.submit(enc);
     },
