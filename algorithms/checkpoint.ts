@@ -159,11 +159,20 @@ export async function writeFileAtomic(path: string, bytes: Uint8Array): Promise<
   }
 }
 
-/** Tensors to checkpoint: the trainer's under `trainer.`, the env's under `env.`. */
+/**
+ * Tensors to checkpoint: the trainer's under `trainer.`, the env's under `env.`. An env tensor the
+ * trainer already lists is stored once (under its trainer name).
+ */
 export function checkpointTensors(trainer: Trainer): Record<string, Tensor> {
   const out: Record<string, Tensor> = {};
-  for (const [k, t] of Object.entries(trainer.stateTensors())) out[`trainer.${k}`] = t;
-  for (const [k, t] of Object.entries(trainer.env.stateTensors())) out[`env.${k}`] = t;
+  const seen = new Set<Tensor>();
+  for (const [k, t] of Object.entries(trainer.stateTensors())) {
+    out[`trainer.${k}`] = t;
+    seen.add(t);
+  }
+  for (const [k, t] of Object.entries(trainer.env.stateTensors())) {
+    if (!seen.has(t)) out[`env.${k}`] = t;
+  }
   return out;
 }
 
