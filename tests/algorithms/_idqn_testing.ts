@@ -1,5 +1,8 @@
 // Shared checks of the IDQN-family learning-step tests (idqn, SUPER, LBS).
-import { ok as assert } from "node:assert/strict";
+import { deepStrictEqual as assertEquals, ok as assert } from "node:assert/strict";
+import { parseYaml } from "../../algorithms/config.ts";
+import type { Preset } from "../../algorithms/presets.ts";
+import type { RunConfig } from "../../algorithms/trainer.ts";
 import { assertAllClose } from "../_testing.ts";
 
 /**
@@ -23,4 +26,42 @@ export function assertAdamStepClose(
     { atol: 1e-3 * lr, rtol: 1e-5 },
     "params after Adam",
   );
+}
+
+/**
+ * Checks presets of one algorithm: a Source and Expected header, `algo.name`, every algo key known
+ * to `defaults` with the same type, and no problems from the algorithm's `check`. Returns the
+ * merged algo config of each preset (for extra per-algorithm checks).
+ */
+export async function assertPresetsValidate<C extends object>(
+  presets: readonly Preset[],
+  options: {
+    name: string;
+    defaults: Readonly<C>;
+    check: (run: RunConfig, algo: C) => string[];
+  },
+): Promise<C[]> {
+  const out: C[] = [];
+  for (const p of presets) {
+    assert(p.source.length > 0 && p.expected.length > 0, `${p.name} header`);
+    const raw = await parseYaml(p.text, p.name) as {
+      algo: Record<string, unknown>;
+      env: string;
+      numEnvs: number;
+    };
+    assertEquals(raw.algo.name, options.name);
+    for (const [k, v] of Object.entries(raw.algo)) {
+      if (k === "name") continue;
+      const d = (options.defaults as Record<string, unknown>)[k];
+      assert(d !== undefined, `${p.name}: unknown key algo.${k}`);
+      assertEquals(typeof v, typeof d, `${p.name}: algo.${k}`);
+    }
+    const algo = { ...options.defaults, ...raw.algo } as unknown as C;
+    assertEquals(
+      options.check({ seed: 1, numEnvs: raw.numEnvs, totalSteps: 1, env: raw.env }, algo),
+      [],
+    );
+    out.push(algo);
+  }
+  return out;
 }

@@ -2,7 +2,6 @@ import { deepStrictEqual as assertEquals, ok as assert } from "node:assert/stric
 import { adamReferenceState } from "../../engine/ops/adam_reference.ts";
 import { readTensor, readTensors } from "../../engine/readback.ts";
 import { idqnLearnReference } from "../../algorithms/idqn_reference.ts";
-import { parseYaml } from "../../algorithms/config.ts";
 import {
   checkLbsConfig,
   LBS,
@@ -15,7 +14,7 @@ import { listPresets } from "../../algorithms/presets.ts";
 import { lbsPoolTdReference, lbsResampleReference } from "../../algorithms/lbs_reference.ts";
 import type { StageTrainer } from "../../algorithms/super_metrics.ts";
 import type { Metrics } from "../../algorithms/trainer.ts";
-import { assertAdamStepClose } from "./_idqn_testing.ts";
+import { assertAdamStepClose, assertPresetsValidate } from "./_idqn_testing.ts";
 import { assertAllClose, assertExact, gpuTest, seeded } from "../_testing.ts";
 
 Deno.test("lbsResampleReference() draws in proportion to p2 with unbiased weights", () => {
@@ -283,26 +282,11 @@ gpuTest(
 Deno.test("LBS presets state source and expectation and validate against LBS's defaults", async () => {
   const presets = (await listPresets()).filter((p) => /^lbs_/.test(p.name));
   assert(presets.length >= 1, "an LBS preset exists");
-  for (const p of presets) {
-    assert(p.source.length > 0 && p.expected.length > 0, `${p.name} header`);
-    const raw = await parseYaml(p.text, p.name) as {
-      algo: Record<string, unknown>;
-      env: string;
-      numEnvs: number;
-    };
-    assertEquals(raw.algo.name, "lbs");
-    for (const [k, v] of Object.entries(raw.algo)) {
-      if (k === "name") continue;
-      const d = (LBS_DEFAULTS as unknown as Record<string, unknown>)[k];
-      assert(d !== undefined, `${p.name}: unknown key algo.${k}`);
-      assertEquals(typeof v, typeof d, `${p.name}: algo.${k}`);
-    }
-    const algo = { ...LBS_DEFAULTS, ...raw.algo } as unknown as LbsConfig;
-    assertEquals(
-      checkLbsConfig({ seed: 1, numEnvs: raw.numEnvs, totalSteps: 1, env: raw.env }, algo),
-      [],
-    );
-  }
+  await assertPresetsValidate(presets, {
+    name: "lbs",
+    defaults: LBS_DEFAULTS,
+    check: checkLbsConfig,
+  });
 });
 
 // Learning smoke test. Task: Foraging-5x5-2p-1f, 32 envs, MLP [64], lr 1e-3, γ 0.9 (0.99 learns

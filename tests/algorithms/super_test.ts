@@ -9,7 +9,6 @@ import type { Replay } from "../../engine/replay.ts";
 import { ReplayReference, type StepData } from "../../engine/replay_reference.ts";
 import type { EnvBuffers } from "../../envs/env.ts";
 import { qNetworkForwardReference } from "../../algorithms/idqn_reference.ts";
-import { parseYaml } from "../../algorithms/config.ts";
 import { listPresets } from "../../algorithms/presets.ts";
 import {
   checkSuperConfig,
@@ -31,7 +30,7 @@ import {
   quantileLinear,
   SuperSelectReference,
 } from "../../algorithms/super_reference.ts";
-import { assertAdamStepClose } from "./_idqn_testing.ts";
+import { assertAdamStepClose, assertPresetsValidate } from "./_idqn_testing.ts";
 import { AGENT_COUNTS, assertAllClose, assertExact, gpuTest, seeded } from "../_testing.ts";
 
 // Φ⁻¹(1 − β) from standard tables (scipy.stats.norm.isf), independent of normalQuantile().
@@ -645,27 +644,15 @@ Deno.test("SUPER presets state source and expectation and validate against SUPER
     "super_share_all_pursuit",
     "super_stochastic_pursuit",
   ]);
-  for (const p of presets) {
-    assert(p.source.length > 0 && p.expected.length > 0, `${p.name} header`);
-    const raw = await parseYaml(p.text, p.name) as {
-      algo: Record<string, unknown>;
-      env: string;
-      numEnvs: number;
-    };
-    assertEquals(raw.algo.name, "super");
-    for (const [k, v] of Object.entries(raw.algo)) {
-      if (k === "name") continue;
-      const d = (SUPER_DEFAULTS as unknown as Record<string, unknown>)[k];
-      assert(d !== undefined, `${p.name}: unknown key algo.${k}`);
-      assertEquals(typeof v, typeof d, `${p.name}: algo.${k}`);
-    }
-    const algo = { ...SUPER_DEFAULTS, ...raw.algo } as unknown as SuperConfig;
-    assertEquals(
-      checkSuperConfig({ seed: 1, numEnvs: raw.numEnvs, totalSteps: 1, env: raw.env }, algo),
-      [],
-    );
+  const algos = await assertPresetsValidate(presets, {
+    name: "super",
+    defaults: SUPER_DEFAULTS,
+    check: checkSuperConfig,
+  });
+  presets.forEach((p, n) => {
+    const algo = algos[n];
     assert(p.name.includes(algo.mode) || algo.bandwidth === 1, `${p.name} runs mode ${algo.mode}`);
-  }
+  });
 });
 
 // Learning smoke test. Task: Foraging-5x5-2p-1f, 32 envs, MLP [64], lr 1e-3, γ 0.9 (0.99 learns
