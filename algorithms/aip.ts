@@ -23,7 +23,7 @@ import type { Tensor } from "../engine/tensor.ts";
 import { createTrunkLearner, trunkInitParams, trunkLayout, type TrunkSpec } from "./ppo_policy.ts";
 
 const SHADER = "algorithms/aip.wgsl";
-const INCLUDES = ["common/index.wgsl", "common/rng.wgsl"] as const;
+const INCLUDES = ["common/index.wgsl", "common/rng.wgsl", "common/categorical.wgsl"] as const;
 const PARAMS = {
   numAgents: "u32",
   numEnvs: "u32",

@@ -15,7 +15,7 @@ import type { VecEnv } from "../envs/env.ts";
 import type { TrunkActor } from "./ppo_policy.ts";
 
 const SHADER = "algorithms/ppo_rollout.wgsl";
-const INCLUDES = ["common/index.wgsl", "common/rng.wgsl"] as const;
+const INCLUDES = ["common/index.wgsl", "common/rng.wgsl", "common/categorical.wgsl"] as const;
 const PARAMS = {
   numAgents: "u32",
   numEnvs: "u32",

@@ -16,7 +16,7 @@ import type { VecEnv } from "../envs/env.ts";
 import type { SeacMlp } from "./seac_net.ts";
 
 const SHADER = "algorithms/seac_rollout.wgsl";
-const INCLUDES = ["common/index.wgsl", "common/rng.wgsl"] as const;
+const INCLUDES = ["common/index.wgsl", "common/rng.wgsl", "common/categorical.wgsl"] as const;
 const PARAMS = {
   numAgents: "u32",
   numEnvs: "u32",

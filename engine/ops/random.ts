@@ -11,7 +11,7 @@ import { compileKernel, defineKernel } from "../kernel.ts";
 import type { Tensor } from "../tensor.ts";
 
 const SHADER = "engine/random.wgsl";
-const INCLUDES = ["common/index.wgsl", "common/rng.wgsl"] as const;
+const INCLUDES = ["common/index.wgsl", "common/rng.wgsl", "common/categorical.wgsl"] as const;
 const PARAMS = {
   rows: "u32",
   cols: "u32",

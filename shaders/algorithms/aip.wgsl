@@ -14,9 +14,10 @@
 // rescale: one thread per element of obs [N, E, Dobs]: xAct = (obs[pick] − 0.5)/0.5 for the first
 //          D entries after skipping `skip` leading ones (traffic drops its 4 light bits).
 //                                                                writes xAct
-// sample:  one thread per (a, e, s): mode 0 = categorical over `classes` logits (Gumbel-max keyed
-//          rngU32(seed, purpose, e, a, counterIn[0], s·classes + j)); mode 1 = Bernoulli(σ(logit))
-//          keyed rngU32(seed, purpose, e, a, counterIn[0], s). Writes influence [N, E, S].
+// sample:  one thread per (a, e, s): mode 0 = categorical over `classes` logits (categoricalChoice
+//          of common/categorical.wgsl: Gumbel-max keyed rngU32(seed, purpose, e, a, counterIn[0],
+//          s·classes + j)); mode 1 = Bernoulli(σ(logit)) keyed rngU32(seed, purpose, e, a,
+//          counterIn[0], s). Writes influence [N, E, S].
 //                                                                writes influence
 // commit:  one thread per (a, e, k < max(H, 1)) after the local step: h = hNext zeroed where the
 //          episode ended (H > 0); thread 0 advances counter[0].    writes h, counter
@@ -127,17 +128,12 @@ fn sample(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nw
     return;
   }
   let C = params.classes;
-  let base = (row * S + s) * C;
-  var best = 0u;
-  var bestKey = logits[base] + rngGumbel(rngU32(params.seed, params.purpose, e, a, step, s * C));
-  for (var j = 1u; j < C; j++) {
-    let key = logits[base + j] + rngGumbel(rngU32(params.seed, params.purpose, e, a, step, s * C + j));
-    if (key > bestKey) {
-      best = j;
-      bestKey = key;
-    }
-  }
-  influence[t] = best;
+  influence[t] = categoricalChoice(t * C, C, false, params.seed, params.purpose, e, a, step, s * C);
+}
+
+// The logits of categorical.wgsl: source s of row (a, e) is logits[((a·E + e)·S + s)·C + j].
+fn categoricalLogit(i: u32) -> f32 {
+  return logits[i];
 }
 
 @compute @workgroup_size(WORKGROUP_SIZE)

@@ -8,9 +8,9 @@
 // 2 = acting steps outside training (evaluation / data collection).
 // act:      one thread per (a, e) row of head [N, E, K + 1] (K logits then the value). When
 //           store: writes obsStore/valStore of `slot` and, when slot % L == 0, hStore from hIn.
-//           When sample: Gumbel-max over the logits (argmax when greedy) keyed by
-//           rngU32(seed, purpose, e, a, counterIn[which], i); writes actions and, when store,
-//           actStore and logpStore = log softmax(logits)[action].
+//           When sample: categoricalChoice (common/categorical.wgsl) over the logits, Gumbel-max
+//           (argmax when greedy) keyed by rngU32(seed, purpose, e, a, counterIn[which], i); writes
+//           actions and, when store, actStore and logpStore = log softmax(logits)[action].
 //                                   writes actions, obsStore, valStore, hStore, actStore, logpStore
 // record:   one thread per (a, e, k < max(H, 1)) after the env step of `slot`: when store,
 //           rewStore[slot] = reward (k = 0) and doneStore[slot] (a = 0, k = 0); when H > 0,
@@ -81,26 +81,19 @@ fn act(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: 
     }
   }
   if (params.sample == 0u) { return; }
-  var m = head[base];
-  for (var j = 1u; j < K; j++) { m = max(m, head[base + j]); }
-  var s = 0.0;
-  for (var j = 0u; j < K; j++) { s += exp(head[base + j] - m); }
   let step = counterIn[params.which];
-  let noisy = params.greedy == 0u;
-  var best = 0u;
-  var bestKey = head[base] + select(0.0, rngGumbel(rngU32(params.seed, params.purpose, e, a, step, 0u)), noisy);
-  for (var j = 1u; j < K; j++) {
-    let key = head[base + j] + select(0.0, rngGumbel(rngU32(params.seed, params.purpose, e, a, step, j)), noisy);
-    if (key > bestKey) {
-      best = j;
-      bestKey = key;
-    }
-  }
+  let greedy = params.greedy != 0u;
+  let best = categoricalChoice(base, K, greedy, params.seed, params.purpose, e, a, step, 0u);
   actions[t] = best;
   if (params.store != 0u) {
     actStore[slotBase + t] = best;
-    logpStore[slotBase + t] = (head[base + best] - m) - log(s);
+    logpStore[slotBase + t] = categoricalLogProb(base, K, best);
   }
+}
+
+// The logits of categorical.wgsl: row (a, e) is head[(a·E + e)·(K + 1) + i], i < K.
+fn categoricalLogit(i: u32) -> f32 {
+  return head[i];
 }
 
 @compute @workgroup_size(WORKGROUP_SIZE)

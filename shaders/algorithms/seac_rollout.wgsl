@@ -4,10 +4,11 @@
 //   maskStore, badStore [T + 1, E] (m = 1 − done, b = 1 − truncated-without-termination; slot 0
 //   unused by the returns), returns [T, N, E]. counter [2] u32: (training iteration, eval step).
 // act:     one thread per (agent a, env e) row of logits [N, E, K]. When `store`: copies obs into
-//          obsStore[slot] and value into valueStore[slot]. When `sample`: picks the action (argmax,
-//          ties to the lowest index, when `greedy`; else Gumbel-max with category i keyed by
-//          rngU32(seed, purpose, e, a, counterIn[which]·T + slot, i)), writes actions and, when
-//          `store`, actStore[slot] and logpStore[slot] = log softmax(logits)[action].
+//          obsStore[slot] and value into valueStore[slot]. When `sample`: picks the action with
+//          categoricalChoice (common/categorical.wgsl: argmax, ties to the lowest index, when
+//          `greedy`; else Gumbel-max with category i keyed by rngU32(seed, purpose, e, a,
+//          counterIn[which]·T + slot, i)), writes actions and, when `store`, actStore[slot] and
+//          logpStore[slot] = log softmax(logits)[action].
 //                                       writes actions, obsStore, valueStore, actStore, logpStore
 // recordAct: one thread per (a, e), slot ≥ 1, after the env step of slot `slot` − 1: records it
 //          (rewardStore[slot − 1] = reward; agent 0 writes maskStore[slot] and badStore[slot]),
@@ -91,25 +92,19 @@ fn actRow(t: u32) {
   if (params.sample == 0u) { return; }
   let K = params.numActions;
   let base = t * K;
-  var m = logits[base];
-  for (var j = 1u; j < K; j++) { m = max(m, logits[base + j]); }
-  var s = 0.0;
-  for (var j = 0u; j < K; j++) { s += exp(logits[base + j] - m); }
   let step = counterIn[params.which] * params.nSteps + params.slot;
-  var best = 0u;
-  var bestKey = logits[base] + select(rngGumbel(rngU32(params.seed, params.purpose, e, a, step, 0u)), 0.0, params.greedy != 0u);
-  for (var j = 1u; j < K; j++) {
-    let key = logits[base + j] + select(rngGumbel(rngU32(params.seed, params.purpose, e, a, step, j)), 0.0, params.greedy != 0u);
-    if (key > bestKey) {
-      best = j;
-      bestKey = key;
-    }
-  }
+  let greedy = params.greedy != 0u;
+  let best = categoricalChoice(base, K, greedy, params.seed, params.purpose, e, a, step, 0u);
   actions[t] = best;
   if (params.store != 0u) {
     actStore[slotBase + t] = best;
-    logpStore[slotBase + t] = (logits[base + best] - m) - log(s);
+    logpStore[slotBase + t] = categoricalLogProb(base, K, best);
   }
+}
+
+// The logits of categorical.wgsl: row (a, e) is logits[(a·E + e)·K + i].
+fn categoricalLogit(i: u32) -> f32 {
+  return logits[i];
 }
 
 // Record of slot `slot` for row t (see `record`).

@@ -77,8 +77,9 @@ fn rngNormal(h1: u32, h2: u32) -> f32 {
   return r * cos(6.2831855 * rngUnit(h2));
 }
 
-// Categorical sampling protocols (loops over a row live in the kernels, e.g. engine/random.wgsl;
-// the TS twins are rngCategorical() and rngCategoricalLogits() in engine/rng.ts):
+// Categorical sampling protocols (the Gumbel-max loop over a row is categoricalChoice() in
+// common/categorical.wgsl, the inverse-CDF loop lives in its kernels; the TS twins are
+// rngCategorical() and rngCategoricalLogits() in engine/rng.ts):
 // - inverse CDF over probabilities p[0..K): total = Σ p (f32, in order); target = rngUnit(h)·total;
 //   choose the first i with target < (p[0] + … + p[i]) (f32 running sum); if none (rounding), the
 //   last i with p[i] > 0 (0 when all are 0). rngCategoricalTarget() computes the target.

@@ -6,9 +6,9 @@
 //                    4 Gumbel, 5 Bernoulli(p = lo).
 // categoricalProbs:  one thread per row (agent, env) of probs [numAgents, numEnvs, k] (unnormalised);
 //                    inverse CDF with h = rngU32(seed, purpose, env, agent, step, draw). writes choice
-// categoricalLogits: one thread per row of logits [numAgents, numEnvs, k]; Gumbel-max, category i
-//                    keyed by rngU32(seed, purpose, env, agent, step, i), ties to the lowest index.
-//                    writes choice
+// categoricalLogits: one thread per row of logits [numAgents, numEnvs, k]; categoricalChoice of
+//                    common/categorical.wgsl: Gumbel-max, category i keyed by rngU32(seed, purpose,
+//                    env, agent, step, i), ties to the lowest index.          writes choice
 struct Params { rows: u32, cols: u32, seed: u32, purpose: u32, step: u32, draw: u32, dist: u32, k: u32, lo: f32, hi: f32 }
 @group(0) @binding(0) var<uniform> params: Params;
 @group(0) @binding(1) var<storage, read_write> out: array<u32>;
@@ -72,14 +72,14 @@ fn categoricalProbs(@builtin(global_invocation_id) gid: vec3u, @builtin(num_work
 fn categoricalLogits(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
   let t = flatIndex(gid, nwg);
   if (t >= params.rows) { return; }
-  let base = t * params.k;
   let env = t % params.cols;
   let agent = t / params.cols;
-  var best = 0u;
-  var bestKey = logits[base] + rngGumbel(rngU32(params.seed, params.purpose, env, agent, params.step, 0u));
-  for (var i = 1u; i < params.k; i++) {
-    let key = logits[base + i] + rngGumbel(rngU32(params.seed, params.purpose, env, agent, params.step, i));
-    if (key > bestKey) { best = i; bestKey = key; }
-  }
-  choice[t] = best;
+  choice[t] = categoricalChoice(
+    t * params.k, params.k, false, params.seed, params.purpose, env, agent, params.step, 0u,
+  );
+}
+
+// The logits of categorical.wgsl: row t is logits[t·k + i].
+fn categoricalLogit(i: u32) -> f32 {
+  return logits[i];
 }
