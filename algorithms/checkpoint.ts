@@ -5,9 +5,10 @@
  * little-endian data. Files are written atomically (temp file in the same folder, fsync, rename),
  * so a crash leaves the previous checkpoint intact.
  *
- * Tensor names are `trainer.<name>` (from `trainer.stateTensors()`) and `env.<name>` (from
- * `env.stateTensors()`); metadata holds the effective config and the trainer's host state as
- * JSON strings.
+ * Tensors are the trainer's `stateTensors()` (which, by the Trainer contract, include the env's
+ * state as `env.<name>` entries): `env.*` entries keep their name, every other entry `<name>` is
+ * stored as `trainer.<name>`. Metadata holds the effective config and the trainer's host state
+ * as JSON strings.
  *
  * @module
  */
@@ -160,18 +161,17 @@ export async function writeFileAtomic(path: string, bytes: Uint8Array): Promise<
 }
 
 /**
- * Tensors to checkpoint: the trainer's under `trainer.`, the env's under `env.`. An env tensor the
- * trainer already lists is stored once (under its trainer name).
+ * Tensors to checkpoint, by checkpoint name: the trainer's `stateTensors()`, the env's entries
+ * (`env.*`, listed by the trainer through `envStateTensors`) under their own name and every other
+ * entry under `trainer.<name>`.
+ *
+ * @param trainer The trainer.
+ * @returns Tensors by checkpoint name.
  */
 export function checkpointTensors(trainer: Trainer): Record<string, Tensor> {
   const out: Record<string, Tensor> = {};
-  const seen = new Set<Tensor>();
   for (const [k, t] of Object.entries(trainer.stateTensors())) {
-    out[`trainer.${k}`] = t;
-    seen.add(t);
-  }
-  for (const [k, t] of Object.entries(trainer.env.stateTensors())) {
-    if (!seen.has(t)) out[`env.${k}`] = t;
+    out[k.startsWith("env.") ? k : `trainer.${k}`] = t;
   }
   return out;
 }

@@ -36,7 +36,16 @@ import { createEpisodeStats, type EpisodeStats } from "./episode_stats.ts";
 import { buildPpoAgents, type PpoAgents, ppoScalars, ppoStateTensors } from "./ppo.ts";
 import { createTrunkActor } from "./ppo_policy.ts";
 import { createPpoRollout, type PpoRollout } from "./ppo_rollout.ts";
-import type { AlgorithmDef, Metrics, RunConfig, Trainer } from "./trainer.ts";
+import {
+  type AlgorithmDef,
+  checkIterations,
+  envStateTensors,
+  episodeMetrics,
+  type Metrics,
+  restoredCounters,
+  type RunConfig,
+  type Trainer,
+} from "./trainer.ts";
 
 /** The parts of a built DIALS pipeline (exposed for tests and benches). */
 export interface DialsParts {
@@ -259,9 +268,7 @@ class DialsTrainer implements Trainer {
   }
 
   run(iterations: number): void {
-    if (!Number.isInteger(iterations) || iterations < 0) {
-      throw new RangeError(`Cannot run "${this.#name}": iterations is ${iterations}`);
-    }
+    checkIterations(iterations, `"${this.#name}"`);
     let left = iterations;
     while (left > 0) {
       this.#events(this.envSteps);
@@ -306,26 +313,20 @@ class DialsTrainer implements Trainer {
     const mean = (x: Float32Array) => x.reduce((s, v) => s + v, 0) / x.length;
     const trained = this.#retrainings > 0;
     const t = clock.decode(times);
-    return {
-      envSteps: this.envSteps,
-      episodes: gs.episodes,
-      meanReturn: gs.meanReturn,
-      returnPerAgent: gs.meanReturnPerAgent,
-      meanLength: gs.meanLength,
-      scalars: {
-        ...ppoScalars(m, N),
-        lsReturn: ls.meanReturn,
-        lsEpisodes: ls.episodes,
-        aipTestLossBefore: trained ? mean(aipLoss.subarray(0, N)) : NaN,
-        aipTestLossAfter: trained ? mean(aipLoss.subarray(N, 2 * N)) : NaN,
-        aipRetrainings: this.#retrainings,
-        evaluations: this.#evaluations,
-        timeCollect: t.collect,
-        timeAipTrain: t.aipTrain,
-        timePolicy: t.policy,
-        timeEval: t.eval,
-      },
+    const scalars = {
+      ...ppoScalars(m, N),
+      lsReturn: ls.meanReturn,
+      lsEpisodes: ls.episodes,
+      aipTestLossBefore: trained ? mean(aipLoss.subarray(0, N)) : NaN,
+      aipTestLossAfter: trained ? mean(aipLoss.subarray(N, 2 * N)) : NaN,
+      aipRetrainings: this.#retrainings,
+      evaluations: this.#evaluations,
+      timeCollect: t.collect,
+      timeAipTrain: t.aipTrain,
+      timePolicy: t.policy,
+      timeEval: t.eval,
     };
+    return episodeMetrics(gs, { envSteps: this.envSteps, scalars });
   }
 
   stateTensors(): Record<string, Tensor> {
@@ -339,9 +340,10 @@ class DialsTrainer implements Trainer {
     out["aip.testLoss"] = aip.testLoss;
     out["sampler.counter"] = sampler.counter;
     if (sampler.h) out["sampler.h"] = sampler.h;
-    for (const [k, v] of Object.entries(gsStats.stateTensors())) out[k] = v;
-    for (const [k, v] of Object.entries(domain.ls.stateTensors())) out[`ls.${k}`] = v;
-    for (const [k, v] of Object.entries(domain.gs.stateTensors())) out[`gs.${k}`] = v;
+    // The LS agents' episode stats are `ppo.stats.*`; the GS evaluation's are `gs.stats.*`.
+    for (const [k, v] of Object.entries(gsStats.stateTensors())) out[`gs.${k}`] = v;
+    // The trainer's env (the IALS) is the LS with the sampler: its state is `ls.*` and `sampler.*`.
+    Object.assign(out, envStateTensors(domain.ls, "ls"), envStateTensors(domain.gs, "gs"));
     out["gs.counter"] = this.parts.gsRollout.counter;
     out["clock.totals"] = this.parts.clock.totals;
     return out;
@@ -356,14 +358,13 @@ class DialsTrainer implements Trainer {
   }
 
   restoreHostState(state: Record<string, number>): void {
-    for (const k of ["iterations", "retrainings", "evaluations"]) {
-      if (!Number.isInteger(state[k]) || state[k] < 0) {
-        throw new TypeError(`Cannot restore "${this.#name}": host state "${k}" is ${state[k]}`);
-      }
-    }
-    this.#iterations = state.iterations;
-    this.#retrainings = state.retrainings;
-    this.#evaluations = state.evaluations;
+    const c = restoredCounters(state, {
+      names: ["iterations", "retrainings", "evaluations"],
+      what: `"${this.#name}"`,
+    });
+    this.#iterations = c.iterations;
+    this.#retrainings = c.retrainings;
+    this.#evaluations = c.evaluations;
   }
 }
 

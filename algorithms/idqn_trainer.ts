@@ -26,7 +26,15 @@ import {
 import { checkIdqnConfig, type IdqnConfig, type IdqnVariant, networkSpec } from "./idqn_config.ts";
 import { createLearner, type Learner } from "./idqn_learner.ts";
 import { createQNetwork, qNetworkInit, qNetworkParamCount } from "./idqn_network.ts";
-import type { Metrics, RunConfig, Trainer } from "./trainer.ts";
+import {
+  envStateTensors,
+  episodeMetrics,
+  type Metrics,
+  recordIterations,
+  restoredCounters,
+  type RunConfig,
+  type Trainer,
+} from "./trainer.ts";
 import type { StageMetrics } from "./super_metrics.ts";
 
 /** Iterations recorded per submit (bounds the size of one command buffer). */
@@ -136,17 +144,12 @@ export class IdqnTrainer implements Trainer {
   }
 
   run(iterations: number): void {
-    if (!Number.isInteger(iterations) || iterations < 0) {
-      throw new RangeError(`Cannot run "${this.parts.variant}": iterations is ${iterations}`);
-    }
-    let left = iterations;
-    while (left > 0) {
-      const n = Math.min(left, ITERATIONS_PER_SUBMIT);
-      const enc = this.#engine.encoder(`${this.parts.variant}.run`);
-      for (let i = 0; i < n; i++) this.#encodeIteration(enc);
-      this.#engine.submit(enc);
-      left -= n;
-    }
+    recordIterations(this.#engine, iterations, {
+      what: `"${this.parts.variant}"`,
+      label: `${this.parts.variant}.run`,
+      perSubmit: ITERATIONS_PER_SUBMIT,
+      encodeIteration: (enc) => this.#encodeIteration(enc),
+    });
   }
 
   /**
@@ -173,24 +176,19 @@ export class IdqnTrainer implements Trainer {
       loss += m[2 * l] / numLearners;
       td += m[2 * l + 1] / numLearners;
     }
-    return {
-      envSteps: this.envSteps,
-      episodes: e.episodes,
-      meanReturn: e.meanReturn,
-      returnPerAgent: e.meanReturnPerAgent,
-      meanLength: e.meanLength,
-      scalars: {
-        loss,
-        meanAbsTd: td,
-        epsilon: m[2 * numLearners],
-        updates: m[2 * numLearners + 1],
-        ...(stage ? stage.metrics.decode(extra) : {}),
-      },
+    const scalars = {
+      loss,
+      meanAbsTd: td,
+      epsilon: m[2 * numLearners],
+      updates: m[2 * numLearners + 1],
+      ...(stage ? stage.metrics.decode(extra) : {}),
     };
+    return episodeMetrics(e, { envSteps: this.envSteps, scalars });
   }
 
+  /** Every tensor the build created (keyed by label) and the env's state (`env.*`). */
   stateTensors(): Record<string, Tensor> {
-    return { ...this.#tensors };
+    return { ...this.#tensors, ...envStateTensors(this.env) };
   }
 
   hostState(): Record<string, number> {
@@ -203,17 +201,14 @@ export class IdqnTrainer implements Trainer {
   }
 
   restoreHostState(state: Record<string, number>): void {
-    for (const k of ["iterations", "pendingSteps", "lastSync", "updates"]) {
-      if (!Number.isInteger(state[k]) || state[k] < 0) {
-        throw new TypeError(
-          `Cannot restore "${this.parts.variant}": host state "${k}" is ${state[k]}`,
-        );
-      }
-    }
-    this.#iterations = state.iterations;
-    this.#pending = state.pendingSteps;
-    this.#lastSync = state.lastSync;
-    this.#updates = state.updates;
+    const c = restoredCounters(state, {
+      names: ["iterations", "pendingSteps", "lastSync", "updates"],
+      what: `"${this.parts.variant}"`,
+    });
+    this.#iterations = c.iterations;
+    this.#pending = c.pendingSteps;
+    this.#lastSync = c.lastSync;
+    this.#updates = c.updates;
   }
 }
 
@@ -252,7 +247,7 @@ export async function createIdqnTrainer(
   }
   const created: Tensor[] = [];
   const rec = recordingEngine(engine, created);
-  // The env's own state goes to checkpoints through env.stateTensors(), so it is not recorded.
+  // The env's own state is listed by stateTensors() through envStateTensors(), so not recorded.
   const env = await def.create(engine, envSpec, { numEnvs: E, seed: run.seed });
   const b = env.buffers;
   const shared = variant === "ps";

@@ -31,7 +31,16 @@ import {
   type TrunkSpec,
 } from "./ppo_policy.ts";
 import { createPpoRollout, type PpoRollout } from "./ppo_rollout.ts";
-import type { AlgorithmDef, Metrics, RunConfig, Trainer } from "./trainer.ts";
+import {
+  type AlgorithmDef,
+  envStateTensors,
+  episodeMetrics,
+  type Metrics,
+  recordIterations,
+  restoredCounters,
+  type RunConfig,
+  type Trainer,
+} from "./trainer.ts";
 
 /** The parts of independent PPO bound to one env. */
 export interface PpoAgents {
@@ -148,7 +157,7 @@ export function ppoStateTensors(a: PpoAgents, prefix: string): Record<string, Te
     [`${prefix}.metrics.acc`]: a.learner.metricsAcc,
   };
   if (a.actor.h) out[`${prefix}.actor.h`] = a.actor.h;
-  for (const [k, t] of Object.entries(a.statsState)) out[k] = t;
+  for (const [k, t] of Object.entries(a.statsState)) out[`${prefix}.${k}`] = t;
   return out;
 }
 
@@ -184,18 +193,15 @@ class PpoGsTrainer implements Trainer {
   }
 
   run(iterations: number): void {
-    if (!Number.isInteger(iterations) || iterations < 0) {
-      throw new RangeError(`Cannot run "ppo_gs": iterations is ${iterations}`);
-    }
-    let left = iterations;
-    while (left > 0) {
-      const n = Math.min(left, this.#algo.iterationsPerSubmit);
-      const enc = this.#engine.encoder("ppo_gs.run");
-      for (let i = 0; i < n; i++) this.encodeIteration(enc);
-      this.#engine.submit(enc);
-      this.#iterations += n;
-      left -= n;
-    }
+    recordIterations(this.#engine, iterations, {
+      what: '"ppo_gs"',
+      label: "ppo_gs.run",
+      perSubmit: this.#algo.iterationsPerSubmit,
+      encodeIteration: (enc) => {
+        this.encodeIteration(enc);
+        this.#iterations++;
+      },
+    });
   }
 
   async readMetrics(): Promise<Metrics> {
@@ -206,20 +212,12 @@ class PpoGsTrainer implements Trainer {
     this.#engine.submit(enc);
     const [out, m] = await readTensors(this.#engine, [stats.out, learner.metricsOut] as const);
     const s = stats.decode(out);
-    return {
-      envSteps: this.envSteps,
-      episodes: s.episodes,
-      meanReturn: s.meanReturn,
-      returnPerAgent: s.meanReturnPerAgent,
-      meanLength: s.meanLength,
-      scalars: ppoScalars(m, this.env.spec.numAgents),
-    };
+    const scalars = ppoScalars(m, this.env.spec.numAgents);
+    return episodeMetrics(s, { envSteps: this.envSteps, scalars });
   }
 
   stateTensors(): Record<string, Tensor> {
-    const out = ppoStateTensors(this.agents, "ppo");
-    for (const [k, t] of Object.entries(this.env.stateTensors())) out[`env.${k}`] = t;
-    return out;
+    return { ...ppoStateTensors(this.agents, "ppo"), ...envStateTensors(this.env) };
   }
 
   hostState(): Record<string, number> {
@@ -227,11 +225,8 @@ class PpoGsTrainer implements Trainer {
   }
 
   restoreHostState(state: Record<string, number>): void {
-    const it = state.iterations;
-    if (!Number.isInteger(it) || it < 0) {
-      throw new TypeError(`Cannot restore "ppo_gs": host state "iterations" is ${it}`);
-    }
-    this.#iterations = it;
+    const c = restoredCounters(state, { names: ["iterations"], what: '"ppo_gs"' });
+    this.#iterations = c.iterations;
   }
 }
 

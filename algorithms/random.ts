@@ -15,7 +15,16 @@ import type { Tensor } from "../engine/tensor.ts";
 import type { VecEnv } from "../envs/env.ts";
 import { findTask } from "../envs/registry.ts";
 import { createEpisodeStats, type EpisodeStats } from "./episode_stats.ts";
-import type { AlgorithmDef, Metrics, RunConfig, Trainer } from "./trainer.ts";
+import {
+  type AlgorithmDef,
+  envStateTensors,
+  episodeMetrics,
+  type Metrics,
+  recordIterations,
+  restoredCounters,
+  type RunConfig,
+  type Trainer,
+} from "./trainer.ts";
 
 const SHADER = "algorithms/random_policy.wgsl";
 const INCLUDES = ["common/index.wgsl", "common/rng.wgsl"] as const;
@@ -96,22 +105,17 @@ class RandomTrainer implements Trainer {
   }
 
   run(iterations: number): void {
-    if (!Number.isInteger(iterations) || iterations < 0) {
-      throw new RangeError(`Cannot run the random baseline: iterations is ${iterations}`);
-    }
-    let left = iterations;
-    while (left > 0) {
-      const n = Math.min(left, ITERATIONS_PER_SUBMIT);
-      const enc = this.#engine.encoder("random.run");
-      for (let i = 0; i < n; i++) {
+    recordIterations(this.#engine, iterations, {
+      what: "the random baseline",
+      label: "random.run",
+      perSubmit: ITERATIONS_PER_SUBMIT,
+      encodeIteration: (enc) => {
         this.encodeAct(enc, { greedy: false });
         this.env.encodeStep(enc);
         this.#stats.track(enc);
-      }
-      this.#engine.submit(enc);
-      this.#iterations += n;
-      left -= n;
-    }
+        this.#iterations++;
+      },
+    });
   }
 
   async readMetrics(): Promise<Metrics> {
@@ -119,18 +123,11 @@ class RandomTrainer implements Trainer {
     this.#stats.summarise(enc);
     this.#engine.submit(enc);
     const s = this.#stats.decode(await readTensor(this.#engine, this.#stats.out));
-    return {
-      envSteps: this.envSteps,
-      episodes: s.episodes,
-      meanReturn: s.meanReturn,
-      returnPerAgent: s.meanReturnPerAgent,
-      meanLength: s.meanLength,
-      scalars: {},
-    };
+    return episodeMetrics(s, { envSteps: this.envSteps, scalars: {} });
   }
 
   stateTensors(): Record<string, Tensor> {
-    return { "policy.counter": this.#counter, ...this.#statsState };
+    return { "policy.counter": this.#counter, ...this.#statsState, ...envStateTensors(this.env) };
   }
 
   hostState(): Record<string, number> {
@@ -138,11 +135,8 @@ class RandomTrainer implements Trainer {
   }
 
   restoreHostState(state: Record<string, number>): void {
-    const it = state.iterations;
-    if (!Number.isInteger(it) || it < 0) {
-      throw new TypeError(`Cannot restore the random baseline: host state "iterations" is ${it}`);
-    }
-    this.#iterations = it;
+    const c = restoredCounters(state, { names: ["iterations"], what: "the random baseline" });
+    this.#iterations = c.iterations;
   }
 }
 

@@ -38,7 +38,16 @@ import {
 } from "./seac_config.ts";
 import { createSeacMlp } from "./seac_net.ts";
 import { createSeacRollout, type SeacRollout } from "./seac_rollout.ts";
-import type { AlgorithmDef, Metrics, RunConfig, Trainer } from "./trainer.ts";
+import {
+  type AlgorithmDef,
+  envStateTensors,
+  episodeMetrics,
+  type Metrics,
+  recordIterations,
+  restoredCounters,
+  type RunConfig,
+  type Trainer,
+} from "./trainer.ts";
 
 export { checkSeacConfig, SEAC_DEFAULTS, type SeacConfig } from "./seac_config.ts";
 
@@ -192,18 +201,15 @@ class SeacTrainer implements Trainer {
   }
 
   run(iterations: number): void {
-    if (!Number.isInteger(iterations) || iterations < 0) {
-      throw new RangeError(`Cannot run "${this.#label}": iterations is ${iterations}`);
-    }
-    let left = iterations;
-    while (left > 0) {
-      const n = Math.min(left, this.#algo.iterationsPerSubmit);
-      const enc = this.#engine.encoder(`${this.#label}.run`);
-      for (let i = 0; i < n; i++) this.encodeIteration(enc);
-      this.#engine.submit(enc);
-      this.#iterations += n;
-      left -= n;
-    }
+    recordIterations(this.#engine, iterations, {
+      what: `"${this.#label}"`,
+      label: `${this.#label}.run`,
+      perSubmit: this.#algo.iterationsPerSubmit,
+      encodeIteration: (enc) => {
+        this.encodeIteration(enc);
+        this.#iterations++;
+      },
+    });
   }
 
   async readMetrics(): Promise<Metrics> {
@@ -226,19 +232,12 @@ class SeacTrainer implements Trainer {
       updates,
     };
     if (this.#sharing === "seac" && N > 1) scalars.ratioMean = per(m[3], N * (N - 1) * T * E);
-    return {
-      envSteps: this.envSteps,
-      episodes: s.episodes,
-      meanReturn: s.meanReturn,
-      returnPerAgent: s.meanReturnPerAgent,
-      meanLength: s.meanLength,
-      scalars,
-    };
+    return episodeMetrics(s, { envSteps: this.envSteps, scalars });
   }
 
   stateTensors(): Record<string, Tensor> {
     const { net, learner, rollout, statsState, env } = this.#parts;
-    const out: Record<string, Tensor> = {
+    return {
       "net.params": net.params,
       "adam.m": learner.adam.m,
       "adam.v": learner.adam.v,
@@ -246,11 +245,8 @@ class SeacTrainer implements Trainer {
       "rollout.counter": rollout.counter,
       "metrics.acc": learner.metricsAcc,
       ...statsState,
+      ...envStateTensors(env),
     };
-    const envState = env.stateTensors?.() ?? {};
-    for (const [k, t] of Object.entries(envState)) out[`env.${k}`] = t;
-    if (!Object.values(envState).includes(env.buffers.obs)) out["env.obs"] = env.buffers.obs;
-    return out;
   }
 
   hostState(): Record<string, number> {
@@ -258,11 +254,8 @@ class SeacTrainer implements Trainer {
   }
 
   restoreHostState(state: Record<string, number>): void {
-    const it = state.iterations;
-    if (!Number.isInteger(it) || it < 0) {
-      throw new TypeError(`Cannot restore "${this.#label}": host state "iterations" is ${it}`);
-    }
-    this.#iterations = it;
+    const what = `"${this.#label}"`;
+    this.#iterations = restoredCounters(state, { names: ["iterations"], what }).iterations;
   }
 }
 

@@ -3,12 +3,18 @@
  * (`deno task run`, checkpoints, reports). A pipeline is built once from a validated config; then
  * the host only records iterations (`run`) and reads metrics once per log interval.
  *
+ * Also the pieces every trainer shares: {@linkcode envStateTensors} (the env's entries of
+ * `stateTensors()`), {@linkcode recordIterations} (the chunked `run` loop),
+ * {@linkcode checkIterations} and {@linkcode restoredCounters} (host-state validation) and
+ * {@linkcode episodeMetrics} (the episode part of a {@linkcode Metrics} record).
+ *
  * @module
  */
 import type { Engine } from "../engine/device.ts";
 import type { Encoder } from "../engine/encoder.ts";
 import type { Tensor } from "../engine/tensor.ts";
 import type { VecEnv } from "../envs/env.ts";
+import type { EpisodeSummary } from "./episode_stats.ts";
 
 /** Settings every run has, whatever the algorithm. */
 export interface RunConfig {
@@ -58,6 +64,11 @@ export interface Trainer {
   /**
    * Tensors that fully describe the training state (weights, optimiser moments and counts, env
    * state, replay contents, RNG counters), keyed by stable names, for checkpoints.
+   *
+   * The trainer alone lists its env's state: the entries of {@linkcode envStateTensors}`(env)`,
+   * keyed `env.<name>` (obs included). Checkpoints store these under their own `env.*` names (and
+   * skip them in partial restores) and every other entry as `trainer.<name>`; they add nothing.
+   * A trainer whose env is built from other envs (DIALS) lists those with their own prefixes.
    */
   stateTensors(): Record<string, Tensor>;
   /** Host-side counters to checkpoint alongside the tensors. */
@@ -75,4 +86,113 @@ export interface AlgorithmDef<C extends object> {
   /** Extra semantic checks after type validation; returns problems as "path: message". */
   check?(run: RunConfig, algo: C): string[];
   create(engine: Engine, run: RunConfig, algo: C): Promise<Trainer>;
+}
+
+/**
+ * The env's state tensors as `stateTensors()` entries: every tensor of `env.stateTensors()` keyed
+ * `<prefix>.<name>`, plus `<prefix>.obs` (`env.buffers.obs`) when the env does not list it.
+ *
+ * @param env The vectorised env.
+ * @param prefix Key prefix: `env` for the trainer's env (the default).
+ * @returns The entries, to spread into a trainer's `stateTensors()`.
+ */
+export function envStateTensors(env: VecEnv, prefix = "env"): Record<string, Tensor> {
+  const state = env.stateTensors();
+  const out: Record<string, Tensor> = {};
+  for (const [k, t] of Object.entries(state)) out[`${prefix}.${k}`] = t;
+  if (!Object.values(state).includes(env.buffers.obs)) out[`${prefix}.obs`] = env.buffers.obs;
+  return out;
+}
+
+/**
+ * Checks the argument of `Trainer.run`.
+ *
+ * @param iterations The requested number of iterations.
+ * @param what The trainer in errors: a quoted name (`"seac"`) or a phrase.
+ * @throws {RangeError} When `iterations` is not a non-negative integer.
+ */
+export function checkIterations(iterations: number, what: string): void {
+  if (!Number.isInteger(iterations) || iterations < 0) {
+    throw new RangeError(`Cannot run ${what}: iterations is ${iterations}`);
+  }
+}
+
+/** Options of {@linkcode recordIterations}. */
+export interface RecordIterationsOptions {
+  /** The trainer in errors: a quoted name (`"seac"`) or a phrase. */
+  what: string;
+  /** Label of each encoder, e.g. `seac.run`. */
+  label: string;
+  /** Iterations recorded per submit (bounds the size of one command buffer). */
+  perSubmit: number;
+  /** Records one iteration (and advances the trainer's host counters). */
+  encodeIteration(enc: Encoder): void;
+}
+
+/**
+ * The chunked `Trainer.run` loop: checks `iterations`, then records them in submits of at most
+ * `perSubmit` iterations each. Never awaits.
+ *
+ * @param engine Engine that owns the device.
+ * @param iterations Iterations to record.
+ * @param options Error subject, encoder label, submit size and the iteration encoder.
+ */
+export function recordIterations(
+  engine: Engine,
+  iterations: number,
+  options: RecordIterationsOptions,
+): void {
+  checkIterations(iterations, options.what);
+  let left = iterations;
+  while (left > 0) {
+    const n = Math.min(left, options.perSubmit);
+    const enc = engine.encoder(options.label);
+    for (let i = 0; i < n; i++) options.encodeIteration(enc);
+    engine.submit(enc);
+    left -= n;
+  }
+}
+
+/**
+ * Validates host counters written by `hostState()` before a trainer restores them.
+ *
+ * @param state The host state from a checkpoint.
+ * @param options The counter `names` and the trainer in errors (`what`, as in `run`).
+ * @returns The counters by name.
+ * @throws {TypeError} When a counter is missing or not a non-negative integer.
+ */
+export function restoredCounters<K extends string>(
+  state: Record<string, number>,
+  options: { names: readonly K[]; what: string },
+): Record<K, number> {
+  const out = {} as Record<K, number>;
+  for (const k of options.names) {
+    const v = state[k];
+    if (!Number.isInteger(v) || v < 0) {
+      throw new TypeError(`Cannot restore ${options.what}: host state "${k}" is ${v}`);
+    }
+    out[k] = v;
+  }
+  return out;
+}
+
+/**
+ * A {@linkcode Metrics} record from an interval's episode statistics.
+ *
+ * @param episodes The decoded episode statistics.
+ * @param options Env steps so far and the algorithm's scalars.
+ * @returns The record.
+ */
+export function episodeMetrics(
+  episodes: EpisodeSummary,
+  options: { envSteps: number; scalars: Record<string, number> },
+): Metrics {
+  return {
+    envSteps: options.envSteps,
+    episodes: episodes.episodes,
+    meanReturn: episodes.meanReturn,
+    returnPerAgent: episodes.meanReturnPerAgent,
+    meanLength: episodes.meanLength,
+    scalars: options.scalars,
+  };
 }

@@ -1,5 +1,6 @@
 import { deepStrictEqual as assertEquals, ok as assert, rejects, throws } from "node:assert/strict";
 import {
+  checkpointTensors,
   decodeSafetensors,
   encodeSafetensors,
   readCheckpoint,
@@ -9,6 +10,7 @@ import {
 } from "../../algorithms/checkpoint.ts";
 import { validateConfig } from "../../algorithms/config.ts";
 import { RANDOM } from "../../algorithms/random.ts";
+import { SEAC, SEAC_DEFAULTS } from "../../algorithms/seac.ts";
 import { readTensors } from "../../engine/readback.ts";
 import { assertExact, gpuTest } from "../_testing.ts";
 
@@ -136,5 +138,21 @@ gpuTest(
     } finally {
       await Deno.remove(dir, { recursive: true });
     }
+  },
+);
+
+gpuTest(
+  "checkpointTensors() keeps the trainer's env.* names, prefixes the rest and stores each tensor once",
+  async (engine) => {
+    const run = { seed: 1, numEnvs: 2, totalSteps: 100, env: "Foraging-5x5-2p-1f" };
+    const trainer = await SEAC.create(engine, run, { ...SEAC_DEFAULTS, hidden: 8 });
+    const named = checkpointTensors(trainer);
+    const names = Object.keys(named);
+    assert(names.includes("env.obs") && names.includes("env.state"), names.join(", "));
+    assert(names.includes("trainer.net.params"), names.join(", "));
+    assert(names.every((n) => n.startsWith("env.") || n.startsWith("trainer.")), names.join(", "));
+    assert(!names.some((n) => n.startsWith("trainer.env.")), "env state is not listed twice");
+    assertEquals(new Set(Object.values(named)).size, names.length, "no tensor is stored twice");
+    assertEquals(named["env.obs"], trainer.env.buffers.obs);
   },
 );

@@ -219,6 +219,14 @@ gpuTest("one DIALS outer iteration on traffic lowers the AIP (BCE) test loss", a
   assert(after < before - 0.02, `AIP test loss ${before} → ${after}`);
   const sources = await readTensor(engine, trainer.parts.domain.influence);
   assert(sources.every((s) => s <= 1), "Bernoulli draws are 0/1");
+  // Every checkpointed tensor has its own key: the LS agents' and the GS evaluation's episode
+  // statistics once shared `stats.*` keys and the GS ones overwrote the others.
+  const state = trainer.stateTensors();
+  for (const k of ["ppo.stats.running", "ppo.stats.done", "gs.stats.running", "gs.stats.done"]) {
+    assert(k in state, `stateTensors() lists ${k}`);
+  }
+  const tensors = Object.values(state);
+  assertEquals(new Set(tensors).size, tensors.length, "no tensor is listed twice");
 });
 
 // Learning smoke test (llvmpipe-sized, deterministic on a given adapter): DIALS on the 4-agent
