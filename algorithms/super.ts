@@ -29,6 +29,7 @@ import { type StageMetrics, StageTrainer } from "./super_metrics.ts";
 import {
   createSuperSelect,
   type GaussianScale,
+  type StochasticNormaliser,
   superFragmentSlots,
   type SuperMode,
   type SuperSelect,
@@ -42,10 +43,22 @@ export interface SuperConfig extends IdqnConfig {
   mode: string;
   /** Target fraction of each fragment shared, β ∈ [0, 1]. */
   bandwidth: number;
-  /** Sliding window of |δ| per agent (quantile, Gaussian) [transitions]. */
+  /**
+   * Sliding window of |δ| per agent (quantile, Gaussian; stochastic with `stochasticNormaliser`
+   * "window") [transitions].
+   */
   window: number;
   /** Gaussian threshold μ + c·v ("variance", released code) or μ + c·σ ("std", paper text). */
   gaussianScale: string;
+  /**
+   * Stochastic rule's normaliser (mode "stochastic" only): with a = |δ| and priority a^α, row k is
+   * shared with probability p_k = min(1, β·a_k^α / mean(a^α)), the mean over the current fragment
+   * ("batch", the released code) or over the sender's window of the last `window` |δ| including
+   * this fragment ("window", the paper's text, super.md §3.3). A zero normaliser gives p_k = 0.
+   */
+  stochasticNormaliser: string;
+  /** Stochastic rule's priority exponent α > 0 (mode "stochastic" only; 1 = released code). */
+  stochasticAlpha: number;
 }
 
 /** SUPER on Pursuit: RLlib DDQN (idqn.md §4.1) with quantile relay, β = 0.1, window 1500. */
@@ -55,6 +68,8 @@ export const SUPER_DEFAULTS: Readonly<SuperConfig> = Object.freeze({
   bandwidth: 0.1,
   window: 1500,
   gaussianScale: "variance",
+  stochasticNormaliser: "batch",
+  stochasticAlpha: 1,
 });
 
 /** Stores per relay for a config: F = max(1, round(stepsPerUpdate / numEnvs)). */
@@ -76,6 +91,14 @@ export function checkSuperConfig(run: RunConfig | null, c: SuperConfig): string[
   }
   if (c.gaussianScale !== "variance" && c.gaussianScale !== "std") {
     out.push(`"algo.gaussianScale" must be "variance" or "std", got "${c.gaussianScale}"`);
+  }
+  if (c.stochasticNormaliser !== "batch" && c.stochasticNormaliser !== "window") {
+    out.push(
+      `"algo.stochasticNormaliser" must be "batch" or "window", got "${c.stochasticNormaliser}"`,
+    );
+  }
+  if (!(Number.isFinite(c.stochasticAlpha) && c.stochasticAlpha > 0)) {
+    out.push(`"algo.stochasticAlpha" must be a finite number > 0, got ${c.stochasticAlpha}`);
   }
   if (run) {
     const F = superFragment(c, run.numEnvs);
@@ -115,6 +138,8 @@ export async function createSuperStage(
     bandwidth: number;
     window: number;
     gaussianScale: GaussianScale;
+    stochasticNormaliser?: StochasticNormaliser;
+    stochasticAlpha?: number;
     fragment: number;
     label: string;
   },
@@ -148,6 +173,8 @@ export async function createSuperStage(
     beta: 0,
     seed: 0,
     purpose: 0,
+    alpha: 1,
+    normaliser: 0,
   };
   const [kSlots, kSnap] = await Promise.all([
     compileKernel(engine, superFragmentSlots),
@@ -225,6 +252,8 @@ export async function createSuperStage(
     bandwidth: options.bandwidth,
     window: options.window,
     gaussianScale: options.gaussianScale,
+    stochasticNormaliser: options.stochasticNormaliser,
+    stochasticAlpha: options.stochasticAlpha,
     seed: parts.seed,
     label: `${label}.select`,
   });
@@ -289,6 +318,8 @@ async function createSuper(
         bandwidth: algo.bandwidth,
         window: algo.window,
         gaussianScale: algo.gaussianScale as GaussianScale,
+        stochasticNormaliser: algo.stochasticNormaliser as StochasticNormaliser,
+        stochasticAlpha: algo.stochasticAlpha,
         fragment: F,
         label: "super.relay",
       });

@@ -2,8 +2,10 @@
  * CPU reference of SUPER's selection (super.md §3), written from the spec in float64: a FIFO
  * window of the last k |δ| per sender; quantile threshold with NumPy's linear interpolation;
  * Gaussian threshold μ + c·v (or μ + c·σ) with population variance and c = Φ⁻¹(1 − β) (±∞ at
- * β = 0 / 1); stochastic p = min(1, β·n·a / Σa) with one Bernoulli draw per row from the shared
- * counter-based RNG (purpose `share`, stream (agent, row), step = relay number).
+ * β = 0 / 1); stochastic p = min(1, β·a^α / mean(a^α)), the mean over the fragment ("batch") or
+ * over the window after this fragment was appended ("window"), 0 when that mean is 0 or not
+ * finite, with one Bernoulli draw per row from the shared counter-based RNG (purpose `share`,
+ * stream (agent, row), step = relay number).
  *
  * @module
  */
@@ -16,6 +18,10 @@ export interface SuperReferenceOptions {
   bandwidth: number;
   window: number;
   gaussianScale: "variance" | "std";
+  /** Stochastic rule's normaliser: the fragment (default) or the window. */
+  stochasticNormaliser?: "batch" | "window";
+  /** Stochastic rule's priority exponent α (default 1). */
+  stochasticAlpha?: number;
   /** c = Φ⁻¹(1 − β), from an independent source (e.g. a table); ±Infinity allowed. */
   c: number;
   seed: number;
@@ -31,6 +37,8 @@ export interface SuperDecision {
   probs: number[];
   /** Uniform draws the Bernoulli compared with (stochastic) or empty. */
   draws: number[];
+  /** Stochastic normaliser mean(a^α) over the fragment or the window, or NaN (quantile, Gaussian). */
+  normaliser: number;
 }
 
 /** NumPy `percentile(x, 100·q)` with linear interpolation (x unsorted, non-empty). */
@@ -60,11 +68,29 @@ export class SuperSelectReference {
     const out: SuperDecision[] = [];
     for (let a = 0; a < o.numAgents; a++) {
       const x = Array.from({ length: n }, (_, k) => absTd[a * n + k]);
-      const d: SuperDecision = { flags: [], threshold: NaN, probs: [], draws: [] };
+      const d: SuperDecision = {
+        flags: [],
+        threshold: NaN,
+        probs: [],
+        draws: [],
+        normaliser: NaN,
+      };
       if (o.mode === "stochastic") {
-        const total = x.reduce((s, v) => s + v, 0);
+        const alpha = o.stochasticAlpha ?? 1;
+        // Priority a^α; 0 for a = 0 whatever α (a^α → 0 as a → 0 for α > 0).
+        const priority = (v: number) => (v > 0 ? v ** alpha : 0);
+        let over = x;
+        if (o.stochasticNormaliser === "window") {
+          const w = this.windows[a];
+          w.push(...x);
+          w.splice(0, Math.max(0, w.length - o.window));
+          over = w;
+        }
+        const mean = over.reduce((s, v) => s + priority(v), 0) / over.length;
+        const ok = mean > 0 && Number.isFinite(mean);
+        d.normaliser = mean;
         for (let k = 0; k < n; k++) {
-          const p = total > 0 ? Math.min(1, o.bandwidth * n * x[k] / total) : 0;
+          const p = ok ? Math.min(1, o.bandwidth * priority(x[k]) / mean) : 0;
           const u = rngUnit(rngU32(o.seed, RNG_PURPOSE.share, a, k, this.relays, 0));
           d.probs.push(p);
           d.draws.push(u);

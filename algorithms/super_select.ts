@@ -3,8 +3,10 @@
  * `[numAgents, n]`, the 0/1 share flags by the quantile, Gaussian or stochastic rule, compacted
  * into the relay format `indices [numAgents, n]` + `counts [numAgents]` that
  * `Replay.bindCrossInsert` reads, plus per-agent metrics (rows shared, rows seen, Σ|δ|) that stay
- * on the GPU until read. The sliding window W_i (quantile, Gaussian) is a FIFO ring of the last
- * `window` values per agent; its statistics come from engine/ops/quantile.ts and reduce.ts.
+ * on the GPU until read. The sliding window W_i (quantile, Gaussian, stochastic with the "window"
+ * normaliser) is a FIFO ring of the last `window` values per agent, appended before its statistics
+ * are taken (engine/ops/quantile.ts and reduce.ts). The stochastic rule shares row k with
+ * probability min(1, β·a_k^α / mean(a^α)), a = |δ|, the mean over the fragment or over W_i.
  *
  * @module
  */
@@ -31,10 +33,13 @@ const PARAMS = {
   beta: "f32",
   seed: "u32",
   purpose: "u32",
+  alpha: "f32",
+  normaliser: "u32",
 } as const;
 type SuperParams = { [K in keyof typeof PARAMS]: number };
 const perRow = (p: SuperParams) => p.numAgents * p.n;
 const perAgent = (p: SuperParams) => p.numAgents;
+const perSlot = (p: SuperParams) => p.numAgents * p.capacity;
 
 /** Ring slots of the fragment's rows, from the replay counters and the start recorded last relay. */
 export const superFragmentSlots = defineKernel({
@@ -80,15 +85,40 @@ export const superSelectGaussian = defineKernel({
   threads: perRow,
 });
 
-/** flag ~ Bernoulli(min(1, β·n·|δ| / Σ|δ|)). */
+/**
+ * flag ~ Bernoulli(min(1, β·|δ|^α / mean |δ|^α)), the mean over the fragment (`normaliser` 0) or
+ * the window (1) given as its sum `sums [numAgents]`.
+ */
 export const superSelectStochastic = defineKernel({
   name: "super.selectStochastic",
   shader: SHADER,
   entryPoint: "selectStochastic",
   includes: INCLUDES,
-  bindings: { absTd: "read", sums: "read", clock: "read", flags: "write" },
+  bindings: { absTd: "read", sums: "read", countIn: "read", clock: "read", flags: "write" },
   params: PARAMS,
   threads: perRow,
+});
+
+/** prio = |δ|^α of the fragment's rows [numAgents, n]. */
+export const superBatchPriority = defineKernel({
+  name: "super.batchPriority",
+  shader: SHADER,
+  entryPoint: "batchPriority",
+  includes: INCLUDES,
+  bindings: { absTd: "read", prio: "write" },
+  params: PARAMS,
+  threads: perRow,
+});
+
+/** prio = value^α of each agent's filled window slots [numAgents, capacity], 0 elsewhere. */
+export const superWindowPriority = defineKernel({
+  name: "super.windowPriority",
+  shader: SHADER,
+  entryPoint: "windowPriority",
+  includes: INCLUDES,
+  bindings: { windowIn: "read", countIn: "read", prio: "write" },
+  params: PARAMS,
+  threads: perSlot,
 });
 
 /** Records each ring's pending start after a relay (step 0 of the next fragment). */
@@ -128,6 +158,8 @@ export const superAdvance = defineKernel({
 export type SuperMode = "quantile" | "gaussian" | "stochastic";
 /** Scale of the Gaussian rule: the released code's variance, or the paper's standard deviation. */
 export type GaussianScale = "variance" | "std";
+/** Normaliser of the stochastic rule: the current fragment (released code) or the sliding window. */
+export type StochasticNormaliser = "batch" | "window";
 
 /**
  * Φ⁻¹(p) of the standard normal (Acklam's rational approximation, relative error < 1.2e-9 on
@@ -189,9 +221,16 @@ export interface SuperSelectOptions {
   mode: SuperMode;
   /** Target fraction shared β ∈ [0, 1]. */
   bandwidth: number;
-  /** Window length k [transitions] (quantile, Gaussian). */
+  /** Window length k [transitions] (quantile, Gaussian, stochastic "window" normaliser). */
   window: number;
   gaussianScale: GaussianScale;
+  /**
+   * Stochastic rule's normaliser: mean of |δ|^α over the fragment ("batch", default: the released
+   * code) or over the sender's window of the last `window` |δ| including this fragment ("window").
+   */
+  stochasticNormaliser?: StochasticNormaliser;
+  /** Stochastic rule's priority exponent α > 0 (default 1): p = min(1, β·|δ|^α / mean |δ|^α). */
+  stochasticAlpha?: number;
   seed: number;
   label: string;
 }
@@ -204,6 +243,12 @@ export interface SuperSelect {
   readonly compact: Compact;
   /** [numAgents] f32: Σ|δ| over the fragment. */
   readonly sums: Tensor<"f32">;
+  /**
+   * [numAgents] f32 (stochastic rule, else null): Σ a^α over the normaliser's m values, the
+   * fragment (m = n) or the filled window (m = min(pushed, window)); `sums` itself when α = 1 over
+   * the fragment.
+   */
+  readonly prioritySum: Tensor<"f32"> | null;
   /** [numAgents, 3] f32 accumulated per relay (zeroed by the reader): rows shared, rows scored, Σ|δ|. */
   readonly metrics: Tensor<"f32">;
   /** State to checkpoint: window, window counts, clock. */
@@ -244,6 +289,16 @@ export async function createSuperSelect(
   if (!["quantile", "gaussian", "stochastic"].includes(mode)) {
     throw new TypeError(`Cannot build "${label}": unknown mode "${mode}"`);
   }
+  const normaliser = o.stochasticNormaliser ?? "batch", alpha = o.stochasticAlpha ?? 1;
+  if (normaliser !== "batch" && normaliser !== "window") {
+    throw new TypeError(`Cannot build "${label}": unknown stochastic normaliser "${normaliser}"`);
+  }
+  if (!(Number.isFinite(alpha) && alpha > 0)) {
+    throw new RangeError(
+      `Cannot build "${label}": stochastic alpha ${alpha} must be finite and > 0`,
+    );
+  }
+  const useWindow = mode !== "stochastic" || normaliser === "window";
   const capacity = o.window;
   const flags = engine.tensor({ dtype: "u32", shape: [numAgents, n], label: `${label}.flags` });
   const window = engine.tensor({
@@ -268,6 +323,8 @@ export async function createSuperSelect(
     beta,
     seed: o.seed >>> 0,
     purpose: RNG_PURPOSE.share,
+    alpha,
+    normaliser: normaliser === "window" ? 1 : 0,
   };
   const sum = await createReduce(engine, {
     x: o.absTd,
@@ -277,7 +334,8 @@ export async function createSuperSelect(
     label: `${label}.sum`,
   });
   const steps: { encode(enc: Encoder): void }[] = [sum];
-  if (mode !== "stochastic") {
+  let prioritySum: Tensor<"f32"> | null = null;
+  if (useWindow) {
     const [kPush, kCount] = await Promise.all([
       compileKernel(engine, superWindowPush),
       compileKernel(engine, superWindowCount),
@@ -309,8 +367,44 @@ export async function createSuperSelect(
     const k = await compileKernel(engine, superSelectGaussian);
     steps.push(m, k.bind({ absTd: o.absTd, moments: m.moments, flags }, p, `${label}.select`));
   } else {
+    // Σ of the priorities the mean is taken over; with α = 1 over the fragment that is Σ|δ| itself.
+    let norm = sum;
+    if (normaliser === "window" || alpha !== 1) {
+      const segment = normaliser === "window" ? capacity : n;
+      const prio = engine.tensor({
+        dtype: "f32",
+        shape: [numAgents, segment],
+        label: `${label}.priority`,
+      });
+      const kPrio = normaliser === "window"
+        ? (await compileKernel(engine, superWindowPriority)).bind(
+          { windowIn: window, countIn: count, prio },
+          p,
+          `${label}.windowPriority`,
+        )
+        : (await compileKernel(engine, superBatchPriority)).bind(
+          { absTd: o.absTd, prio },
+          p,
+          `${label}.batchPriority`,
+        );
+      norm = await createReduce(engine, {
+        x: prio,
+        numSegments: numAgents,
+        n: segment,
+        op: "sum",
+        label: `${label}.prioritySum`,
+      });
+      steps.push(kPrio, norm);
+    }
+    prioritySum = norm.out;
     const k = await compileKernel(engine, superSelectStochastic);
-    steps.push(k.bind({ absTd: o.absTd, sums: sum.out, clock, flags }, p, `${label}.select`));
+    steps.push(
+      k.bind(
+        { absTd: o.absTd, sums: norm.out, countIn: count, clock, flags },
+        p,
+        `${label}.select`,
+      ),
+    );
   }
   const compact = await createCompact(engine, {
     flags,
@@ -329,6 +423,7 @@ export async function createSuperSelect(
     flags,
     compact,
     sums: sum.out,
+    prioritySum,
     metrics,
     state: { window, count, clock },
     encode(enc) {

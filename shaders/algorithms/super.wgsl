@@ -14,14 +14,20 @@
 // selectGaussian:  one thread per (agent, k): flag = |δ_k| > μ + c·s, (μ, v) from `moments`, s = v
 //                  (released code, `useStd` = 0) or √v (paper text); `mode` 1 shares all (β ≥ 1),
 //                  2 shares none (β ≤ 0).
-// selectStochastic: one thread per (agent, k): p = min(1, β·n·|δ_k| / Σ_fragment |δ|) (0 when the
-//                  sum is not > 0), flag = Bernoulli(p) with draw rngU32(seed, purpose, a, k,
+// selectStochastic: one thread per (agent, k): with priorities π(a) = a^α (π(a) = a when α = 1,
+//                  0 for a ≤ 0) and `sums[a]` = Σ π over the normaliser's m values — the fragment
+//                  (`normaliser` 0, m = n) or the agent's window (1, m = min(count, capacity)) —
+//                  p = min(1, β·m·π(|δ_k|) / Σ π) = min(1, β·π(|δ_k|) / mean π) (0 when the sum is
+//                  not in (0, F32_MAX]), flag = Bernoulli(p) with draw rngU32(seed, purpose, a, k,
 //                  clock[0], 0).                                                 all write flags
+// batchPriority:   one thread per (agent, k): prio = π(|δ_k|) of the fragment.   writes prio
+// windowPriority:  one thread per (agent, slot < capacity): prio = π(window value) for the
+//                  min(count, capacity) filled slots, 0 elsewhere.               writes prio
 // snapshot:        one thread per agent: startOut[a] = pendingStart (after the relay).
 // windowCount:     one thread per agent: count[a] += n (after windowPush).        writes count
 // advance:         one thread per agent: metrics[a] += (shared rows, fragment rows, Σ|δ|); thread 0
 //                  advances the clock.                                 writes metrics, clockOut
-struct Params { numAgents: u32, numEnvs: u32, fragment: u32, n: u32, capacity: u32, mode: u32, c: f32, useStd: u32, beta: f32, seed: u32, purpose: u32 }
+struct Params { numAgents: u32, numEnvs: u32, fragment: u32, n: u32, capacity: u32, mode: u32, c: f32, useStd: u32, beta: f32, seed: u32, purpose: u32, alpha: f32, normaliser: u32 }
 @group(0) @binding(0) var<uniform> params: Params;
 @group(0) @binding(1) var<storage, read> countersIn: array<u32>;
 @group(0) @binding(2) var<storage, read> startIn: array<u32>;
@@ -39,8 +45,19 @@ struct Params { numAgents: u32, numEnvs: u32, fragment: u32, n: u32, capacity: u
 @group(0) @binding(14) var<storage, read_write> metrics: array<f32>;
 @group(0) @binding(15) var<storage, read_write> clockOut: array<u32>;
 @group(0) @binding(16) var<storage, read> sharedCount: array<u32>;
+@group(0) @binding(17) var<storage, read> windowIn: array<f32>;
+@group(0) @binding(18) var<storage, read_write> prio: array<f32>;
 
 const COUNTER_STRIDE: u32 = 8u;
+const F32_MAX: f32 = 3.40282347e38;
+const TINY: f32 = 1e-30;
+
+// Stochastic priority π(a) = a^α of a score a = |δ|: exactly a when α = 1 (the released rule stays
+// bit for bit), 0 for a ≤ 0 (pow is not defined there).
+fn priority(a: f32) -> f32 {
+  let powered = select(pow(max(a, TINY), params.alpha), 0.0, a <= 0.0);
+  return select(powered, a, params.alpha == 1.0);
+}
 
 @compute @workgroup_size(WORKGROUP_SIZE)
 fn fragmentSlots(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
@@ -97,8 +114,10 @@ fn selectStochastic(@builtin(global_invocation_id) gid: vec3u, @builtin(num_work
   let a = t / params.n;
   let k = t % params.n;
   let total = sums[a];
-  let ratio = (params.beta * f32(params.n)) * absTd[t] / max(total, 1e-30);
-  let p = select(0.0, min(1.0, ratio), total > 0.0);
+  let filled = f32(min(countIn[a], params.capacity));
+  let m = select(f32(params.n), filled, params.normaliser == 1u);
+  let ratio = (params.beta * m) * priority(absTd[t]) / max(total, TINY);
+  let p = select(0.0, min(1.0, ratio), total > 0.0 && total <= F32_MAX);
   let h = rngU32(params.seed, params.purpose, a, k, clock[0], 0u);
   flags[t] = rngBernoulli(h, p);
 }
@@ -125,4 +144,21 @@ fn advance(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) n
   metrics[3u * a + 1u] = metrics[3u * a + 1u] + f32(params.n);
   metrics[3u * a + 2u] = metrics[3u * a + 2u] + sums[a];
   if (a == 0u) { clockOut[0] = clockOut[0] + 1u; }
+}
+
+@compute @workgroup_size(WORKGROUP_SIZE)
+fn batchPriority(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
+  let t = flatIndex(gid, nwg);
+  if (t >= params.numAgents * params.n) { return; }
+  prio[t] = priority(absTd[t]);
+}
+
+@compute @workgroup_size(WORKGROUP_SIZE)
+fn windowPriority(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
+  let t = flatIndex(gid, nwg);
+  if (t >= params.numAgents * params.capacity) { return; }
+  let a = t / params.capacity;
+  let slot = t % params.capacity;
+  let filled = min(countIn[a], params.capacity);
+  prio[t] = select(0.0, priority(windowIn[t]), slot < filled);
 }

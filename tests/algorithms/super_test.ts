@@ -23,8 +23,10 @@ import type { Metrics } from "../../algorithms/trainer.ts";
 import {
   createSuperSelect,
   normalQuantile,
+  type StochasticNormaliser,
   type SuperMode,
 } from "../../algorithms/super_select.ts";
+import { parseConfig } from "../../algorithms/config.ts";
 import {
   compactReference,
   quantileLinear,
@@ -61,18 +63,42 @@ Deno.test("quantileLinear() matches NumPy's linear percentile", () => {
   });
 });
 
+/** Variants of {@linkcode selectCase}. */
+interface SelectVariant {
+  /** Gaussian scale (default "variance"). */
+  scale?: "variance" | "std";
+  /** Stochastic normaliser and α (defaults "batch", 1: the released rule). */
+  normaliser?: StochasticNormaliser;
+  alpha?: number;
+  /** Rows per fragment (default 37) and window length (default 90). */
+  n?: number;
+  window?: number;
+  /** Relay t's |δ| are scaled by 1 + drift·t, so a window's mean lags the fragment's. */
+  drift?: number;
+  /** This agent's |δ| are all 0 (a zero normaliser: nothing may be shared). */
+  zeroAgent?: number;
+}
+
 /**
  * Runs `relays` selections with random |δ| and compares flags with the reference (rows within a
- * rounding band of the threshold / probability are excluded and counted), the compaction with the
- * GPU flags exactly, and the accumulated metrics.
+ * rounding band of the threshold / probability are excluded and counted), the stochastic
+ * normaliser's Σ a^α, the compaction with the GPU flags exactly, and the accumulated metrics.
  */
-function selectCase(mode: SuperMode, numAgents: number, scale: "variance" | "std" = "variance") {
+function selectCase(mode: SuperMode, numAgents: number, v: SelectVariant = {}) {
+  const scale = v.scale ?? "variance", n = v.n ?? 37, window = v.window ?? 90;
+  const normaliser = v.normaliser ?? "batch", alpha = v.alpha ?? 1;
+  const released = mode !== "stochastic" || (normaliser === "batch" && alpha === 1);
+  const variant = mode === "gaussian"
+    ? ` (${scale})`
+    : released
+    ? ""
+    : ` (${normaliser}, α ${alpha}, n ${n}, window ${window}${
+      v.zeroAgent !== undefined ? `, agent ${v.zeroAgent} all zero` : ""
+    })`;
   gpuTest(
-    `createSuperSelect() ${mode}${
-      mode === "gaussian" ? ` (${scale})` : ""
-    } matches the reference over relays (${numAgents} agents)`,
+    `createSuperSelect() ${mode}${variant} matches the reference over relays (${numAgents} agents)`,
     async (engine) => {
-      const n = 37, window = 90, beta = mode === "gaussian" ? 0.3 : 0.1, relays = 4, seed = 11;
+      const beta = mode === "gaussian" ? 0.3 : 0.1, relays = 4, seed = 11;
       const absTd = engine.tensor({ dtype: "f32", shape: [numAgents, n], label: "t.absTd" });
       const sel = await createSuperSelect(engine, {
         absTd,
@@ -82,6 +108,8 @@ function selectCase(mode: SuperMode, numAgents: number, scale: "variance" | "std
         bandwidth: beta,
         window,
         gaussianScale: scale,
+        stochasticNormaliser: v.normaliser,
+        stochasticAlpha: v.alpha,
         seed,
         label: "t.super",
       });
@@ -91,30 +119,53 @@ function selectCase(mode: SuperMode, numAgents: number, scale: "variance" | "std
         bandwidth: beta,
         window,
         gaussianScale: scale,
+        stochasticNormaliser: v.normaliser,
+        stochasticAlpha: v.alpha,
         c: C_TABLE[beta],
         seed,
       });
+      // Slots not yet filled hold stale values (as after a restore); no statistic may read them.
+      engine.write(sel.state.window, new Float32Array(numAgents * window).fill(7));
       const r = seeded(3 + numAgents);
       const want = { shared: new Float64Array(numAgents), td: new Float64Array(numAgents) };
-      let banded = 0, compared = 0;
+      let banded = 0, compared = 0, expected = 0, spread = 0;
       for (let t = 0; t < relays; t++) {
         // Mostly small values with a few large ones, like |δ| early in training.
         const x = Float32Array.from(
           r.f32(numAgents * n, 0, 1),
-          (v, i) => (i % 7 === 0 ? 4 * v : v * v),
+          (u, i) =>
+            Math.floor(i / n) === v.zeroAgent
+              ? 0
+              : (1 + (v.drift ?? 0) * t) * (i % 7 === 0 ? 4 * u : u * u),
         );
         engine.write(absTd, x);
         const enc = engine.encoder();
         sel.encode(enc);
         sel.advance(enc);
         engine.submit(enc);
-        const [flags, indices, counts] = await readTensors(
+        const [flags, indices, counts, prioritySum] = await readTensors(
           engine,
-          [sel.flags, sel.compact.indices, sel.compact.counts] as const,
+          [
+            sel.flags,
+            sel.compact.indices,
+            sel.compact.counts,
+            sel.prioritySum ?? sel.sums,
+          ] as const,
         );
         const dec = ref.select(x, n);
         for (let a = 0; a < numAgents; a++) {
           const d = dec[a];
+          if (mode === "stochastic") {
+            // The normaliser is the mean over m = n fragment rows or the filled window.
+            const m = normaliser === "window" ? Math.min((t + 1) * n, window) : n;
+            assertAllClose(
+              [prioritySum[a] / m],
+              [d.normaliser],
+              { atol: 1e-6, rtol: alpha === 1 ? 1e-5 : 2e-4 },
+              `normaliser agent ${a}, relay ${t}`,
+            );
+            for (const p of d.probs) expected += p, spread += p * (1 - p);
+          }
           for (let k = 0; k < n; k++) {
             const near = mode === "stochastic"
               ? Math.abs(d.draws[k] - d.probs[k]) <= 1e-6
@@ -140,6 +191,7 @@ function selectCase(mode: SuperMode, numAgents: number, scale: "variance" | "std
           threshold: 0,
           probs: [],
           draws: [],
+          normaliser: NaN,
         }));
         const c = compactReference(gpuDecisions, n);
         assertExact(counts, c.counts, `counts, relay ${t}`);
@@ -164,11 +216,17 @@ function selectCase(mode: SuperMode, numAgents: number, scale: "variance" | "std
         );
         assertAllClose([metrics[3 * a + 2]], [want.td[a]], { atol: 1e-4, rtol: 1e-5 }, `Σ|δ| ${a}`);
       }
-      // The shared fraction is near β for the quantile and stochastic rules.
-      if (mode !== "gaussian") {
-        const frac = want.shared.reduce((s, v) => s + v, 0) / (numAgents * relays * n);
+      const shared = want.shared.reduce((s, c) => s + c, 0);
+      // The shared fraction is near β for the quantile rule and the released stochastic rule.
+      if (mode !== "gaussian" && released) {
+        const frac = shared / (numAgents * relays * n);
         if (!(frac > 0.02 && frac < 0.25)) throw new Error(`shared fraction ${frac}, β = ${beta}`);
       }
+      // The stochastic count is the sum of independent Bernoullis: within 4 standard deviations.
+      if (mode === "stochastic" && !(Math.abs(shared - expected) <= 4 * Math.sqrt(spread) + 1)) {
+        throw new Error(`shared ${shared} rows, expected ${expected} ± ${Math.sqrt(spread)}`);
+      }
+      if (v.zeroAgent !== undefined) assertExact([want.shared[v.zeroAgent]], [0], "zero agent");
     },
   );
 }
@@ -178,7 +236,16 @@ for (const numAgents of AGENT_COUNTS) {
   selectCase("gaussian", numAgents);
   selectCase("stochastic", numAgents);
 }
-selectCase("gaussian", 3, "std");
+selectCase("gaussian", 3, { scale: "std" });
+// Stochastic rule with α ≠ 1 over the fragment, and the window normaliser (super.md §3.3): with
+// n = 37 and window 90 the window is partly filled in relays 0–1 and wrapped in relays 2–3; with
+// window 30 < n only the fragment's last 30 values are kept.
+selectCase("stochastic", 3, { alpha: 2, zeroAgent: 1 });
+selectCase("stochastic", 8, { alpha: 0.5 });
+selectCase("stochastic", 3, { normaliser: "window", drift: 1 });
+selectCase("stochastic", 3, { normaliser: "window", alpha: 0.5, drift: 1, zeroAgent: 2 });
+selectCase("stochastic", 1, { normaliser: "window", alpha: 1.5, window: 30, drift: 0.5 });
+selectCase("stochastic", 8, { normaliser: "window", alpha: 2, n: 23, window: 50, drift: 1 });
 
 gpuTest(
   "createSuperSelect() gaussian shares everything at β = 1 and nothing at β = 0",
@@ -608,6 +675,173 @@ gpuTest(
     assertAdamStepClose(p1, ref, adam.params, algo.lr);
   },
 );
+
+gpuTest(
+  "SUPER relays with the stochastic window normaliser and α like the reference (3 agents, window wraps)",
+  async (engine) => {
+    const E = 2, N = 3, seed = 6, alpha = 0.5;
+    const algo = smallSuper({
+      stepsPerUpdate: 4,
+      mode: "stochastic",
+      stochasticNormaliser: "window",
+      stochasticAlpha: alpha,
+      window: 10,
+      bufferSize: 40,
+    });
+    const F = superFragment(algo, E), n = F * E; // 4 rows per relay: the window wraps at relay 3
+    const tr = await SUPER.create(engine, {
+      seed,
+      numEnvs: E,
+      totalSteps: 1000,
+      env: TASK_FOR[N],
+    }, algo) as StageTrainer;
+    const stage = tr.inner.parts.share as SuperStage;
+    const sel = new SuperSelectReference({
+      numAgents: N,
+      mode: "stochastic",
+      bandwidth: algo.bandwidth,
+      window: algo.window,
+      gaussianScale: "variance",
+      stochasticNormaliser: "window",
+      stochasticAlpha: alpha,
+      c: 0,
+      seed,
+    });
+    let shared = 0, banded = 0;
+    for (let t = 1; t <= 8 * F; t++) {
+      tr.run(1);
+      if (t % F !== 0) continue;
+      const [absTd, indices, counts, prioritySum] = await readTensors(
+        engine,
+        [
+          stage.absTd,
+          stage.select.compact.indices,
+          stage.select.compact.counts,
+          stage.select.prioritySum!,
+        ] as const,
+      );
+      const dec = sel.select(absTd, n);
+      const m = Math.min((t / F) * n, algo.window);
+      for (let a = 0; a < N; a++) {
+        const d = dec[a];
+        assertAllClose(
+          [prioritySum[a] / m],
+          [d.normaliser],
+          { atol: 1e-6, rtol: 2e-4 },
+          `window mean of |δ|^α, agent ${a} at iteration ${t}`,
+        );
+        const kept = Array.from(indices.subarray(a * n, a * n + counts[a]));
+        const wantKept = d.flags.flatMap((fl, k) => (fl ? [k] : []));
+        if (kept.join() !== wantKept.join()) {
+          const near = d.probs.some((p, k) => Math.abs(p - d.draws[k]) <= 1e-5);
+          if (!near) throw new Error(`selection ${t}/${a}: [${kept}], want [${wantKept}]`);
+          banded++;
+        }
+        shared += counts[a];
+      }
+    }
+    assert(shared > 0, "nothing was shared");
+    assert(banded <= 1, `${banded} selections in the rounding band`);
+  },
+);
+
+/** Asserts that `p` rejects with an instance of `type` whose message contains `text`. */
+async function assertRejects(p: Promise<unknown>, type: ErrorConstructor, text: string) {
+  try {
+    await p;
+  } catch (e) {
+    assert(e instanceof type, `expected ${type.name}, got ${e}`);
+    assert((e as Error).message.includes(text), `"${(e as Error).message}" lacks "${text}"`);
+    return;
+  }
+  throw new Error(`expected ${type.name} with "${text}", nothing was thrown`);
+}
+
+Deno.test("checkSuperConfig() checks the stochastic normaliser and α", () => {
+  const check = (over: Partial<SuperConfig>) =>
+    checkSuperConfig(null, { ...SUPER_DEFAULTS, ...over });
+  assertEquals([SUPER_DEFAULTS.stochasticNormaliser, SUPER_DEFAULTS.stochasticAlpha], ["batch", 1]);
+  assertEquals(check({}), []);
+  assertEquals(
+    check({ mode: "stochastic", stochasticNormaliser: "window", stochasticAlpha: 0.6 }),
+    [],
+  );
+  assertEquals(check({ stochasticNormaliser: "fragment" }), [
+    `"algo.stochasticNormaliser" must be "batch" or "window", got "fragment"`,
+  ]);
+  for (const alpha of [0, -0.5, NaN, Infinity]) {
+    assertEquals(check({ stochasticAlpha: alpha }), [
+      `"algo.stochasticAlpha" must be a finite number > 0, got ${alpha}`,
+    ]);
+  }
+});
+
+Deno.test("SUPER config YAML and overrides set the stochastic normaliser and α", async () => {
+  const head = "env: Foraging-5x5-2p-1f\nnumEnvs: 4\nalgo:\n  name: super\n  mode: stochastic\n";
+  const plain = await parseConfig(head, { source: "t.yaml" });
+  assertEquals([plain.algo.stochasticNormaliser, plain.algo.stochasticAlpha], ["batch", 1]);
+  const cfg = await parseConfig(`${head}  stochasticNormaliser: window\n`, {
+    source: "t.yaml",
+    overrides: [["algo.stochasticAlpha", "0.6"]],
+  });
+  assertEquals([cfg.algo.stochasticNormaliser, cfg.algo.stochasticAlpha], ["window", 0.6]);
+  await assertRejects(
+    parseConfig(`${head}  stochasticNormaliser: fragment\n`, { source: "t.yaml" }),
+    RangeError,
+    `Cannot read config "t.yaml": "algo.stochasticNormaliser" must be "batch" or "window", got "fragment"`,
+  );
+  await assertRejects(
+    parseConfig(head, { source: "t.yaml", overrides: [["algo.stochasticAlpha", "0"]] }),
+    RangeError,
+    `"algo.stochasticAlpha" must be a finite number > 0, got 0`,
+  );
+  await assertRejects(
+    parseConfig(head, { source: "t.yaml", overrides: [["algo.stochasticAlpha", "high"]] }),
+    TypeError,
+    `"algo.stochasticAlpha"`,
+  );
+});
+
+gpuTest("createSuperSelect() and SUPER.create() reject a bad stochastic normaliser or α", async (
+  engine,
+) => {
+  const absTd = engine.tensor({ dtype: "f32", shape: [2, 5], label: "t.absTd" });
+  const base = {
+    absTd,
+    numAgents: 2,
+    n: 5,
+    mode: "stochastic" as const,
+    bandwidth: 0.1,
+    window: 9,
+    gaussianScale: "variance" as const,
+    seed: 1,
+    label: "t.bad",
+  };
+  await assertRejects(
+    createSuperSelect(engine, {
+      ...base,
+      stochasticNormaliser: "fragment" as StochasticNormaliser,
+    }),
+    TypeError,
+    `Cannot build "t.bad": unknown stochastic normaliser "fragment"`,
+  );
+  for (const alpha of [0, -1, NaN]) {
+    await assertRejects(
+      createSuperSelect(engine, { ...base, stochasticAlpha: alpha }),
+      RangeError,
+      `Cannot build "t.bad": stochastic alpha ${alpha} must be finite and > 0`,
+    );
+  }
+  await assertRejects(
+    SUPER.create(
+      engine,
+      { seed: 1, numEnvs: 2, totalSteps: 100, env: TASK_FOR[3] },
+      smallSuper({ stochasticAlpha: -1 }),
+    ),
+    RangeError,
+    `Cannot build "super": "algo.stochasticAlpha" must be a finite number > 0, got -1`,
+  );
+});
 
 gpuTest("SUPER run() records no readbacks between log points", async (engine) => {
   const E = 4;
