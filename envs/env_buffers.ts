@@ -43,3 +43,44 @@ export function createEnvBuffers<O extends "f32" | "u8">(
     episodeStep: t("u32", [n], "episodeStep"),
   };
 }
+
+/** The standard buffers a reset kernel writes. */
+export type ResetBuffers = Pick<
+  EnvBuffers,
+  "obs" | "reward" | "terminated" | "truncated" | "episodeStep"
+>;
+
+/**
+ * The standard buffers a reset writes (obs, reward, terminated, truncated, episodeStep): a reset
+ * reads no actions and ends no episode, so it binds neither `actions` nor `terminalObs`.
+ *
+ * @param buffers The env's buffers.
+ * @returns The five tensors, by binding name.
+ */
+export function resetBuffers(buffers: EnvBuffers): ResetBuffers {
+  const { obs, reward, terminated, truncated, episodeStep } = buffers;
+  return { obs, reward, terminated, truncated, episodeStep };
+}
+
+/**
+ * How a reset kernel binds the standard buffers it writes (binding names are the
+ * {@linkcode EnvBuffers} names, so `resetBuffers(buffers)` fills them).
+ */
+export const RESET_BINDINGS = {
+  obs: "write",
+  reward: "write",
+  terminated: "write",
+  truncated: "write",
+  episodeStep: "write",
+} as const;
+
+/** How a step kernel binds the standard buffers: reads `actions`, writes the rest. */
+export const STEP_BINDINGS = {
+  actions: "read",
+  obs: "write",
+  terminalObs: "write",
+  reward: "write",
+  terminated: "write",
+  truncated: "write",
+  episodeStep: "write",
+} as const;

@@ -15,13 +15,12 @@
  * @module
  */
 import type { Engine } from "../engine/device.ts";
-import type { Encoder } from "../engine/encoder.ts";
 import { compileKernel, defineKernel, type Dispatch } from "../engine/kernel.ts";
 import { readTensor } from "../engine/readback.ts";
 import { RNG_PURPOSE } from "../engine/rng.ts";
 import type { Tensor } from "../engine/tensor.ts";
-import type { EnvBuffers, EnvDef, EnvSpec, VecEnv, VecEnvOptions } from "./env.ts";
-import { createEnvBuffers } from "./env_buffers.ts";
+import type { EnvDef, EnvSpec, VecEnvOptions } from "./env.ts";
+import { createEnvBuffers, RESET_BINDINGS, resetBuffers, STEP_BINDINGS } from "./env_buffers.ts";
 import {
   LBF_MAX_FOOD,
   LBF_MAX_PLAYERS,
@@ -33,6 +32,13 @@ import {
   parseLbfTask,
   unpackLbfStates,
 } from "./lbf_state.ts";
+import {
+  checkEnvFamily,
+  checkNumEnvs,
+  type PackedStateParts,
+  packedStateParts,
+  VecEnvBase,
+} from "./vec_env_base.ts";
 
 export type { LbfConfig, LbfState } from "./lbf_state.ts";
 
@@ -62,14 +68,7 @@ export const lbfReset = defineKernel({
   shader: SHADER,
   entryPoint: "reset",
   includes: INCLUDES,
-  bindings: {
-    state: "write",
-    obs: "write",
-    reward: "write",
-    terminated: "write",
-    truncated: "write",
-    episodeStep: "write",
-  },
+  bindings: { state: "write", ...RESET_BINDINGS },
   params: PARAMS,
   threads: (p) => p.numEnvs,
 });
@@ -80,89 +79,31 @@ export const lbfStep = defineKernel({
   shader: SHADER,
   entryPoint: "step",
   includes: INCLUDES,
-  bindings: {
-    state: "write",
-    actions: "read",
-    obs: "write",
-    terminalObs: "write",
-    reward: "write",
-    terminated: "write",
-    truncated: "write",
-    episodeStep: "write",
-  },
+  bindings: { state: "write", ...STEP_BINDINGS },
   params: PARAMS,
   threads: (p) => p.numEnvs,
 });
 
 /** The GPU LBF env: buffers of {@linkcode EnvBuffers} plus the packed `state`. */
-export class LbfEnv implements VecEnv {
-  readonly spec: EnvSpec;
+export class LbfEnv extends VecEnvBase<LbfState> {
   readonly config: LbfConfig;
-  readonly numEnvs: number;
-  readonly seed: number;
-  readonly buffers: EnvBuffers & { readonly obs: Tensor<"f32">; terminalObs: Tensor<"f32"> };
   /** [numEnvs, stride] u32: packed states (layout in `shaders/envs/lbf_step.wgsl`). */
   readonly state: Tensor<"u32">;
-  readonly #engine: Engine;
-  readonly #reset: Dispatch<typeof PARAMS>;
-  readonly #step: Dispatch<typeof PARAMS>;
 
   /** Use {@linkcode createLbfEnv}. */
   constructor(
     engine: Engine,
     spec: EnvSpec,
-    parts: {
-      config: LbfConfig;
-      options: VecEnvOptions;
-      buffers: LbfEnv["buffers"];
-      state: Tensor<"u32">;
-      reset: Dispatch<typeof PARAMS>;
-      step: Dispatch<typeof PARAMS>;
-    },
+    parts: PackedStateParts<LbfEnv["buffers"], Dispatch<typeof PARAMS>> & { config: LbfConfig },
   ) {
-    this.#engine = engine;
-    this.spec = spec;
+    super(engine, spec, packedStateParts("LBF", parts));
     this.config = parts.config;
-    this.numEnvs = parts.options.numEnvs;
-    this.seed = parts.options.seed;
-    this.buffers = parts.buffers;
     this.state = parts.state;
-    this.#reset = parts.reset;
-    this.#step = parts.step;
   }
 
-  /** Records a reset of every env (episode 0 of each env's stream); writes `obs`. */
-  encodeReset(enc: Encoder): void {
-    this.#reset.encode(enc);
-  }
-
-  /** Records one step of every env (reads `buffers.actions`), with auto-reset. */
-  encodeStep(enc: Encoder): void {
-    this.#step.encode(enc);
-  }
-
-  /**
-   * Queues a write of `states` (one per env) into the GPU state (lands before the next submit).
-   * Observations are not rewritten; the next step uses the new states.
-   *
-   * @param states One state per env.
-   */
-  writeStates(states: readonly LbfState[]): void {
-    if (states.length !== this.numEnvs) {
-      throw new RangeError(
-        `Cannot write ${states.length} LBF states: the env has ${this.numEnvs} envs`,
-      );
-    }
-    this.#engine.write(this.state, packLbfStates(this.config, states));
-  }
-
-  /** The tensors that continue the envs identically: packed state, obs and step counters. */
-  stateTensors(): Record<string, Tensor> {
-    return {
-      state: this.state,
-      obs: this.buffers.obs,
-      episodeStep: this.buffers.episodeStep,
-    };
+  /** Packs with {@linkcode packLbfStates}. */
+  protected packStates(states: readonly LbfState[]): { state: Uint32Array } {
+    return { state: packLbfStates(this.config, states) };
   }
 
   /**
@@ -172,11 +113,8 @@ export class LbfEnv implements VecEnv {
    * @param envIndex Which env.
    * @returns The picture.
    */
-  async render(envIndex: number): Promise<string> {
-    if (!(envIndex >= 0 && envIndex < this.numEnvs)) {
-      throw new RangeError(`Cannot render LBF env ${envIndex}: the env has ${this.numEnvs} envs`);
-    }
-    const [s] = this.decodeStates(await readTensor(this.#engine, this.state)).slice(envIndex);
+  protected async renderEnv(envIndex: number): Promise<string> {
+    const [s] = this.decodeStates(await readTensor(this.engine, this.state)).slice(envIndex);
     const cfg = this.config;
     const grid = Array.from({ length: cfg.rows }, () => new Array<string>(cfg.cols).fill("."));
     for (const f of s.food) grid[f.row][f.col] = f.level < 10 ? String(f.level) : "+";
@@ -216,9 +154,7 @@ export async function createLbfEnv(
   options: VecEnvOptions,
 ): Promise<LbfEnv> {
   const cfg = spec.config as unknown as LbfConfig;
-  if (spec.family !== "lbf") {
-    throw new TypeError(`Cannot build LBF env from spec "${spec.name}" of family "${spec.family}"`);
-  }
+  checkEnvFamily(spec, { families: ["lbf"], title: "LBF" });
   if (cfg.numPlayers > LBF_MAX_PLAYERS || cfg.numFood > LBF_MAX_FOOD || cfg.numPlayers < 1) {
     throw new RangeError(
       `Cannot build LBF env "${spec.name}": ${cfg.numPlayers} players and ${cfg.numFood} foods, kernel holds 1..${LBF_MAX_PLAYERS} and ${LBF_MAX_FOOD}`,
@@ -229,9 +165,7 @@ export async function createLbfEnv(
       `Cannot build LBF env "${spec.name}": field ${cfg.rows}x${cfg.cols} is below 3x3`,
     );
   }
-  if (!Number.isInteger(options.numEnvs) || options.numEnvs < 1) {
-    throw new RangeError(`Cannot build LBF env "${spec.name}": numEnvs is ${options.numEnvs}`);
-  }
+  checkNumEnvs(spec, { numEnvs: options.numEnvs, title: "LBF" });
   const n = options.numEnvs, P = cfg.numPlayers, dim = spec.obsShape[0];
   const buffers = createEnvBuffers(engine, {
     numAgents: P,
@@ -266,8 +200,7 @@ export async function createLbfEnv(
     compileKernel(engine, lbfReset),
     compileKernel(engine, lbfStep),
   ]);
-  const { actions: _a, terminalObs: _t, ...resetBuffers } = buffers;
-  const reset = kr.bind({ ...resetBuffers, state }, params, "lbf.reset");
+  const reset = kr.bind({ ...resetBuffers(buffers), state }, params, "lbf.reset");
   const step = ks.bind({ ...buffers, state }, params, "lbf.step");
   return new LbfEnv(engine, spec, { config: cfg, options, buffers, state, reset, step });
 }

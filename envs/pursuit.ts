@@ -27,9 +27,9 @@ import { compileKernel, defineKernel, type Dispatch } from "../engine/kernel.ts"
 import { readTensor } from "../engine/readback.ts";
 import { RNG_PURPOSE } from "../engine/rng.ts";
 import type { Tensor } from "../engine/tensor.ts";
-import type { EnvBuffers, EnvDef, EnvSpec, VecEnv, VecEnvOptions } from "./env.ts";
-import { createEnvBuffers } from "./env_buffers.ts";
-
+import type { EnvDef, EnvSpec, VecEnvOptions } from "./env.ts";
+import { createEnvBuffers, type TypedEnvBuffers } from "./env_buffers.ts";
+import { checkNumEnvs, type Encodable, VecEnvBase } from "./vec_env_base.ts";
 import {
   packPursuitStates,
   parsePursuitTask,
@@ -141,18 +141,13 @@ interface PursuitDispatches {
 }
 
 /** The GPU Pursuit env: buffers of {@linkcode EnvBuffers} plus the packed state. */
-export class PursuitEnv implements VecEnv {
-  readonly spec: EnvSpec;
+export class PursuitEnv extends VecEnvBase<PursuitState, TypedEnvBuffers<"u8">> {
   readonly config: PursuitConfig;
-  readonly numEnvs: number;
-  readonly seed: number;
-  readonly buffers: EnvBuffers & { readonly obs: Tensor<"u8">; readonly terminalObs: Tensor<"u8"> };
   /** [numEnvs, stride] u32: packed states (layout in `shaders/envs/pursuit_step.wgsl`). */
   readonly state: Tensor<"u32">;
   /** [numEnvs, numEvaders] u32: evader actions by id, used by {@linkcode encodeStepInjected}. */
   readonly evaderActions: Tensor<"u32">;
-  readonly #engine: Engine;
-  readonly #d: PursuitDispatches;
+  readonly #stepInjected: readonly Encodable[];
 
   /** Use {@linkcode createPursuitEnv}. */
   constructor(
@@ -167,27 +162,20 @@ export class PursuitEnv implements VecEnv {
       dispatches: PursuitDispatches;
     },
   ) {
-    this.#engine = engine;
-    this.spec = spec;
+    const d = parts.dispatches;
+    super(engine, spec, {
+      title: "Pursuit",
+      numEnvs: parts.options.numEnvs,
+      seed: parts.options.seed,
+      buffers: parts.buffers,
+      state: { state: parts.state },
+      reset: [d.reset, d.observe],
+      step: [d.step, d.observe],
+    });
     this.config = parts.config;
-    this.numEnvs = parts.options.numEnvs;
-    this.seed = parts.options.seed;
-    this.buffers = parts.buffers;
     this.state = parts.state;
     this.evaderActions = parts.evaderActions;
-    this.#d = parts.dispatches;
-  }
-
-  /** Records a reset of every env (episode 0 of each env's stream); writes `obs`. */
-  encodeReset(enc: Encoder): void {
-    this.#d.reset.encode(enc);
-    this.#d.observe.encode(enc);
-  }
-
-  /** Records one cycle of every env (reads `buffers.actions`), with auto-reset. */
-  encodeStep(enc: Encoder): void {
-    this.#d.step.encode(enc);
-    this.#d.observe.encode(enc);
+    this.#stepInjected = [d.stepInjected, d.observe];
   }
 
   /**
@@ -195,23 +183,12 @@ export class PursuitEnv implements VecEnv {
    * (replays of recorded draws); otherwise as {@linkcode encodeStep}.
    */
   encodeStepInjected(enc: Encoder): void {
-    this.#d.stepInjected.encode(enc);
-    this.#d.observe.encode(enc);
+    for (const d of this.#stepInjected) d.encode(enc);
   }
 
-  /**
-   * Queues a write of `states` (one per env) into the GPU state (lands before the next submit).
-   * Observations are not rewritten; the next step uses the new states.
-   *
-   * @param states One state per env.
-   */
-  writeStates(states: readonly PursuitState[]): void {
-    if (states.length !== this.numEnvs) {
-      throw new RangeError(
-        `Cannot write ${states.length} Pursuit states: the env has ${this.numEnvs} envs`,
-      );
-    }
-    this.#engine.write(this.state, packPursuitStates(this.config, states));
+  /** Packs with {@linkcode packPursuitStates}. */
+  protected packStates(states: readonly PursuitState[]): { state: Uint32Array } {
+    return { state: packPursuitStates(this.config, states) };
   }
 
   /**
@@ -221,7 +198,7 @@ export class PursuitEnv implements VecEnv {
    *   (entries of caught evaders are ignored).
    */
   writeEvaderActions(actions: ArrayLike<number>): void {
-    this.#engine.write(this.evaderActions, actions);
+    this.engine.write(this.evaderActions, actions);
   }
 
   /**
@@ -234,22 +211,12 @@ export class PursuitEnv implements VecEnv {
     return unpackPursuitStates(this.config, words);
   }
 
-  /** Packed states, observations and episode steps: everything a resume needs. */
-  stateTensors(): Record<string, Tensor> {
-    return { state: this.state, obs: this.buffers.obs, episodeStep: this.buffers.episodeStep };
-  }
-
   /**
    * A text picture of env `envIndex` (reads the GPU state once): rows are y, columns x; `#`
    * obstacle, a digit the number of pursuers on a cell, `e` an evader, `*` both.
    */
-  async render(envIndex: number): Promise<string> {
-    if (!(envIndex >= 0 && envIndex < this.numEnvs)) {
-      throw new RangeError(
-        `Cannot render Pursuit env ${envIndex}: the env has ${this.numEnvs} envs`,
-      );
-    }
-    const [s] = this.decodeStates(await readTensor(this.#engine, this.state)).slice(envIndex);
+  protected async renderEnv(envIndex: number): Promise<string> {
+    const [s] = this.decodeStates(await readTensor(this.engine, this.state)).slice(envIndex);
     const cfg = this.config;
     const walls = pursuitObstacles(cfg);
     const pursuers = new Map<number, number>(), evaders = new Set<number>();
@@ -301,7 +268,7 @@ function checkConfig(spec: EnvSpec, cfg: PursuitConfig, numEnvs: number): void {
     fail(`constraintWindow is ${cfg.constraintWindow}, only 1 is supported`);
   }
   if (!pursuitObstacles(cfg).includes(0)) fail("the map has no open cell");
-  if (!Number.isInteger(numEnvs) || numEnvs < 1) fail(`numEnvs is ${numEnvs}`);
+  checkNumEnvs(spec, { numEnvs, title: "Pursuit" });
 }
 
 /**

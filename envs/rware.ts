@@ -15,13 +15,12 @@
  * @module
  */
 import type { Engine } from "../engine/device.ts";
-import type { Encoder } from "../engine/encoder.ts";
 import { compileKernel, defineKernel, type Dispatch } from "../engine/kernel.ts";
 import { readTensor } from "../engine/readback.ts";
 import { RNG_PURPOSE } from "../engine/rng.ts";
 import type { Tensor } from "../engine/tensor.ts";
-import type { EnvBuffers, EnvDef, EnvSpec, VecEnv, VecEnvOptions } from "./env.ts";
-import { createEnvBuffers } from "./env_buffers.ts";
+import type { EnvDef, EnvSpec, VecEnvOptions } from "./env.ts";
+import { createEnvBuffers, RESET_BINDINGS, resetBuffers, STEP_BINDINGS } from "./env_buffers.ts";
 import {
   parseRwareTask,
   RWARE_MAX_AGENTS,
@@ -32,6 +31,13 @@ import {
   rwareSpec,
   type RwareState,
 } from "./rware_layout.ts";
+import {
+  checkEnvFamily,
+  checkNumEnvs,
+  type PackedStateParts,
+  packedStateParts,
+  VecEnvBase,
+} from "./vec_env_base.ts";
 
 /** Limits of the kernel's private arrays (see `shaders/envs/rware_step.wgsl`). */
 export const RWARE_KERNEL_LIMITS = Object.freeze({
@@ -175,15 +181,7 @@ export const rwareReset = defineKernel({
   shader: SHADER,
   entryPoint: "reset",
   includes: INCLUDES,
-  bindings: {
-    state: "write",
-    warehouse: "read",
-    obs: "write",
-    reward: "write",
-    terminated: "write",
-    truncated: "write",
-    episodeStep: "write",
-  },
+  bindings: { state: "write", warehouse: "read", ...RESET_BINDINGS },
   params: PARAMS,
   threads: (p) => p.numEnvs,
 });
@@ -194,30 +192,15 @@ export const rwareStep = defineKernel({
   shader: SHADER,
   entryPoint: "step",
   includes: INCLUDES,
-  bindings: {
-    state: "write",
-    warehouse: "read",
-    actions: "read",
-    injected: "write",
-    obs: "write",
-    terminalObs: "write",
-    reward: "write",
-    terminated: "write",
-    truncated: "write",
-    episodeStep: "write",
-  },
+  bindings: { state: "write", warehouse: "read", injected: "write", ...STEP_BINDINGS },
   params: PARAMS,
   threads: (p) => p.numEnvs,
 });
 
 /** The GPU RWARE env: buffers of {@linkcode EnvBuffers} plus the packed `state`. */
-export class RwareEnv implements VecEnv {
-  readonly spec: EnvSpec;
+export class RwareEnv extends VecEnvBase<RwareState> {
   readonly config: RwareConfig;
   readonly layout: RwareLayout;
-  readonly numEnvs: number;
-  readonly seed: number;
-  readonly buffers: EnvBuffers & { readonly obs: Tensor<"f32">; terminalObs: Tensor<"f32"> };
   /** [numEnvs, stride] u32: packed states (layout in `shaders/envs/rware_step.wgsl`). */
   readonly state: Tensor<"u32">;
   /**
@@ -225,61 +208,27 @@ export class RwareEnv implements VecEnv {
    * step clears it.
    */
   readonly injected: Tensor<"u32">;
-  readonly #engine: Engine;
-  readonly #reset: Dispatch<typeof PARAMS>;
-  readonly #step: Dispatch<typeof PARAMS>;
 
   /** Use {@linkcode createRwareEnv}. */
   constructor(
     engine: Engine,
     spec: EnvSpec,
-    parts: {
+    parts: PackedStateParts<RwareEnv["buffers"], Dispatch<typeof PARAMS>> & {
       config: RwareConfig;
       layout: RwareLayout;
-      options: VecEnvOptions;
-      buffers: RwareEnv["buffers"];
-      state: Tensor<"u32">;
       injected: Tensor<"u32">;
-      reset: Dispatch<typeof PARAMS>;
-      step: Dispatch<typeof PARAMS>;
     },
   ) {
-    this.#engine = engine;
-    this.spec = spec;
+    super(engine, spec, packedStateParts("RWARE", parts));
     this.config = parts.config;
     this.layout = parts.layout;
-    this.numEnvs = parts.options.numEnvs;
-    this.seed = parts.options.seed;
-    this.buffers = parts.buffers;
     this.state = parts.state;
     this.injected = parts.injected;
-    this.#reset = parts.reset;
-    this.#step = parts.step;
   }
 
-  /** Records a reset of every env (episode 0 of each env's stream); writes `obs`. */
-  encodeReset(enc: Encoder): void {
-    this.#reset.encode(enc);
-  }
-
-  /** Records one step of every env (reads `buffers.actions`), with auto-reset. */
-  encodeStep(enc: Encoder): void {
-    this.#step.encode(enc);
-  }
-
-  /**
-   * Queues a write of `states` (one per env) into the GPU state (lands before the next submit).
-   * Observations are not rewritten; the next step uses the new states.
-   *
-   * @param states One state per env.
-   */
-  writeStates(states: readonly RwareState[]): void {
-    if (states.length !== this.numEnvs) {
-      throw new RangeError(
-        `Cannot write ${states.length} RWARE states: the env has ${this.numEnvs} envs`,
-      );
-    }
-    this.#engine.write(this.state, packRwareStates(this.config, this.layout, states));
+  /** Packs with {@linkcode packRwareStates}. */
+  protected packStates(states: readonly RwareState[]): { state: Uint32Array } {
+    return { state: packRwareStates(this.config, this.layout, states) };
   }
 
   /**
@@ -297,7 +246,7 @@ export class RwareEnv implements VecEnv {
     }
     const words = new Uint32Array(this.numEnvs * goals);
     refills.forEach((r, e) => words.set(r, e * goals));
-    this.#engine.write(this.injected, words);
+    this.engine.write(this.injected, words);
   }
 
   /**
@@ -310,20 +259,12 @@ export class RwareEnv implements VecEnv {
     return unpackRwareStates(this.config, this.layout, words);
   }
 
-  /** Packed states, observations and episode steps: everything a resume needs. */
-  stateTensors(): Record<string, Tensor> {
-    return { state: this.state, obs: this.buffers.obs, episodeStep: this.buffers.episodeStep };
-  }
-
   /**
    * A text picture of env `envIndex` (reads the GPU state once): `G` goal, `#` shelf, `R` a
    * requested shelf, an arrow an agent by heading (lower case when carrying a shelf).
    */
-  async render(envIndex: number): Promise<string> {
-    if (!(envIndex >= 0 && envIndex < this.numEnvs)) {
-      throw new RangeError(`Cannot render RWARE env ${envIndex}: the env has ${this.numEnvs} envs`);
-    }
-    const [s] = this.decodeStates(await readTensor(this.#engine, this.state)).slice(envIndex);
+  protected async renderEnv(envIndex: number): Promise<string> {
+    const [s] = this.decodeStates(await readTensor(this.engine, this.state)).slice(envIndex);
     const { rows, cols, goals } = this.layout;
     const grid = Array.from({ length: rows }, () => new Array<string>(cols).fill("."));
     for (const g of goals) grid[g.y][g.x] = "G";
@@ -348,11 +289,7 @@ export async function createRwareEnv(
   spec: EnvSpec,
   options: VecEnvOptions,
 ): Promise<RwareEnv> {
-  if (spec.family !== "rware") {
-    throw new TypeError(
-      `Cannot build RWARE env from spec "${spec.name}" of family "${spec.family}"`,
-    );
-  }
+  checkEnvFamily(spec, { families: ["rware"], title: "RWARE" });
   const cfg = spec.config as unknown as RwareConfig;
   const layout = rwareLayout(cfg);
   const L = RWARE_KERNEL_LIMITS, S = layout.shelfHome.length, cells = layout.rows * layout.cols;
@@ -370,9 +307,7 @@ export async function createRwareEnv(
       `${S} shelves, ${cells} cells, sensor range ${cfg.sensorRange}; kernel holds ${L.shelves}, ${L.cells}, ${L.sensorRange}`,
     );
   }
-  if (!Number.isInteger(options.numEnvs) || options.numEnvs < 1) {
-    throw fail(`numEnvs is ${options.numEnvs}`);
-  }
+  checkNumEnvs(spec, { numEnvs: options.numEnvs, title: "RWARE" });
   const n = options.numEnvs, A = cfg.numAgents, dim = rwareObsDim(cfg);
   const buffers = createEnvBuffers(engine, {
     numAgents: A,
@@ -418,8 +353,7 @@ export async function createRwareEnv(
     compileKernel(engine, rwareReset),
     compileKernel(engine, rwareStep),
   ]);
-  const { actions: _a, terminalObs: _t, ...resetBuffers } = buffers;
-  const reset = kr.bind({ ...resetBuffers, state, warehouse }, params, "rware.reset");
+  const reset = kr.bind({ ...resetBuffers(buffers), state, warehouse }, params, "rware.reset");
   const step = ks.bind({ ...buffers, state, warehouse, injected }, params, "rware.step");
   return new RwareEnv(engine, spec, {
     config: cfg,

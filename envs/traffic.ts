@@ -31,13 +31,17 @@
  * @module
  */
 import type { Engine } from "../engine/device.ts";
-import type { Encoder } from "../engine/encoder.ts";
 import { compileKernel, defineKernel, type Dispatch } from "../engine/kernel.ts";
 import { readTensors } from "../engine/readback.ts";
 import { RNG_PURPOSE } from "../engine/rng.ts";
 import type { Tensor } from "../engine/tensor.ts";
-import type { EnvBuffers, EnvDef, EnvSpec, VecEnv, VecEnvOptions } from "./env.ts";
-import { createEnvBuffers } from "./env_buffers.ts";
+import type { EnvDef, EnvSpec, VecEnvOptions } from "./env.ts";
+import {
+  createEnvBuffers,
+  RESET_BINDINGS,
+  resetBuffers,
+  type TypedEnvBuffers,
+} from "./env_buffers.ts";
 import { TRAFFIC_OBS_DIM, type TrafficConfig, type TrafficGsState } from "./traffic_reference.ts";
 import {
   checkTrafficConfig,
@@ -46,9 +50,11 @@ import {
   renderJunction,
   TRAFFIC_JUNCTION_WORDS,
   TRAFFIC_SEGMENT,
+  type TrafficGsWords,
   trafficSpec,
   unpackTrafficGs,
 } from "./traffic_state.ts";
+import { checkEnvFamily, VecEnvBase } from "./vec_env_base.ts";
 
 export type { TrafficConfig } from "./traffic_reference.ts";
 
@@ -81,11 +87,7 @@ const OUTPUTS = {
   cells: "write",
   backlog: "write",
   junctions: "write",
-  obs: "write",
-  reward: "write",
-  terminated: "write",
-  truncated: "write",
-  episodeStep: "write",
+  ...RESET_BINDINGS,
   sources: "write",
   resetSources: "write",
 } as const;
@@ -114,16 +116,17 @@ export const trafficReset = defineKernel({
 
 const SIGNAL_NAMES = ["N-S green", "E-W green"];
 
+/** The state tensors of a {@linkcode TrafficEnv}, by checkpoint name. */
+type TrafficGsTensors = {
+  cells: Tensor<"u32">;
+  backlog: Tensor<"u32">;
+  junctions: Tensor<"u32">;
+};
+
 /** The GPU global simulator: {@linkcode EnvBuffers}, packed state and the influence sources. */
-export class TrafficEnv implements VecEnv {
-  readonly spec: EnvSpec;
+export class TrafficEnv
+  extends VecEnvBase<TrafficGsState, TypedEnvBuffers<"f32">, TrafficGsTensors> {
   readonly config: TrafficConfig;
-  readonly numEnvs: number;
-  readonly seed: number;
-  readonly buffers: EnvBuffers & {
-    readonly obs: Tensor<"f32">;
-    readonly terminalObs: Tensor<"f32">;
-  };
   /** [numEnvs, 4N², 44] u32 lane cells. */
   readonly cells: Tensor<"u32">;
   /** [numEnvs, 4N²] u32 vehicles waiting to enter each lane. */
@@ -136,10 +139,6 @@ export class TrafficEnv implements VecEnv {
   readonly sources: Tensor<"u32">;
   /** [A, numEnvs, 4] u32: entries of the last auto-reset (or reset) step; 0 elsewhere. */
   readonly resetSources: Tensor<"u32">;
-  readonly #engine: Engine;
-  readonly #motion: Dispatch<typeof PARAMS>;
-  readonly #observe: Dispatch<typeof PARAMS>;
-  readonly #reset: Dispatch<typeof PARAMS>;
 
   /** Use {@linkcode createTrafficEnv}. */
   constructor(
@@ -165,56 +164,34 @@ export class TrafficEnv implements VecEnv {
         reset: Dispatch<typeof PARAMS>;
       },
   ) {
-    this.#engine = engine;
-    this.spec = spec;
+    const { cells, backlog, junctions } = parts;
+    super(engine, spec, {
+      title: "traffic",
+      numEnvs: parts.numEnvs,
+      seed: parts.seed,
+      buffers: parts.buffers,
+      state: { cells, backlog, junctions },
+      reset: [parts.reset],
+      step: [parts.motion, parts.observe],
+    });
     this.config = parts.config;
-    this.numEnvs = parts.numEnvs;
-    this.seed = parts.seed;
-    this.buffers = parts.buffers;
-    this.cells = parts.cells;
-    this.backlog = parts.backlog;
-    this.junctions = parts.junctions;
+    this.cells = cells;
+    this.backlog = backlog;
+    this.junctions = junctions;
     this.exits = parts.exits;
     this.sources = parts.sources;
     this.resetSources = parts.resetSources;
-    this.#motion = parts.motion;
-    this.#observe = parts.observe;
-    this.#reset = parts.reset;
   }
 
-  /** Records a reset of every env (episode 0 of each env's stream); writes `obs`. */
-  encodeReset(enc: Encoder): void {
-    this.#reset.encode(enc);
-  }
-
-  /** Records one step of every env (reads `buffers.actions`), with auto-reset. */
-  encodeStep(enc: Encoder): void {
-    this.#motion.encode(enc);
-    this.#observe.encode(enc);
-  }
-
-  /**
-   * Queues a write of reference states (one per env) into the GPU state (lands before the next
-   * submit). Observations are not rewritten; the next step continues from these states.
-   *
-   * @param states One state per env.
-   */
-  writeStates(states: readonly TrafficGsState[]): void {
-    if (states.length !== this.numEnvs) {
-      throw new RangeError(
-        `Cannot write ${states.length} traffic states: the env has ${this.numEnvs} envs`,
-      );
-    }
-    const w = packTrafficGs(this.config, states);
-    this.#engine.write(this.cells, w.cells);
-    this.#engine.write(this.backlog, w.backlog);
-    this.#engine.write(this.junctions, w.junctions);
+  /** Packs reference states with {@linkcode packTrafficGs}: cells, backlog, junctions. */
+  protected packStates(states: readonly TrafficGsState[]): TrafficGsWords {
+    return packTrafficGs(this.config, states);
   }
 
   /** Reads the GPU state back as reference states (one read; tests and evaluation only). */
   async readStates(): Promise<TrafficGsState[]> {
     const [cells, backlog, junctions] = await readTensors(
-      this.#engine,
+      this.engine,
       [
         this.cells,
         this.backlog,
@@ -224,17 +201,6 @@ export class TrafficEnv implements VecEnv {
     return unpackTrafficGs(this.config, { cells, backlog, junctions });
   }
 
-  /** The tensors that continue the envs identically. */
-  stateTensors(): Record<string, Tensor> {
-    return {
-      cells: this.cells,
-      backlog: this.backlog,
-      junctions: this.junctions,
-      obs: this.buffers.obs,
-      episodeStep: this.buffers.episodeStep,
-    };
-  }
-
   /**
    * A text picture of env `envIndex` (one read of the GPU state): per intersection its signal and
    * its 4 incoming lanes (speed digits at vehicle fronts, `|` the stop line, then the box).
@@ -242,12 +208,7 @@ export class TrafficEnv implements VecEnv {
    * @param envIndex Which env.
    * @returns The picture.
    */
-  async render(envIndex: number): Promise<string> {
-    if (!(Number.isInteger(envIndex) && envIndex >= 0 && envIndex < this.numEnvs)) {
-      throw new RangeError(
-        `Cannot render traffic env ${envIndex}: the env has ${this.numEnvs} envs`,
-      );
-    }
+  protected async renderEnv(envIndex: number): Promise<string> {
     const s = (await this.readStates())[envIndex];
     const n = this.config.gridSize;
     const j0 = s.junctions[0];
@@ -280,11 +241,7 @@ export async function createTrafficEnv(
   spec: EnvSpec,
   options: VecEnvOptions,
 ): Promise<TrafficEnv> {
-  if (spec.family !== "traffic") {
-    throw new TypeError(
-      `Cannot build traffic env from spec "${spec.name}" of family "${spec.family}"`,
-    );
-  }
+  checkEnvFamily(spec, { families: ["traffic"], title: "traffic" });
   const cfg = spec.config as unknown as TrafficConfig;
   checkTrafficConfig(spec, options.numEnvs);
   const n = options.numEnvs, N = cfg.gridSize, A = N * N;
@@ -325,11 +282,7 @@ export async function createTrafficEnv(
     cells: state.cells,
     backlog: state.backlog,
     junctions: state.junctions,
-    obs: buffers.obs,
-    reward: buffers.reward,
-    terminated: buffers.terminated,
-    truncated: buffers.truncated,
-    episodeStep: buffers.episodeStep,
+    ...resetBuffers(buffers),
     sources: state.sources,
     resetSources: state.resetSources,
   };

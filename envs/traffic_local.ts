@@ -20,7 +20,13 @@ import { compileKernel, defineKernel, type Dispatch } from "../engine/kernel.ts"
 import { readTensors } from "../engine/readback.ts";
 import { RNG_PURPOSE } from "../engine/rng.ts";
 import type { Tensor } from "../engine/tensor.ts";
-import type { EnvBuffers, EnvDef, EnvSpec, VecEnv, VecEnvOptions } from "./env.ts";
+import type { EnvDef, EnvSpec, VecEnvOptions } from "./env.ts";
+import {
+  createEnvBuffers,
+  RESET_BINDINGS,
+  resetBuffers,
+  type TypedEnvBuffers,
+} from "./env_buffers.ts";
 import type { TrafficEnv } from "./traffic.ts";
 import {
   checkTrafficConfig,
@@ -37,6 +43,7 @@ import {
   unpackLane,
 } from "./traffic_state.ts";
 import { TRAFFIC_OBS_DIM, type TrafficConfig, type TrafficLsState } from "./traffic_reference.ts";
+import { checkEnvFamily, VecEnvBase } from "./vec_env_base.ts";
 
 const SHADER = "envs/traffic_ls.wgsl";
 const INCLUDES = ["common/index.wgsl", "common/rng.wgsl", "envs/traffic_lane.wgsl"] as const;
@@ -55,11 +62,7 @@ const OUTPUTS = {
   cells: "write",
   junctions: "write",
   resetSources: "read",
-  obs: "write",
-  reward: "write",
-  terminated: "write",
-  truncated: "write",
-  episodeStep: "write",
+  ...RESET_BINDINGS,
 } as const;
 
 /** One step of every region with auto-reset; one thread per region. */
@@ -125,17 +128,22 @@ export function unpackTrafficLs(
     }));
 }
 
+/** The state tensors of a {@linkcode TrafficLocalEnv}, by checkpoint name. */
+type TrafficLsTensors = {
+  cells: Tensor<"u32">;
+  junctions: Tensor<"u32">;
+  sources: Tensor<"u32">;
+  resetSources: Tensor<"u32">;
+};
+
 /** The GPU local simulators. */
-export class TrafficLocalEnv implements VecEnv {
-  readonly spec: EnvSpec;
+export class TrafficLocalEnv extends VecEnvBase<
+  readonly TrafficLsState[],
+  TypedEnvBuffers<"f32">,
+  TrafficLsTensors
+> {
   readonly config: TrafficConfig;
-  readonly numEnvs: number;
   readonly numAgents: number;
-  readonly seed: number;
-  readonly buffers: EnvBuffers & {
-    readonly obs: Tensor<"f32">;
-    readonly terminalObs: Tensor<"f32">;
-  };
   /** [A, numEnvs, 4] u32, written by the caller: a vehicle enters W, S, E, N at the next step. */
   readonly sources: Tensor<"u32">;
   /** [A, numEnvs, 4] u32, written by the caller: entries of a reset (and of every auto-reset). */
@@ -144,9 +152,6 @@ export class TrafficLocalEnv implements VecEnv {
   readonly cells: Tensor<"u32">;
   /** [A, numEnvs, 8] u32 junction records. */
   readonly junctions: Tensor<"u32">;
-  readonly #engine: Engine;
-  readonly #step: Dispatch<typeof PARAMS>;
-  readonly #reset: Dispatch<typeof PARAMS>;
   readonly #bindSampler: (probs: Tensor<"f32">) => Dispatch<typeof PARAMS>;
 
   /** Use {@linkcode createTrafficLocalEnv}. */
@@ -171,19 +176,22 @@ export class TrafficLocalEnv implements VecEnv {
         bindSampler: (probs: Tensor<"f32">) => Dispatch<typeof PARAMS>;
       },
   ) {
-    this.#engine = engine;
-    this.spec = spec;
+    const { cells, junctions, sources, resetSources } = parts;
+    super(engine, spec, {
+      title: "traffic local",
+      numEnvs: parts.numEnvs,
+      seed: parts.seed,
+      buffers: parts.buffers,
+      state: { cells, junctions, sources, resetSources },
+      reset: [parts.reset],
+      step: [parts.step],
+    });
     this.config = parts.config;
-    this.numEnvs = parts.numEnvs;
     this.numAgents = spec.numAgents;
-    this.seed = parts.seed;
-    this.buffers = parts.buffers;
-    this.sources = parts.sources;
-    this.resetSources = parts.resetSources;
-    this.cells = parts.cells;
-    this.junctions = parts.junctions;
-    this.#step = parts.step;
-    this.#reset = parts.reset;
+    this.sources = sources;
+    this.resetSources = resetSources;
+    this.cells = cells;
+    this.junctions = junctions;
     this.#bindSampler = parts.bindSampler;
   }
 
@@ -206,16 +214,6 @@ export class TrafficLocalEnv implements VecEnv {
     return { encode: (enc) => d.encode(enc) };
   }
 
-  /** Records a reset of every region (entries from `resetSources`); writes `obs`. */
-  encodeReset(enc: Encoder): void {
-    this.#reset.encode(enc);
-  }
-
-  /** Records one step of every region (reads `actions`, `sources`, `resetSources`), auto-reset. */
-  encodeStep(enc: Encoder): void {
-    this.#step.encode(enc);
-  }
-
   /**
    * Records a copy of a global simulator's last influence sources into `sources` and
    * `resetSources` (replay; both envs must have the same agents and envs).
@@ -230,46 +228,33 @@ export class TrafficLocalEnv implements VecEnv {
     enc.copy(gs.resetSources, this.resetSources);
   }
 
-  /** Queues a write of local states (`[agent][env]`) into the GPU state. */
-  writeStates(regions: readonly (readonly TrafficLsState[])[]): void {
+  /** `writeStates` takes local states `[agent][env]`: one list of numEnvs per agent. */
+  protected override checkStateCount(regions: readonly (readonly TrafficLsState[])[]): void {
     if (regions.length !== this.numAgents || regions.some((r) => r.length !== this.numEnvs)) {
       throw new RangeError(
         `Cannot write traffic local states: want ${this.numAgents} agents × ${this.numEnvs} envs`,
       );
     }
-    const w = packTrafficLs(regions);
-    this.#engine.write(this.cells, w.cells);
-    this.#engine.write(this.junctions, w.junctions);
+  }
+
+  /** Packs with {@linkcode packTrafficLs}: cells and junctions. */
+  protected packStates(
+    regions: readonly (readonly TrafficLsState[])[],
+  ): { cells: Uint32Array; junctions: Uint32Array } {
+    return packTrafficLs(regions);
   }
 
   /** Reads the GPU state back (`[agent][env]`; one read; tests and evaluation only). */
   async readStates(): Promise<TrafficLsState[][]> {
     const [cells, junctions] = await readTensors(
-      this.#engine,
+      this.engine,
       [this.cells, this.junctions] as const,
     );
     return unpackTrafficLs(this.numAgents, { cells, junctions });
   }
 
-  /** The tensors that continue the regions identically. */
-  stateTensors(): Record<string, Tensor> {
-    return {
-      cells: this.cells,
-      junctions: this.junctions,
-      sources: this.sources,
-      resetSources: this.resetSources,
-      obs: this.buffers.obs,
-      episodeStep: this.buffers.episodeStep,
-    };
-  }
-
   /** A text picture of every agent's region in env `envIndex` (one read). */
-  async render(envIndex: number): Promise<string> {
-    if (!(Number.isInteger(envIndex) && envIndex >= 0 && envIndex < this.numEnvs)) {
-      throw new RangeError(
-        `Cannot render traffic local env ${envIndex}: the env has ${this.numEnvs} envs`,
-      );
-    }
+  protected async renderEnv(envIndex: number): Promise<string> {
     const regions = await this.readStates();
     return regions.map((row, k) => {
       const j = row[envIndex].junction;
@@ -292,25 +277,19 @@ export async function createTrafficLocalEnv(
   spec: EnvSpec,
   options: VecEnvOptions,
 ): Promise<TrafficLocalEnv> {
-  if (spec.family !== "traffic-local" && spec.family !== "traffic") {
-    throw new TypeError(
-      `Cannot build traffic local env from spec "${spec.name}" of family "${spec.family}"`,
-    );
-  }
+  checkEnvFamily(spec, { families: ["traffic-local", "traffic"], title: "traffic local" });
   const cfg = spec.config as unknown as TrafficConfig;
   checkTrafficConfig(spec, options.numEnvs);
   const n = options.numEnvs, A = spec.numAgents;
   const t = <D extends "u32" | "f32">(dtype: D, shape: number[], name: string) =>
     engine.tensor({ dtype, shape, label: `traffic.local.${name}` });
-  const buffers = {
-    obs: t("f32", [A, n, TRAFFIC_OBS_DIM], "obs"),
-    terminalObs: t("f32", [A, n, TRAFFIC_OBS_DIM], "terminalObs"),
-    actions: t("u32", [A, n], "actions"),
-    reward: t("f32", [A, n], "reward"),
-    terminated: t("u32", [n], "terminated"),
-    truncated: t("u32", [n], "truncated"),
-    episodeStep: t("u32", [n], "episodeStep"),
-  };
+  const buffers = createEnvBuffers(engine, {
+    numAgents: A,
+    numEnvs: n,
+    obsShape: [TRAFFIC_OBS_DIM],
+    obsDType: "f32",
+    label: "traffic.local",
+  });
   const sources = t("u32", [A, n, 4], "sources");
   const resetSources = t("u32", [A, n, 4], "resetSources");
   const cells = t("u32", [A, n, 4, TRAFFIC_SEGMENT], "state.cells");
@@ -334,11 +313,7 @@ export async function createTrafficLocalEnv(
     cells,
     junctions,
     resetSources,
-    obs: buffers.obs,
-    reward: buffers.reward,
-    terminated: buffers.terminated,
-    truncated: buffers.truncated,
-    episodeStep: buffers.episodeStep,
+    ...resetBuffers(buffers),
   };
   const step = ks.bind(
     { ...outputs, actions: buffers.actions, sources, terminalObs: buffers.terminalObs },

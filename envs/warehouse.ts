@@ -19,13 +19,12 @@
  * @module
  */
 import type { Engine } from "../engine/device.ts";
-import type { Encoder } from "../engine/encoder.ts";
 import { compileKernel, defineKernel, type Dispatch } from "../engine/kernel.ts";
 import { readTensor } from "../engine/readback.ts";
 import { RNG_PURPOSE } from "../engine/rng.ts";
 import type { Tensor } from "../engine/tensor.ts";
-import type { EnvBuffers, EnvDef, EnvSpec, VecEnv, VecEnvOptions } from "./env.ts";
-import { createEnvBuffers } from "./env_buffers.ts";
+import type { EnvBuffers, EnvDef, EnvSpec, VecEnvOptions } from "./env.ts";
+import { createEnvBuffers, RESET_BINDINGS, resetBuffers, STEP_BINDINGS } from "./env_buffers.ts";
 import {
   checkWarehouseConfig,
   packWarehouseStates,
@@ -39,11 +38,19 @@ import {
   type WarehouseState,
   warehouseStateStride,
 } from "./warehouse_layout.ts";
+import {
+  checkEnvFamily,
+  checkNumEnvs,
+  type PackedStateParts,
+  packedStateParts,
+  VecEnvBase,
+} from "./vec_env_base.ts";
 
 export type { WarehouseConfig, WarehouseState } from "./warehouse_layout.ts";
 
 const SHADER = "envs/warehouse_step.wgsl";
-const INCLUDES = [
+/** Includes of the GS and LS kernels: both apply the rules of `envs/warehouse_rules.wgsl`. */
+export const WAREHOUSE_INCLUDES = [
   "common/index.wgsl",
   "common/rng.wgsl",
   "common/exact.wgsl",
@@ -74,15 +81,8 @@ export const warehouseReset = defineKernel({
   name: "warehouse.reset",
   shader: SHADER,
   entryPoint: "reset",
-  includes: INCLUDES,
-  bindings: {
-    state: "write",
-    obs: "write",
-    reward: "write",
-    terminated: "write",
-    truncated: "write",
-    episodeStep: "write",
-  },
+  includes: WAREHOUSE_INCLUDES,
+  bindings: { state: "write", ...RESET_BINDINGS },
   params: PARAMS,
   workgroups: (p) => warehouseEnvWorkgroups(p.numEnvs),
   workgroupSize: WORKGROUP,
@@ -93,19 +93,8 @@ export const warehouseStep = defineKernel({
   name: "warehouse.step",
   shader: SHADER,
   entryPoint: "step",
-  includes: INCLUDES,
-  bindings: {
-    state: "write",
-    actions: "read",
-    obs: "write",
-    terminalObs: "write",
-    reward: "write",
-    terminated: "write",
-    truncated: "write",
-    episodeStep: "write",
-    dset: "write",
-    influence: "write",
-  },
+  includes: WAREHOUSE_INCLUDES,
+  bindings: { state: "write", ...STEP_BINDINGS, dset: "write", influence: "write" },
   params: PARAMS,
   workgroups: (p) => warehouseEnvWorkgroups(p.numEnvs),
   workgroupSize: WORKGROUP,
@@ -151,73 +140,33 @@ export interface WarehouseBuffers extends EnvBuffers {
 }
 
 /** The GPU global simulator. */
-export class WarehouseEnv implements VecEnv {
-  readonly spec: EnvSpec;
+export class WarehouseEnv extends VecEnvBase<WarehouseState, WarehouseBuffers> {
   readonly config: WarehouseConfig;
-  readonly numEnvs: number;
-  readonly seed: number;
-  readonly buffers: WarehouseBuffers;
   /** [numEnvs, stride] u32 packed states (layout in `envs/warehouse_layout.ts`). */
   readonly state: Tensor<"u32">;
-  readonly #engine: Engine;
-  readonly #reset: Dispatch<typeof PARAMS>;
-  readonly #step: Dispatch<typeof PARAMS>;
 
   /** Use {@linkcode createWarehouseEnv}. */
   constructor(
     engine: Engine,
     spec: EnvSpec,
-    parts: {
-      options: VecEnvOptions;
-      buffers: WarehouseBuffers;
-      state: Tensor<"u32">;
-      reset: Dispatch<typeof PARAMS>;
-      step: Dispatch<typeof PARAMS>;
-    },
+    parts: PackedStateParts<WarehouseBuffers, Dispatch<typeof PARAMS>>,
   ) {
-    this.#engine = engine;
-    this.spec = spec;
+    super(engine, spec, {
+      ...packedStateParts("warehouse", parts),
+      seed: parts.options.seed >>> 0,
+    });
     this.config = spec.config as unknown as WarehouseConfig;
-    this.numEnvs = parts.options.numEnvs;
-    this.seed = parts.options.seed >>> 0;
-    this.buffers = parts.buffers;
     this.state = parts.state;
-    this.#reset = parts.reset;
-    this.#step = parts.step;
   }
 
-  /** Records a reset of every env (episode 0, step counter 0); writes `obs`. */
-  encodeReset(enc: Encoder): void {
-    this.#reset.encode(enc);
-  }
-
-  /** Records one step of every env (reads `buffers.actions`), with auto-reset. */
-  encodeStep(enc: Encoder): void {
-    this.#step.encode(enc);
-  }
-
-  /**
-   * Queues a write of `states` (one per env) into the GPU state; observations are not rewritten.
-   *
-   * @param states One state per env (items in creation order; see `envs/warehouse_layout.ts`).
-   */
-  writeStates(states: readonly WarehouseState[]): void {
-    if (states.length !== this.numEnvs) {
-      throw new RangeError(
-        `Cannot write ${states.length} warehouse states: the env has ${this.numEnvs} envs`,
-      );
-    }
-    this.#engine.write(this.state, packWarehouseStates(this.config, states));
+  /** Packs with {@linkcode packWarehouseStates} (items in creation order). */
+  protected packStates(states: readonly WarehouseState[]): { state: Uint32Array } {
+    return { state: packWarehouseStates(this.config, states) };
   }
 
   /** Decodes words read from {@linkcode WarehouseEnv.state}. */
   decodeStates(words: Uint32Array): WarehouseState[] {
     return unpackWarehouseStates(this.config, words);
-  }
-
-  /** The tensors that continue the envs identically: packed state, obs and step counters. */
-  stateTensors(): Record<string, Tensor> {
-    return { state: this.state, obs: this.buffers.obs, episodeStep: this.buffers.episodeStep };
   }
 
   /**
@@ -228,13 +177,8 @@ export class WarehouseEnv implements VecEnv {
    * @param envIndex Which env.
    * @returns The picture.
    */
-  async render(envIndex: number): Promise<string> {
-    if (!(envIndex >= 0 && envIndex < this.numEnvs)) {
-      throw new RangeError(
-        `Cannot render warehouse env ${envIndex}: the env has ${this.numEnvs} envs`,
-      );
-    }
-    const s = this.decodeStates(await readTensor(this.#engine, this.state))[envIndex];
+  protected async renderEnv(envIndex: number): Promise<string> {
+    const s = this.decodeStates(await readTensor(this.engine, this.state))[envIndex];
     const cfg = this.config, n = 4 * cfg.robotsPerSide + 1;
     const grid = Array.from({ length: n }, (_, r) =>
       Array.from({ length: n }, (_, c): string => {
@@ -271,18 +215,10 @@ export async function createWarehouseEnv(
   spec: EnvSpec,
   options: WarehouseEnvOptions,
 ): Promise<WarehouseEnv> {
-  if (spec.family !== "warehouse") {
-    throw new TypeError(
-      `Cannot build warehouse env from spec "${spec.name}" of family "${spec.family}"`,
-    );
-  }
+  checkEnvFamily(spec, { families: ["warehouse"], title: "warehouse" });
   const cfg = spec.config as unknown as WarehouseConfig;
   checkWarehouseConfig(cfg, `warehouse env "${spec.name}"`);
-  if (!Number.isInteger(options.numEnvs) || options.numEnvs < 1) {
-    throw new RangeError(
-      `Cannot build warehouse env "${spec.name}": numEnvs is ${options.numEnvs}`,
-    );
-  }
+  checkNumEnvs(spec, { numEnvs: options.numEnvs, title: "warehouse" });
   const n = options.numEnvs, A = cfg.learningPerSide ** 2;
   const t = <D extends "f32" | "u32">(dtype: D, shape: number[], name: string) =>
     engine.tensor({ dtype, shape, label: `warehouse.${name}` });
@@ -314,20 +250,8 @@ export async function createWarehouseEnv(
     compileKernel(engine, serial ? warehouseResetSerial : warehouseReset),
     compileKernel(engine, serial ? warehouseStepSerial : warehouseStep),
   ]);
-  const b = buffers;
-  const reset = kr.bind(
-    {
-      state,
-      obs: b.obs,
-      reward: b.reward,
-      terminated: b.terminated,
-      truncated: b.truncated,
-      episodeStep: b.episodeStep,
-    },
-    params,
-    "warehouse.reset",
-  );
-  const step = ks.bind({ ...b, state }, params, "warehouse.step");
+  const reset = kr.bind({ ...resetBuffers(buffers), state }, params, "warehouse.reset");
+  const step = ks.bind({ ...buffers, state }, params, "warehouse.step");
   return new WarehouseEnv(engine, spec, { options, buffers, state, reset, step });
 }
 

@@ -21,12 +21,20 @@
  * @module
  */
 import type { Engine } from "../engine/device.ts";
-import type { Encoder } from "../engine/encoder.ts";
 import { compileKernel, defineKernel, type Dispatch } from "../engine/kernel.ts";
 import { readTensor } from "../engine/readback.ts";
 import { RNG_PURPOSE } from "../engine/rng.ts";
 import type { Tensor } from "../engine/tensor.ts";
-import type { EnvBuffers, EnvSpec, VecEnv, VecEnvOptions } from "./env.ts";
+import type { EnvSpec, VecEnvOptions } from "./env.ts";
+import { createEnvBuffers, RESET_BINDINGS, resetBuffers, STEP_BINDINGS } from "./env_buffers.ts";
+import {
+  checkEnvFamily,
+  checkNumEnvs,
+  type PackedStateParts,
+  packedStateParts,
+  VecEnvBase,
+} from "./vec_env_base.ts";
+import { WAREHOUSE_INCLUDES } from "./warehouse.ts";
 import {
   checkWarehouseConfig,
   packWarehouseLocalStates,
@@ -39,12 +47,6 @@ import {
 } from "./warehouse_layout.ts";
 
 const SHADER = "envs/warehouse_local.wgsl";
-const INCLUDES = [
-  "common/index.wgsl",
-  "common/rng.wgsl",
-  "common/exact.wgsl",
-  "envs/warehouse_rules.wgsl",
-] as const;
 const PARAMS = {
   numEnvs: "u32",
   numAgents: "u32",
@@ -62,15 +64,8 @@ export const warehouseLocalReset = defineKernel({
   name: "warehouse.local.reset",
   shader: SHADER,
   entryPoint: "reset",
-  includes: INCLUDES,
-  bindings: {
-    state: "write",
-    obs: "write",
-    reward: "write",
-    terminated: "write",
-    truncated: "write",
-    episodeStep: "write",
-  },
+  includes: WAREHOUSE_INCLUDES,
+  bindings: { state: "write", ...RESET_BINDINGS },
   params: PARAMS,
   threads: (p) => p.numAgents * p.numEnvs,
 });
@@ -80,84 +75,50 @@ export const warehouseLocalStep = defineKernel({
   name: "warehouse.local.step",
   shader: SHADER,
   entryPoint: "step",
-  includes: INCLUDES,
-  bindings: {
-    state: "write",
-    actions: "read",
-    influence: "read",
-    obs: "write",
-    terminalObs: "write",
-    reward: "write",
-    terminated: "write",
-    truncated: "write",
-    episodeStep: "write",
-  },
+  includes: WAREHOUSE_INCLUDES,
+  bindings: { state: "write", influence: "read", ...STEP_BINDINGS },
   params: PARAMS,
   threads: (p) => p.numAgents * p.numEnvs,
 });
 
 /** The GPU local simulators of every learning agent. */
-export class WarehouseLocalEnv implements VecEnv {
-  readonly spec: EnvSpec;
+export class WarehouseLocalEnv extends VecEnvBase<WarehouseLocalState> {
   readonly config: WarehouseConfig;
-  readonly numEnvs: number;
-  readonly seed: number;
-  readonly buffers: EnvBuffers & {
-    readonly obs: Tensor<"f32">;
-    readonly terminalObs: Tensor<"f32">;
-  };
   /** [numAgents, numEnvs, 4] u32: influence classes of the next step, written by the caller. */
   readonly influence: Tensor<"u32">;
   /** [numAgents, numEnvs, 16] u32 packed lanes (layout in `envs/warehouse_layout.ts`). */
   readonly state: Tensor<"u32">;
-  readonly #engine: Engine;
-  readonly #reset: Dispatch<typeof PARAMS>;
-  readonly #step: Dispatch<typeof PARAMS>;
 
   /** Use {@linkcode createWarehouseLocalEnv}. */
   constructor(
     engine: Engine,
     spec: EnvSpec,
-    parts: {
-      options: VecEnvOptions;
-      buffers: WarehouseLocalEnv["buffers"];
+    parts: PackedStateParts<WarehouseLocalEnv["buffers"], Dispatch<typeof PARAMS>> & {
       influence: Tensor<"u32">;
-      state: Tensor<"u32">;
-      reset: Dispatch<typeof PARAMS>;
-      step: Dispatch<typeof PARAMS>;
     },
   ) {
-    this.#engine = engine;
-    this.spec = spec;
+    super(engine, spec, {
+      ...packedStateParts("warehouse local", parts),
+      seed: parts.options.seed >>> 0,
+    });
     this.config = spec.config as unknown as WarehouseConfig;
-    this.numEnvs = parts.options.numEnvs;
-    this.seed = parts.options.seed >>> 0;
-    this.buffers = parts.buffers;
     this.influence = parts.influence;
     this.state = parts.state;
-    this.#reset = parts.reset;
-    this.#step = parts.step;
   }
 
-  /** Records a reset of every lane (episode 0, counter 0); writes `obs`. */
-  encodeReset(enc: Encoder): void {
-    this.#reset.encode(enc);
-  }
-
-  /** Records one step of every lane (reads `buffers.actions` and `influence`), with auto-reset. */
-  encodeStep(enc: Encoder): void {
-    this.#step.encode(enc);
-  }
-
-  /** Queues a write of lanes ([numAgents, numEnvs] order) into the GPU state. */
-  writeStates(lanes: readonly WarehouseLocalState[]): void {
+  /** `writeStates` takes lanes, one per (agent, env) in [numAgents, numEnvs] order. */
+  protected override checkStateCount(lanes: readonly WarehouseLocalState[]): void {
     const want = this.spec.numAgents * this.numEnvs;
     if (lanes.length !== want) {
       throw new RangeError(
         `Cannot write ${lanes.length} warehouse lanes: the local env has ${want} lanes`,
       );
     }
-    this.#engine.write(this.state, packWarehouseLocalStates(lanes));
+  }
+
+  /** Packs with {@linkcode packWarehouseLocalStates}. */
+  protected packStates(lanes: readonly WarehouseLocalState[]): { state: Uint32Array } {
+    return { state: packWarehouseLocalStates(lanes) };
   }
 
   /** Decodes words read from {@linkcode WarehouseLocalEnv.state} ([numAgents, numEnvs] order). */
@@ -165,22 +126,12 @@ export class WarehouseLocalEnv implements VecEnv {
     return unpackWarehouseLocalStates(words);
   }
 
-  /** The tensors that continue the lanes identically. */
-  stateTensors(): Record<string, Tensor> {
-    return { state: this.state, obs: this.buffers.obs, episodeStep: this.buffers.episodeStep };
-  }
-
   /**
    * A text picture of the regions of env `envIndex`, one per agent (`R` robot, `o` item, `*`
    * robot on an item, `+` free shelf, `#` corner).
    */
-  async render(envIndex: number): Promise<string> {
-    if (!(envIndex >= 0 && envIndex < this.numEnvs)) {
-      throw new RangeError(
-        `Cannot render warehouse local env ${envIndex}: the env has ${this.numEnvs} envs`,
-      );
-    }
-    const lanes = this.decodeStates(await readTensor(this.#engine, this.state));
+  protected async renderEnv(envIndex: number): Promise<string> {
+    const lanes = this.decodeStates(await readTensor(this.engine, this.state));
     const out: string[] = [];
     for (let a = 0; a < this.spec.numAgents; a++) {
       const s = lanes[a * this.numEnvs + envIndex];
@@ -214,30 +165,20 @@ export async function createWarehouseLocalEnv(
   spec: EnvSpec,
   options: VecEnvOptions,
 ): Promise<WarehouseLocalEnv> {
-  if (spec.family !== "warehouse") {
-    throw new TypeError(
-      `Cannot build warehouse local env from spec "${spec.name}" of family "${spec.family}"`,
-    );
-  }
+  checkEnvFamily(spec, { families: ["warehouse"], title: "warehouse local" });
   const cfg = spec.config as unknown as WarehouseConfig;
   checkWarehouseConfig(cfg, `warehouse local env "${spec.name}"`);
-  if (!Number.isInteger(options.numEnvs) || options.numEnvs < 1) {
-    throw new RangeError(
-      `Cannot build warehouse local env "${spec.name}": numEnvs is ${options.numEnvs}`,
-    );
-  }
+  checkNumEnvs(spec, { numEnvs: options.numEnvs, title: "warehouse local" });
   const n = options.numEnvs, A = cfg.learningPerSide ** 2;
   const t = <D extends "f32" | "u32">(dtype: D, shape: number[], name: string) =>
     engine.tensor({ dtype, shape, label: `warehouse.local.${name}` });
-  const buffers = {
-    obs: t("f32", [A, n, WAREHOUSE_OBS], "obs"),
-    terminalObs: t("f32", [A, n, WAREHOUSE_OBS], "terminalObs"),
-    actions: t("u32", [A, n], "actions"),
-    reward: t("f32", [A, n], "reward"),
-    terminated: t("u32", [n], "terminated"),
-    truncated: t("u32", [n], "truncated"),
-    episodeStep: t("u32", [n], "episodeStep"),
-  };
+  const buffers = createEnvBuffers(engine, {
+    numAgents: A,
+    numEnvs: n,
+    obsShape: [WAREHOUSE_OBS],
+    obsDType: "f32",
+    label: "warehouse.local",
+  });
   const influence = t("u32", [A, n, WAREHOUSE_SOURCES], "influence");
   const state = t("u32", [A, n, WAREHOUSE_LOCAL_STRIDE], "state");
   const params = {
@@ -255,8 +196,7 @@ export async function createWarehouseLocalEnv(
     compileKernel(engine, warehouseLocalReset),
     compileKernel(engine, warehouseLocalStep),
   ]);
-  const { actions: _a, terminalObs: _t, ...resetBuffers } = buffers;
-  const reset = kr.bind({ ...resetBuffers, state }, params, "warehouse.local.reset");
+  const reset = kr.bind({ ...resetBuffers(buffers), state }, params, "warehouse.local.reset");
   const step = ks.bind({ ...buffers, influence, state }, params, "warehouse.local.step");
   return new WarehouseLocalEnv(engine, spec, { options, buffers, influence, state, reset, step });
 }
