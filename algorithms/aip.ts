@@ -132,6 +132,7 @@ export interface AipOptions {
   /** Minibatch size [sequences]. */
   batch: number;
   lr: number;
+  /** Fraction of the sequences held out (the last ones), rounded down, at least 1. */
   testFraction: number;
   seed: number;
   label: string;
@@ -216,7 +217,8 @@ export async function createAip(engine: Engine, o: AipOptions): Promise<Aip> {
     );
   }
   const Q = o.rows / L;
-  const testSeqs = Math.max(1, Math.round(Q * o.testFraction));
+  // As the reference's int(0.1 · len): rounded down, but at least one test sequence.
+  const testSeqs = Math.max(1, Math.floor(Q * o.testFraction));
   const trainSeqs = Q - testSeqs;
   const B = Math.min(o.batch, trainSeqs);
   const batchesPerEpoch = Math.floor(trainSeqs / B);
