@@ -1,7 +1,7 @@
 // Level-Based Foraging: CPU reference vs the golden files of the Python env, GPU kernel vs CPU
 // reference (golden states, random states, rollouts with auto-reset, resets), registry parse and
 // reset rules.
-import { createLbfEnv, LBF } from "../../envs/lbf.ts";
+import { createLbfEnv, LBF, type LbfEnv } from "../../envs/lbf.ts";
 import {
   type LbfConfig,
   lbfConfigFromGolden,
@@ -18,18 +18,27 @@ import {
   lbfStepReference,
   lbfValidActionsReference,
 } from "../../envs/lbf_reference.ts";
-import { type GoldenFile, listGolden, loadGolden } from "../../envs/golden.ts";
-import { readTensors } from "../../engine/readback.ts";
+import { listGolden, loadGolden } from "../../envs/golden.ts";
 import type { Engine } from "../../engine/device.ts";
 import { HostRng, RNG_PURPOSE } from "../../engine/rng.ts";
 import { assertAllClose, assertExact, gpuTest } from "../_testing.ts";
+import {
+  agentColumn,
+  agentMajor,
+  agentRow,
+  assertEndedRows,
+  assertEq,
+  assertSameOutputs,
+  biasedActions,
+  type EnvPair,
+  readEnv,
+  replayGoldenFiles,
+  resetWithStates,
+  rolloutPair,
+  stepEnv,
+} from "./_env_testing.ts";
 
 const GOLDEN_FILES = await listGolden("Foraging-");
-
-function assertEq(got: unknown, want: unknown, what: string): void {
-  const g = JSON.stringify(got), w = JSON.stringify(want);
-  if (g !== w) throw new Error(`${what}: got ${g}, want ${w}`);
-}
 
 /** Compares a state with a golden state (scores to 1e-6, the rest exactly). */
 function assertGoldenState(cfg: LbfConfig, got: LbfState, want: LbfGoldenState, what: string) {
@@ -51,33 +60,31 @@ Deno.test({
   name: "lbfStepReference() replays every step of every LBF golden file",
   ignore: GOLDEN_FILES.length === 0,
   async fn() {
-    const counts: string[] = [];
-    let total = 0;
-    for (const path of GOLDEN_FILES) {
-      const file: GoldenFile<LbfGoldenState> = await loadGolden<LbfGoldenState>(path);
-      const cfg = lbfConfigFromGolden(file.header);
-      for (const r of file.resets) {
-        const s = lbfStateFromGolden(r.state, r.episode);
-        assertGoldenState(cfg, s, r.state, `${path} reset ${r.episode}`);
-        assertGoldenObs(cfg, s, r.obs as number[][], `${path} reset ${r.episode}`);
-      }
-      for (const line of file.steps) {
-        const where = `${path} episode ${line.episode} t ${line.t}`;
-        const before = lbfStateFromGolden(line.state, line.episode);
-        assertGoldenState(cfg, before, line.state, `${where} state`);
-        const res = lbfStepReference(cfg, before, line.actions);
-        assertEq(res.effectiveActions, line.effective_actions, `${where} effective_actions`);
-        assertAllClose(res.rewards, line.rewards, { atol: 1e-6, rtol: 0 }, `${where} rewards`);
-        assertEq(line.terminated, line.rewards.map(() => res.terminated), `${where} terminated`);
-        assertEq(line.truncated, line.rewards.map(() => res.truncated), `${where} truncated`);
-        assertEq(res.terminated, line.state_after.game_over, `${where} game_over`);
-        assertGoldenState(cfg, res.state, line.state_after, `${where} state_after`);
-        assertGoldenObs(cfg, res.state, line.obs as number[][], `${where}`);
-      }
-      counts.push(`${path}: ${file.steps.length} steps, ${file.resets.length} resets`);
-      total += file.steps.length;
-    }
-    console.log(`replayed ${total} golden LBF steps\n  ${counts.join("\n  ")}`);
+    const { steps: total, summary } = await replayGoldenFiles<LbfGoldenState>(
+      GOLDEN_FILES,
+      (path, file) => {
+        const cfg = lbfConfigFromGolden(file.header);
+        for (const r of file.resets) {
+          const s = lbfStateFromGolden(r.state, r.episode);
+          assertGoldenState(cfg, s, r.state, `${path} reset ${r.episode}`);
+          assertGoldenObs(cfg, s, r.obs as number[][], `${path} reset ${r.episode}`);
+        }
+        for (const line of file.steps) {
+          const where = `${path} episode ${line.episode} t ${line.t}`;
+          const before = lbfStateFromGolden(line.state, line.episode);
+          assertGoldenState(cfg, before, line.state, `${where} state`);
+          const res = lbfStepReference(cfg, before, line.actions);
+          assertEq(res.effectiveActions, line.effective_actions, `${where} effective_actions`);
+          assertAllClose(res.rewards, line.rewards, { atol: 1e-6, rtol: 0 }, `${where} rewards`);
+          assertEq(line.terminated, line.rewards.map(() => res.terminated), `${where} terminated`);
+          assertEq(line.truncated, line.rewards.map(() => res.truncated), `${where} truncated`);
+          assertEq(res.terminated, line.state_after.game_over, `${where} game_over`);
+          assertGoldenState(cfg, res.state, line.state_after, `${where} state_after`);
+          assertGoldenObs(cfg, res.state, line.obs as number[][], `${where}`);
+        }
+      },
+    );
+    console.log(`replayed ${total} golden LBF steps${summary}`);
     if (total < 400) throw new Error(`only ${total} golden LBF steps found`);
   },
 });
@@ -86,22 +93,11 @@ Deno.test({
 // GPU kernel vs CPU reference.
 
 /** A reference vec and a GPU env with the same config, seed and states. */
-interface Pair {
+interface Pair extends EnvPair<LbfReferenceVec, GpuResult> {
   cfg: LbfConfig;
-  ref: LbfReferenceVec;
-  read(): Promise<GpuResult>;
-  step(actions: Uint32Array): void;
 }
 
-interface GpuResult {
-  states: LbfState[];
-  obs: Float32Array;
-  terminalObs: Float32Array;
-  reward: Float32Array;
-  terminated: Uint32Array;
-  truncated: Uint32Array;
-  episodeStep: Uint32Array;
-}
+type GpuResult = Awaited<ReturnType<typeof readEnv<LbfState, LbfEnv["buffers"]>>>;
 
 async function makePair(
   engine: Engine,
@@ -110,46 +106,13 @@ async function makePair(
 ): Promise<Pair> {
   const env = await createLbfEnv(engine, lbfSpec(cfg), options);
   const ref = new LbfReferenceVec(cfg, options);
-  const enc = engine.encoder();
-  env.encodeReset(enc);
-  engine.submit(enc);
-  if (options.states) {
-    env.writeStates(options.states);
-    ref.setStates(options.states);
-  }
-  const b = env.buffers;
+  resetWithStates(engine, env, ref, options.states);
   return {
     cfg,
     ref,
-    async read() {
-      const [words, obs, terminalObs, reward, terminated, truncated, episodeStep] =
-        await readTensors(
-          engine,
-          [
-            env.state,
-            b.obs,
-            b.terminalObs,
-            b.reward,
-            b.terminated,
-            b.truncated,
-            b.episodeStep,
-          ] as const,
-        );
-      return {
-        states: env.decodeStates(words),
-        obs,
-        terminalObs,
-        reward,
-        terminated,
-        truncated,
-        episodeStep,
-      };
-    },
+    read: () => readEnv(engine, env),
     step(actions) {
-      engine.write(b.actions, actions);
-      const e = engine.encoder();
-      env.encodeStep(e);
-      engine.submit(e);
+      stepEnv(engine, env, actions);
       ref.step(actions);
     },
   };
@@ -167,32 +130,16 @@ function assertSame(got: GpuResult, ref: LbfReferenceVec, what: string, withObs 
     );
     assertExact(g.scores, w.scores, `${what} env ${e} scores`);
   }
-  assertExact(got.reward, ref.reward, `${what} reward`);
-  assertExact(got.terminated, ref.terminated, `${what} terminated`);
-  assertExact(got.truncated, ref.truncated, `${what} truncated`);
-  assertExact(got.episodeStep, ref.episodeStep, `${what} episodeStep`);
+  assertSameOutputs(got, ref, what, withObs);
   if (!withObs) return;
-  assertExact(got.obs, ref.obs, `${what} obs`);
   // terminalObs is defined only for envs that ended at the last step.
-  const dim = got.obs.length / (ref.cfg.numPlayers * n);
-  for (let e = 0; e < n; e++) {
-    if (!ref.terminated[e] && !ref.truncated[e]) continue;
-    for (let p = 0; p < ref.cfg.numPlayers; p++) {
-      const o = (p * n + e) * dim;
-      assertExact(
-        got.terminalObs.subarray(o, o + dim),
-        ref.terminalObs.subarray(o, o + dim),
-        `${what} terminalObs env ${e} player ${p}`,
-      );
-    }
-  }
+  const ended = ref.terminated.map((t, e) => t | ref.truncated[e]);
+  assertEndedRows(got.terminalObs, ref.terminalObs, ended, ref.cfg.numPlayers, what);
 }
 
 /** Agent-major random actions, LOAD drawn with probability `pLoad`. */
 function randomActions(rng: HostRng, cfg: LbfConfig, numEnvs: number, pLoad = 0.3): Uint32Array {
-  const out = new Uint32Array(cfg.numPlayers * numEnvs);
-  for (let i = 0; i < out.length; i++) out[i] = rng.unit() < pLoad ? 5 : rng.below(6);
-  return out;
+  return biasedActions(rng, cfg.numPlayers * numEnvs, { numActions: 6, favoured: 5, p: pLoad });
 }
 
 /**
@@ -265,22 +212,20 @@ gpuTest("lbfStep() equals the reference on every golden LBF step state", async (
     const file = await loadGolden<LbfGoldenState>(path);
     const cfg = lbfConfigFromGolden(file.header);
     const states = file.steps.map((l) => lbfStateFromGolden(l.state, l.episode));
-    const pair = await makePair(engine, cfg, { numEnvs: states.length, seed: 11, states });
-    const actions = new Uint32Array(cfg.numPlayers * states.length);
-    file.steps.forEach((l, e) => l.actions.forEach((a, p) => (actions[p * states.length + e] = a)));
-    pair.step(actions);
+    const n = states.length, A = cfg.numPlayers;
+    const pair = await makePair(engine, cfg, { numEnvs: n, seed: 11, states });
+    pair.step(agentMajor(file.steps.map((l) => l.actions), A));
     const got = await pair.read();
     assertSame(got, pair.ref, path);
     // Golden rewards, flags and (for episodes that did not end) next observations, on the GPU.
     file.steps.forEach((l, e) => {
-      const rewards = l.rewards.map((_, p) => got.reward[p * states.length + e]);
+      const rewards = agentColumn(got.reward, e, n, A);
       assertAllClose(rewards, l.rewards, { atol: 1e-6, rtol: 0 }, `${path} GPU rewards ${e}`);
       assertEq(got.terminated[e] === 1, l.terminated[0], `${path} GPU terminated ${e}`);
       const src = l.terminated[0] ? got.terminalObs : got.obs;
-      const dim = src.length / (cfg.numPlayers * states.length);
+      const dim = src.length / (A * n);
       (l.obs as number[][]).forEach((o, p) => {
-        const at = (p * states.length + e) * dim;
-        assertExact(src.subarray(at, at + dim), o, `${path} GPU obs ${e} player ${p}`);
+        assertExact(agentRow(src, p, e, n, dim), o, `${path} GPU obs ${e} player ${p}`);
       });
     });
     total += states.length;
@@ -295,14 +240,13 @@ gpuTest("lbfStep() equals the reference on random states of six configs", async 
     const numEnvs = 61;
     const states = Array.from({ length: numEnvs }, (_, e) => randomState(cfg, rng, e));
     const pair = await makePair(engine, cfg, { numEnvs, seed: 3, states });
-    for (let k = 0; k < 3; k++) {
-      pair.step(randomActions(rng, cfg, numEnvs, 0.5));
-      assertSame(await pair.read(), pair.ref, `${name} step ${k}`);
+    await rolloutPair(pair, 3, () => randomActions(rng, cfg, numEnvs, 0.5), (got, k) => {
+      assertSame(got, pair.ref, `${name} step ${k}`);
       for (const r of pair.ref.reward) {
         if (r > 0) loads++;
         if (r < 0) failedLoads++;
       }
-    }
+    });
   }
   // Enough successful loads (exact reward division) and penalised failed loads were exercised.
   console.log(`${loads} rewarded loads, ${failedLoads} penalised loads`);
@@ -358,12 +302,15 @@ gpuTest("lbfStep() rollouts with auto-reset equal the reference step by step", a
   for (const [name, cfg, steps] of runs) {
     const numEnvs = 19;
     const pair = await makePair(engine, cfg, { numEnvs, seed: 77 });
-    for (let t = 0; t < steps; t++) {
-      pair.step(randomActions(rng, cfg, numEnvs));
-      const got = await pair.read();
-      assertSame(got, pair.ref, `${name} t ${t}`);
-      ends += got.terminated.reduce((a, b) => a + b, 0);
-    }
+    const done = await rolloutPair(
+      pair,
+      steps,
+      () => randomActions(rng, cfg, numEnvs),
+      (got, t) => {
+        assertSame(got, pair.ref, `${name} t ${t}`);
+      },
+    );
+    ends += done.terminated;
   }
   if (ends < 50) throw new Error(`only ${ends} episode ends in the rollouts`);
 });

@@ -26,18 +26,25 @@ import {
   pursuitResetReference,
   pursuitStepReference,
 } from "../../envs/pursuit_reference.ts";
-import { type GoldenFile, listGolden, loadGolden } from "../../envs/golden.ts";
-import { readTensors } from "../../engine/readback.ts";
+import { listGolden, loadGolden } from "../../envs/golden.ts";
 import type { Engine } from "../../engine/device.ts";
 import { HostRng, RNG_PURPOSE } from "../../engine/rng.ts";
 import { assertAllClose, assertExact, gpuTest } from "../_testing.ts";
+import {
+  agentColumn,
+  agentMajor,
+  agentRow,
+  assertEq,
+  assertSameOutputs,
+  biasedActions,
+  readStepOutputs,
+  replayGoldenFiles,
+  resetWithStates,
+  rolloutPair,
+  stepEnv,
+} from "./_env_testing.ts";
 
 const GOLDEN_FILES = await listGolden("pursuit");
-
-function assertEq(got: unknown, want: unknown, what: string): void {
-  const g = JSON.stringify(got), w = JSON.stringify(want);
-  if (g !== w) throw new Error(`${what}: got ${g}, want ${w}`);
-}
 
 function toGolden(s: PursuitState): PursuitGoldenState {
   return {
@@ -77,42 +84,39 @@ Deno.test({
   name: "pursuitStepReference() replays every step of every Pursuit golden file",
   ignore: GOLDEN_FILES.length === 0,
   async fn() {
-    const counts: string[] = [];
-    let total = 0, captures = 0, truncations = 0;
-    for (const path of GOLDEN_FILES) {
-      const file: GoldenFile<PursuitGoldenState> = await loadGolden<PursuitGoldenState>(path);
-      const cfg = pursuitConfigFromGolden(file.header);
-      for (const r of file.resets) {
-        const s = pursuitStateFromGolden(r.state, { episode: r.episode });
-        assertResetRules(cfg, s, `${path} reset ${r.episode}`);
-        assertGoldenObs(pursuitObsReference(cfg, s), r.obs as number[][], `${path} reset`);
-      }
-      for (const line of file.steps) {
-        const where = `${path} episode ${line.episode} t ${line.t}`;
-        const drawn = line.evader_actions as number[];
-        const res = pursuitStepReference(
-          cfg,
-          pursuitStateFromGolden(line.state),
-          line.actions,
-          (_id, index) => drawn[index],
-        );
-        assertEq(res.evaderActions, drawn, `${where} evader_actions`);
-        // The float64 sum in sub-step order reproduces the reference bit for bit (spec §7.3).
-        assertExact(res.rewards, line.rewards, `${where} rewards`);
-        assertEq(line.terminated, line.rewards.map(() => res.terminated), `${where} terminated`);
-        assertEq(line.truncated, line.rewards.map(() => res.truncated), `${where} truncated`);
-        assertEq(toGolden(res.state), line.state_after, `${where} state_after`);
-        assertGoldenObs(pursuitObsReference(cfg, res.state), line.obs as number[][], where);
-        captures += res.caught.length;
-        truncations += res.truncated ? 1 : 0;
-      }
-      counts.push(`${path}: ${file.steps.length} steps, ${file.resets.length} resets`);
-      total += file.steps.length;
-    }
+    let captures = 0, truncations = 0;
+    const { steps: total, summary } = await replayGoldenFiles<PursuitGoldenState>(
+      GOLDEN_FILES,
+      (path, file) => {
+        const cfg = pursuitConfigFromGolden(file.header);
+        for (const r of file.resets) {
+          const s = pursuitStateFromGolden(r.state, { episode: r.episode });
+          assertResetRules(cfg, s, `${path} reset ${r.episode}`);
+          assertGoldenObs(pursuitObsReference(cfg, s), r.obs as number[][], `${path} reset`);
+        }
+        for (const line of file.steps) {
+          const where = `${path} episode ${line.episode} t ${line.t}`;
+          const drawn = line.evader_actions as number[];
+          const res = pursuitStepReference(
+            cfg,
+            pursuitStateFromGolden(line.state),
+            line.actions,
+            (_id, index) => drawn[index],
+          );
+          assertEq(res.evaderActions, drawn, `${where} evader_actions`);
+          // The float64 sum in sub-step order reproduces the reference bit for bit (spec §7.3).
+          assertExact(res.rewards, line.rewards, `${where} rewards`);
+          assertEq(line.terminated, line.rewards.map(() => res.terminated), `${where} terminated`);
+          assertEq(line.truncated, line.rewards.map(() => res.truncated), `${where} truncated`);
+          assertEq(toGolden(res.state), line.state_after, `${where} state_after`);
+          assertGoldenObs(pursuitObsReference(cfg, res.state), line.obs as number[][], where);
+          captures += res.caught.length;
+          truncations += res.truncated ? 1 : 0;
+        }
+      },
+    );
     console.log(
-      `replayed ${total} golden Pursuit steps (${captures} captures, ${truncations} truncations)\n  ${
-        counts.join("\n  ")
-      }`,
+      `replayed ${total} golden Pursuit steps (${captures} captures, ${truncations} truncations)${summary}`,
     );
     if (total < 260 || captures < 17 || truncations < 1) {
       throw new Error(`golden coverage too low: ${total} steps, ${captures} captures`);
@@ -123,14 +127,10 @@ Deno.test({
 // ---------------------------------------------------------------------------------------------
 // GPU vs reference.
 
-interface GpuRead {
-  state: Uint32Array;
-  obs: Uint8Array;
-  terminalObs: Uint8Array;
-  reward: Float32Array;
-  terminated: Uint32Array;
-  truncated: Uint32Array;
-  episodeStep: Uint32Array;
+type GpuRead = Awaited<ReturnType<typeof readPair>>;
+
+function readPair(engine: Engine, env: PursuitEnv) {
+  return readStepOutputs(engine, env.buffers, { state: env.state });
 }
 
 /** A GPU env and a reference vec over the same envs, stepped with the same actions. */
@@ -141,71 +141,33 @@ async function makePair(
 ) {
   const env: PursuitEnv = await createPursuitEnv(engine, pursuitSpec(cfg, "pursuit-test"), options);
   const ref = new PursuitReferenceVec(cfg, options);
-  const enc = engine.encoder("test.reset");
-  env.encodeReset(enc);
-  engine.submit(enc);
-  if (options.states) {
-    env.writeStates(options.states);
-    ref.setStates(options.states);
-  }
+  resetWithStates(engine, env, ref, options.states);
   return {
     env,
     ref,
     step(actions: Uint32Array, evaderActions?: Uint32Array) {
-      engine.write(env.buffers.actions, actions);
-      const e = engine.encoder("test.step");
-      if (evaderActions) {
-        env.writeEvaderActions(evaderActions);
-        env.encodeStepInjected(e);
-      } else {
-        env.encodeStep(e);
-      }
-      engine.submit(e);
+      stepEnv(engine, env, actions, (e) => {
+        if (evaderActions) {
+          env.writeEvaderActions(evaderActions);
+          env.encodeStepInjected(e);
+        } else {
+          env.encodeStep(e);
+        }
+      });
       ref.step(actions, evaderActions);
     },
-    async read(): Promise<GpuRead> {
-      const b = env.buffers;
-      const [state, obs, terminalObs, reward, terminated, truncated, episodeStep] =
-        await readTensors(
-          engine,
-          [
-            env.state,
-            b.obs,
-            b.terminalObs,
-            b.reward,
-            b.terminated,
-            b.truncated,
-            b.episodeStep,
-          ] as const,
-        );
-      return {
-        state,
-        obs: obs as Uint8Array,
-        terminalObs: terminalObs as Uint8Array,
-        reward: reward as Float32Array,
-        terminated: terminated as Uint32Array,
-        truncated: truncated as Uint32Array,
-        episodeStep: episodeStep as Uint32Array,
-      };
-    },
+    read: (): Promise<GpuRead> => readPair(engine, env),
   };
 }
 
 function assertSame(got: GpuRead, ref: PursuitReferenceVec, what: string): void {
   assertExact(got.state, packPursuitStates(ref.cfg, ref.states), `${what} state`);
-  assertExact(got.reward, ref.reward, `${what} reward`);
-  assertExact(got.terminated, ref.terminated, `${what} terminated`);
-  assertExact(got.truncated, ref.truncated, `${what} truncated`);
-  assertExact(got.episodeStep, ref.episodeStep, `${what} episodeStep`);
-  assertExact(got.obs, ref.obs, `${what} obs`);
+  assertSameOutputs(got, ref, what);
   assertExact(got.terminalObs, ref.terminalObs, `${what} terminalObs`);
 }
 
 function randomActions(rng: HostRng, cfg: PursuitConfig, numEnvs: number, stay = 0): Uint32Array {
-  return Uint32Array.from(
-    { length: cfg.numPursuers * numEnvs },
-    () => (rng.unit() < stay ? 4 : rng.below(5)),
-  );
+  return biasedActions(rng, cfg.numPursuers * numEnvs, { numActions: 5, favoured: 4, p: stay });
 }
 
 /**
@@ -264,10 +226,9 @@ gpuTest(
         pursuitStateFromGolden(l.state, { episode: l.episode, cycles: 3 * e + l.state.frames })
       );
       const pair = await makePair(engine, cfg, { numEnvs: n, seed: 11, states });
-      const actions = new Uint32Array(cfg.numPursuers * n);
+      const actions = agentMajor(file.steps.map((l) => l.actions), cfg.numPursuers);
       const evaderActions = new Uint32Array(n * E).fill(99);
       file.steps.forEach((l, e) => {
-        l.actions.forEach((a, i) => (actions[i * n + e] = a));
         const survivors = (l.state_after as PursuitGoldenState).evaders;
         (l.evader_actions as number[]).forEach((
           a,
@@ -281,7 +242,7 @@ gpuTest(
       const after = unpackPursuitStates(cfg, got.state);
       file.steps.forEach((l, e) => {
         const where = `${path} GPU env ${e}`;
-        const rewards = l.rewards.map((_, i) => got.reward[i * n + e]);
+        const rewards = agentColumn(got.reward, e, n, cfg.numPursuers);
         // The f32 nearest to the Python env's float64 reward.
         assertExact(rewards, l.rewards.map(Math.fround), `${where} rewards`);
         assertEq(got.terminated[e] === 1, l.terminated[0], `${where} terminated`);
@@ -291,8 +252,7 @@ gpuTest(
         else assertEq(after[e].episode, l.episode + 1, `${where} episode after reset`);
         const src = ended ? got.terminalObs : got.obs;
         (l.obs as number[][]).forEach((o, i) => {
-          const at = (i * n + e) * size;
-          assertExact(src.subarray(at, at + size), o, `${where} obs of pursuer ${i}`);
+          assertExact(agentRow(src, i, e, n, size), o, `${where} obs of pursuer ${i}`);
         });
       });
       total += n;
@@ -308,11 +268,10 @@ gpuTest("pursuitStep() equals the reference on random states of four configs", a
     const numEnvs = 53;
     const states = Array.from({ length: numEnvs }, (_, e) => randomState(cfg, rng, e));
     const pair = await makePair(engine, cfg, { numEnvs, seed: 3, states });
-    for (let k = 0; k < 3; k++) {
-      pair.step(randomActions(rng, cfg, numEnvs, 0.6));
-      assertSame(await pair.read(), pair.ref, `${name} step ${k}`);
+    await rolloutPair(pair, 3, () => randomActions(rng, cfg, numEnvs, 0.6), (got, k) => {
+      assertSame(got, pair.ref, `${name} step ${k}`);
       caught += pair.ref.last.reduce((s, r) => s + (r?.caught.length ?? 0), 0);
-    }
+    });
   }
   if (caught < 50) throw new Error(`only ${caught} captures in the random states`);
 });
@@ -387,13 +346,16 @@ gpuTest(
     for (const [name, cfg, steps] of runs) {
       const numEnvs = 19;
       const pair = await makePair(engine, cfg, { numEnvs, seed: 77 });
-      for (let t = 0; t < steps; t++) {
-        pair.step(randomActions(rng, cfg, numEnvs));
-        const got = await pair.read();
-        assertSame(got, pair.ref, `${name} t ${t}`);
-        terms += got.terminated.reduce((a, b) => a + b, 0);
-        truncs += got.truncated.reduce((a, b) => a + b, 0);
-      }
+      const done = await rolloutPair(
+        pair,
+        steps,
+        () => randomActions(rng, cfg, numEnvs),
+        (got, t) => {
+          assertSame(got, pair.ref, `${name} t ${t}`);
+        },
+      );
+      terms += done.terminated;
+      truncs += done.truncated;
       console.log(`${name}: ${terms} terminations, ${truncs} truncations so far`);
     }
     if (terms < 5 || truncs < 20) {

@@ -1,7 +1,7 @@
 // Multi-Robot Warehouse: CPU reference vs the golden files of the Python env, the movement cases
 // of the reference's tests, GPU kernel vs CPU reference (golden states, random states, resets,
 // rollouts with auto-reset, injected refills), registry parse and layouts.
-import { createRwareEnv, RWARE } from "../../envs/rware.ts";
+import { createRwareEnv, RWARE, type RwareEnv } from "../../envs/rware.ts";
 import {
   parseRwareTask,
   RWARE_ACTION,
@@ -24,40 +24,32 @@ import {
   type RwareStepOptions,
   rwareStepReference,
 } from "../../envs/rware_reference.ts";
-import { type GoldenFile, type GoldenStep, listGolden, loadGolden } from "../../envs/golden.ts";
-import { readTensors } from "../../engine/readback.ts";
+import { type GoldenStep, listGolden, loadGolden } from "../../envs/golden.ts";
 import type { Engine } from "../../engine/device.ts";
 import { HostRng, RNG_PURPOSE } from "../../engine/rng.ts";
 import { assertAllClose, assertExact, gpuTest } from "../_testing.ts";
+import {
+  agentColumn,
+  agentMajor,
+  agentRow,
+  assertEndedRows,
+  assertEq,
+  assertSameOutputs,
+  biasedActions,
+  type EnvPair,
+  readEnv,
+  replayGoldenFiles,
+  resetWithStates,
+  rolloutPair,
+  stepEnv,
+} from "./_env_testing.ts";
 
 const GOLDEN_FILES = await listGolden("rware-");
 const { noop: N, forward: F, left: L, right: R, toggleLoad: T } = RWARE_ACTION;
 const { up: UP, down: DOWN, left: LEFT, right: RIGHT } = RWARE_DIR;
 
-function assertEq(got: unknown, want: unknown, what: string): void {
-  const g = JSON.stringify(got), w = JSON.stringify(want);
-  if (g !== w) throw new Error(`${what}: got ${g}, want ${w}`);
-}
-
 function sortedGolden(g: RwareGoldenState): RwareGoldenState {
   return { ...g, shelves_moved: [...g.shelves_moved].sort((a, b) => a[0] - b[0]) };
-}
-
-interface Loaded {
-  path: string;
-  file: GoldenFile<RwareGoldenState>;
-  cfg: RwareConfig;
-  layout: RwareLayout;
-}
-
-async function loadAll(): Promise<Loaded[]> {
-  const out: Loaded[] = [];
-  for (const path of GOLDEN_FILES) {
-    const file = await loadGolden<RwareGoldenState>(path);
-    const cfg = rwareConfigFromGolden(file.header);
-    out.push({ path, file, cfg, layout: rwareLayout(cfg) });
-  }
-  return out;
 }
 
 /** Replays one golden step line on the reference; returns the mismatch, or null. */
@@ -95,37 +87,36 @@ Deno.test({
   name: "rwareStepReference() replays every step of every RWARE golden file",
   ignore: GOLDEN_FILES.length === 0,
   async fn() {
-    const counts: string[] = [];
-    let total = 0, ties = 0, deliveries = 0, dones = 0;
-    for (const { path, file, cfg, layout } of await loadAll()) {
-      const st = file.header.static as Record<string, unknown>;
-      assertEq(rwareLayoutRows(layout), st.layout_rows, `${path} layout`);
-      assertEq(layout.goals.map((g) => [g.x, g.y]), st.goals_xy, `${path} goals`);
-      assertEq(layout.shelfHome.map((h) => [h.x, h.y]), st.shelf_home_xy, `${path} shelf homes`);
-      for (const r of file.resets) {
-        const s = rwareStateFromGolden(layout, r.state);
-        assertEq(rwareStateToGolden(layout, s), sortedGolden(r.state), `${path} reset state`);
-        assertEq(rwareObsReference(cfg, layout, s), r.obs, `${path} reset ${r.episode} obs`);
-      }
-      for (const line of file.steps) {
-        const where = `${path} episode ${line.episode} t ${line.t}`;
-        let problem = replayProblem(cfg, layout, line, "lowest");
-        if (line.conflict_tie === true) {
-          ties++;
-          // R1: either competitor may win a tie; accept the other winner too.
-          if (problem) problem = replayProblem(cfg, layout, line, "highest");
+    let ties = 0, deliveries = 0, dones = 0;
+    const { steps: total, summary } = await replayGoldenFiles<RwareGoldenState>(
+      GOLDEN_FILES,
+      (path, file) => {
+        const cfg = rwareConfigFromGolden(file.header), layout = rwareLayout(cfg);
+        const st = file.header.static as Record<string, unknown>;
+        assertEq(rwareLayoutRows(layout), st.layout_rows, `${path} layout`);
+        assertEq(layout.goals.map((g) => [g.x, g.y]), st.goals_xy, `${path} goals`);
+        assertEq(layout.shelfHome.map((h) => [h.x, h.y]), st.shelf_home_xy, `${path} shelf homes`);
+        for (const r of file.resets) {
+          const s = rwareStateFromGolden(layout, r.state);
+          assertEq(rwareStateToGolden(layout, s), sortedGolden(r.state), `${path} reset state`);
+          assertEq(rwareObsReference(cfg, layout, s), r.obs, `${path} reset ${r.episode} obs`);
         }
-        if (problem) throw new Error(`${where}: ${problem}`);
-        deliveries += (line.request_replacements as unknown[]).length;
-        if (line.terminated[0]) dones++;
-      }
-      counts.push(`${path}: ${file.steps.length} steps, ${file.resets.length} resets`);
-      total += file.steps.length;
-    }
+        for (const line of file.steps) {
+          const where = `${path} episode ${line.episode} t ${line.t}`;
+          let problem = replayProblem(cfg, layout, line, "lowest");
+          if (line.conflict_tie === true) {
+            ties++;
+            // R1: either competitor may win a tie; accept the other winner too.
+            if (problem) problem = replayProblem(cfg, layout, line, "highest");
+          }
+          if (problem) throw new Error(`${where}: ${problem}`);
+          deliveries += (line.request_replacements as unknown[]).length;
+          if (line.terminated[0]) dones++;
+        }
+      },
+    );
     console.log(
-      `replayed ${total} golden RWARE steps (${deliveries} deliveries, ${ties} tie steps, ${dones} episode ends)\n  ${
-        counts.join("\n  ")
-      }`,
+      `replayed ${total} golden RWARE steps (${deliveries} deliveries, ${ties} tie steps, ${dones} episode ends)${summary}`,
     );
     if (total < 1000 || deliveries < 10 || dones < 1) {
       throw new Error(`too little golden RWARE data: ${total} steps, ${deliveries} deliveries`);
@@ -355,20 +346,17 @@ Deno.test("RWARE.parseTask() parses the reference's task names with its paramete
 // ---------------------------------------------------------------------------------------------
 // GPU kernel vs CPU reference.
 
-interface GpuResult {
-  states: RwareState[];
-  obs: Float32Array;
-  terminalObs: Float32Array;
-  reward: Float32Array;
-  terminated: Uint32Array;
-  truncated: Uint32Array;
-  episodeStep: Uint32Array;
-  injected: Uint32Array;
+type GpuResult = Awaited<ReturnType<typeof readPair>>;
+
+function readPair(engine: Engine, env: RwareEnv) {
+  return readEnv(engine, env, { injected: env.injected });
 }
 
-interface Pair {
-  ref: RwareReferenceVec;
-  read(): Promise<GpuResult>;
+/**
+ * The reference vec cannot take injected refills: `step` steps it only when none are given
+ * (tests with refills compare with `rwareStepReference()`).
+ */
+interface Pair extends EnvPair<RwareReferenceVec, GpuResult> {
   step(actions: Uint32Array, refills?: number[][]): void;
 }
 
@@ -379,81 +367,30 @@ async function makePair(
 ): Promise<Pair> {
   const env = await createRwareEnv(engine, rwareSpec(cfg), options);
   const ref = new RwareReferenceVec(cfg, options);
-  const enc = engine.encoder();
-  env.encodeReset(enc);
-  engine.submit(enc);
   ref.reset();
-  if (options.states) {
-    env.writeStates(options.states);
-    ref.setStates(options.states);
-  }
-  const b = env.buffers;
+  resetWithStates(engine, env, ref, options.states);
   return {
     ref,
-    async read() {
-      const [words, obs, terminalObs, reward, terminated, truncated, episodeStep, injected] =
-        await readTensors(
-          engine,
-          [
-            env.state,
-            b.obs,
-            b.terminalObs,
-            b.reward,
-            b.terminated,
-            b.truncated,
-            b.episodeStep,
-            env.injected,
-          ] as const,
-        );
-      return {
-        states: env.decodeStates(words),
-        obs,
-        terminalObs,
-        reward,
-        terminated,
-        truncated,
-        episodeStep,
-        injected,
-      };
-    },
+    read: () => readPair(engine, env),
     step(actions, refills) {
-      engine.write(b.actions, actions);
       if (refills) env.writeInjected(refills);
-      const e = engine.encoder();
-      env.encodeStep(e);
-      engine.submit(e);
+      stepEnv(engine, env, actions);
+      if (!refills) ref.step(actions);
     },
   };
 }
 
 /** Compares everything the GPU env holds with the reference vec. */
 function assertSame(got: GpuResult, ref: RwareReferenceVec, what: string): void {
-  const n = ref.numEnvs, A = ref.cfg.numAgents;
+  const n = ref.numEnvs;
   for (let e = 0; e < n; e++) assertEq(got.states[e], ref.states[e], `${what} env ${e} state`);
-  assertExact(got.reward, ref.reward, `${what} reward`);
-  assertExact(got.terminated, ref.terminated, `${what} terminated`);
-  assertExact(got.truncated, ref.truncated, `${what} truncated`);
-  assertExact(got.episodeStep, ref.episodeStep, `${what} episodeStep`);
-  assertExact(got.obs, ref.obs, `${what} obs`);
-  const dim = got.obs.length / (A * n);
-  for (let e = 0; e < n; e++) {
-    if (!ref.terminated[e]) continue;
-    for (let i = 0; i < A; i++) {
-      const o = (i * n + e) * dim;
-      assertExact(
-        got.terminalObs.subarray(o, o + dim),
-        ref.terminalObs.subarray(o, o + dim),
-        `${what} terminalObs env ${e} agent ${i}`,
-      );
-    }
-  }
+  assertSameOutputs(got, ref, what);
+  assertEndedRows(got.terminalObs, ref.terminalObs, ref.terminated, ref.cfg.numAgents, what);
 }
 
 /** Agent-major random actions, FORWARD with probability `pForward`. */
 function randomActions(rng: HostRng, cfg: RwareConfig, numEnvs: number, pForward = 0.5) {
-  const out = new Uint32Array(cfg.numAgents * numEnvs);
-  for (let i = 0; i < out.length; i++) out[i] = rng.unit() < pForward ? F : rng.below(5);
-  return out;
+  return biasedActions(rng, cfg.numAgents * numEnvs, { numActions: 5, favoured: F, p: pForward });
 }
 
 /**
@@ -533,9 +470,10 @@ gpuTest(
       string,
       { cfg: RwareConfig; layout: RwareLayout; lines: GoldenStep<RwareGoldenState>[] }
     >();
-    for (const { cfg, layout, file } of await loadAll()) {
-      const key = JSON.stringify(cfg);
-      if (!groups.has(key)) groups.set(key, { cfg, layout, lines: [] });
+    for (const path of GOLDEN_FILES) {
+      const file = await loadGolden<RwareGoldenState>(path);
+      const cfg = rwareConfigFromGolden(file.header), key = JSON.stringify(cfg);
+      if (!groups.has(key)) groups.set(key, { cfg, layout: rwareLayout(cfg), lines: [] });
       groups.get(key)!.lines.push(...file.steps);
     }
     let total = 0;
@@ -543,8 +481,7 @@ gpuTest(
       const states = lines.map((l) => rwareStateFromGolden(layout, l.state));
       const pair = await makePair(engine, cfg, { numEnvs: lines.length, seed: 11, states });
       const n = lines.length, A = cfg.numAgents;
-      const actions = new Uint32Array(A * n);
-      lines.forEach((l, e) => l.actions.forEach((a, i) => actions[i * n + e] = a));
+      const actions = agentMajor(lines.map((l) => l.actions), A);
       const refills = lines.map((l) => (l.request_replacements as number[][]).map((r) => r[2]));
       pair.step(actions, refills);
       const got = await pair.read();
@@ -560,16 +497,14 @@ gpuTest(
         const wantAfter = tie ? rwareStateToGolden(layout, ref.state) : sortedGolden(l.state_after);
         const wantObs = tie ? ref.obs : l.obs as number[][];
         assertEq(
-          l.rewards.map((_, i) => got.reward[i * n + e]),
+          agentColumn(got.reward, e, n, A),
           tie ? ref.rewards : l.rewards,
           `${where} rewards`,
         );
         assertEq(got.terminated[e] === 1, l.terminated[0], `${where} terminated`);
         assertEq(got.truncated[e], 0, `${where} truncated`);
         const obsOf = (buf: Float32Array) =>
-          l.rewards.map((_, i) =>
-            Array.from(buf.subarray((i * n + e) * dim, (i * n + e + 1) * dim))
-          );
+          l.rewards.map((_, i) => Array.from(agentRow(buf, i, e, n, dim)));
         if (got.terminated[e]) {
           assertEq(obsOf(got.terminalObs), wantObs, `${where} terminalObs`);
           const reset = rwareResetReference(cfg, layout, {
@@ -628,7 +563,6 @@ gpuTest("rwareStep() equals the reference on random states of six configs", asyn
     const pair = await makePair(engine, cfg, { numEnvs, seed: 9, states });
     const actions = randomActions(rng, cfg, numEnvs, 0.7);
     pair.step(actions);
-    pair.ref.step(actions);
     assertSame(await pair.read(), pair.ref, `${rwareSpec(cfg).name} random states`);
     states.forEach((s, e) => {
       const acts = s.agents.map((_, i) => actions[i * numEnvs + e]);
@@ -689,10 +623,8 @@ gpuTest("rwareStep() resolves the movement scenes like the reference", async (en
   });
   const cfg = built[0].cfg, n = built.length;
   const pair = await makePair(engine, cfg, { numEnvs: n, seed: 3, states: built.map((b) => b.s) });
-  const actions = new Uint32Array(A * n);
-  built.forEach((b, e) => b.acts.forEach((a, i) => actions[i * n + e] = a));
+  const actions = agentMajor(built.map((b) => b.acts), A);
   pair.step(actions);
-  pair.ref.step(actions);
   assertSame(await pair.read(), pair.ref, "movement scenes");
   const rotated = pair.ref.states[4].shelves;
   assertEq([rotated[0], rotated[1], rotated[6], rotated[7]], [
@@ -722,13 +654,15 @@ gpuTest("rwareStep() rollouts with auto-reset equal the reference step by step",
   for (const cfg of configs) {
     const numEnvs = 21;
     const pair = await makePair(engine, cfg, { numEnvs, seed: 77 });
-    for (let t = 0; t < 60; t++) {
-      const actions = randomActions(rng, cfg, numEnvs, 0.45);
-      pair.step(actions);
-      pair.ref.step(actions);
-      assertSame(await pair.read(), pair.ref, `${rwareSpec(cfg).name} t ${t}`);
-      ends += pair.ref.terminated.reduce((a, b) => a + b, 0);
-    }
+    const done = await rolloutPair(
+      pair,
+      60,
+      () => randomActions(rng, cfg, numEnvs, 0.45),
+      (got, t) => {
+        assertSame(got, pair.ref, `${rwareSpec(cfg).name} t ${t}`);
+      },
+    );
+    ends += done.terminated;
   }
   if (ends < 50) throw new Error(`only ${ends} episode ends`);
 });

@@ -31,6 +31,7 @@ import {
   type Vehicle,
 } from "../../envs/traffic_reference.ts";
 import { assertAllClose, assertExact, gpuTest } from "../_testing.ts";
+import { readStepOutputs, resetEnv, stepEnv, type StepOutputs } from "./_env_testing.ts";
 
 /** Busy rules for tests: short episodes (auto-resets), dense arrivals, frequent slowdowns. */
 function busyConfig(gridSize: number, maxSteps = 15): TrafficConfig {
@@ -102,17 +103,12 @@ function randomBits(rng: HostRng, agents: number, numEnvs: number, p = 0.5): num
 
 const flat = (x: unknown[]): number[] => x.flat(Infinity as 1) as number[];
 
-interface Outputs {
-  obs: Float32Array;
-  terminalObs: Float32Array;
-  reward: Float32Array;
-  terminated: Uint32Array;
-  truncated: Uint32Array;
-  episodeStep: Uint32Array;
-}
-
 /** Compares GPU outputs with a reference step (terminalObs only where the episode ended). */
-function assertOutputs(got: Outputs, want: TrafficStepOutput, what: string): void {
+function assertOutputs(
+  got: StepOutputs<TrafficEnv["buffers"]>,
+  want: TrafficStepOutput,
+  what: string,
+): void {
   assertExact(got.obs, flat(want.obs), `${what} obs`);
   assertAllClose(got.reward, flat(want.reward), { atol: 1e-6, rtol: 0 }, `${what} reward`);
   assertExact(got.terminated, want.terminated, `${what} terminated`);
@@ -132,63 +128,31 @@ function sortedJson(x: unknown): string {
 }
 
 async function readGs(engine: Engine, env: TrafficEnv) {
-  const b = env.buffers;
-  const [
-    cells,
-    backlog,
-    junctions,
-    obs,
-    terminalObs,
-    reward,
-    terminated,
-    truncated,
-    episodeStep,
-    sources,
-    resetSources,
-  ] = await readTensors(
+  const { cells, backlog, junctions, sources, resetSources, ...out } = await readStepOutputs(
     engine,
-    [
-      env.cells,
-      env.backlog,
-      env.junctions,
-      b.obs,
-      b.terminalObs,
-      b.reward,
-      b.terminated,
-      b.truncated,
-      b.episodeStep,
-      env.sources,
-      env.resetSources,
-    ] as const,
+    env.buffers,
+    {
+      cells: env.cells,
+      backlog: env.backlog,
+      junctions: env.junctions,
+      sources: env.sources,
+      resetSources: env.resetSources,
+    },
   );
   return {
     states: unpackTrafficGs(env.config, { cells, backlog, junctions }),
-    out: { obs, terminalObs, reward, terminated, truncated, episodeStep } as Outputs,
+    out,
     sources,
     resetSources,
   };
 }
 
 async function readLs(engine: Engine, env: TrafficLocalEnv) {
-  const b = env.buffers;
-  const [cells, junctions, obs, terminalObs, reward, terminated, truncated, episodeStep] =
-    await readTensors(
-      engine,
-      [
-        env.cells,
-        env.junctions,
-        b.obs,
-        b.terminalObs,
-        b.reward,
-        b.terminated,
-        b.truncated,
-        b.episodeStep,
-      ] as const,
-    );
-  return {
-    regions: unpackTrafficLs(env.numAgents, { cells, junctions }),
-    out: { obs, terminalObs, reward, terminated, truncated, episodeStep } as Outputs,
-  };
+  const { cells, junctions, ...out } = await readStepOutputs(engine, env.buffers, {
+    cells: env.cells,
+    junctions: env.junctions,
+  });
+  return { regions: unpackTrafficLs(env.numAgents, { cells, junctions }), out };
 }
 
 function assertGsMatches(
@@ -221,30 +185,21 @@ gpuTest(
       const ref = new TrafficGlobalReference(cfg, numEnvs, 11);
       const rng = new HostRng(5, RNG_PURPOSE.test);
       const A = gridSize ** 2;
-      let enc = engine.encoder();
-      env.encodeReset(enc);
-      engine.submit(enc);
+      resetEnv(engine, env);
       assertGsMatches(await readGs(engine, env), ref, ref.reset(), `N=${gridSize} reset`);
       for (let t = 0; t < steps; t++) {
         const actions = randomActions(rng, A, numEnvs, persist ? 0.5 : 0.2);
-        engine.write(env.buffers.actions, actions.flat());
-        enc = engine.encoder();
-        env.encodeStep(enc);
-        engine.submit(enc);
+        stepEnv(engine, env, actions.flat());
         const want = ref.step(actions);
         assertGsMatches(await readGs(engine, env), ref, want, `N=${gridSize} step ${t}`);
       }
       // Several steps in one submit (same actions; nothing is written between steps).
       const actions = randomActions(rng, A, numEnvs, 0.3);
-      engine.write(env.buffers.actions, actions.flat());
-      enc = engine.encoder();
+      stepEnv(engine, env, actions.flat(), (enc) => {
+        for (let t = 0; t < 18; t++) env.encodeStep(enc);
+      });
       let want = ref.step(actions);
-      env.encodeStep(enc);
-      for (let t = 0; t < 17; t++) {
-        env.encodeStep(enc);
-        want = ref.step(actions);
-      }
-      engine.submit(enc);
+      for (let t = 0; t < 17; t++) want = ref.step(actions);
       assertGsMatches(
         await readGs(engine, env),
         ref,
@@ -268,10 +223,7 @@ gpuTest(
         ref.states = structuredClone(states);
         env.writeStates(states);
         const actions = randomActions(rng, gridSize ** 2, numEnvs, 0.4);
-        engine.write(env.buffers.actions, actions.flat());
-        const enc = engine.encoder();
-        env.encodeStep(enc);
-        engine.submit(enc);
+        stepEnv(engine, env, actions.flat());
         const want = ref.step(actions);
         assertGsMatches(await readGs(engine, env), ref, want, `N=${gridSize} round ${round}`);
       }
@@ -305,9 +257,7 @@ gpuTest(
       const rng = new HostRng(agents, RNG_PURPOSE.test);
       let reset = randomBits(rng, agents, numEnvs, 0.3);
       engine.write(env.resetSources, flat(reset));
-      let enc = engine.encoder();
-      env.encodeReset(enc);
-      engine.submit(enc);
+      resetEnv(engine, env);
       assertLsMatches(await readLs(engine, env), ref, ref.reset(reset), `${agents} agents reset`);
       for (let t = 0; t < 30; t++) {
         if (t % 10 === 9) {
@@ -318,12 +268,9 @@ gpuTest(
         const actions = randomActions(rng, agents, numEnvs, 0.3);
         const sources = randomBits(rng, agents, numEnvs, 0.4);
         reset = randomBits(rng, agents, numEnvs, 0.3);
-        engine.write(env.buffers.actions, actions.flat());
         engine.write(env.sources, flat(sources));
         engine.write(env.resetSources, flat(reset));
-        enc = engine.encoder();
-        env.encodeStep(enc);
-        engine.submit(enc);
+        stepEnv(engine, env, actions.flat());
         const want = ref.step(actions, sources, reset);
         assertLsMatches(await readLs(engine, env), ref, want, `${agents} agents step ${t}`);
       }
@@ -375,7 +322,7 @@ gpuTest(
     const gs = await createTrafficEnv(engine, trafficSpec(2, cfg), { numEnvs, seed });
     const ls = await createTrafficLocalEnv(engine, trafficSpec(2, cfg), { numEnvs, seed });
     const rng = new HostRng(9, RNG_PURPOSE.test);
-    let enc = engine.encoder();
+    const enc = engine.encoder();
     gs.encodeReset(enc);
     ls.encodeReplay(enc, gs);
     ls.encodeReset(enc);
@@ -396,13 +343,12 @@ gpuTest(
       assertExact(lr, gr, `step ${t} reward`);
       assertExact(lt, gt, `step ${t} truncated`);
       const actions = randomActions(rng, A, numEnvs, 0.2).flat();
-      engine.write(gs.buffers.actions, actions);
       engine.write(ls.buffers.actions, actions);
-      enc = engine.encoder();
-      gs.encodeStep(enc);
-      ls.encodeReplay(enc, gs);
-      ls.encodeStep(enc);
-      engine.submit(enc);
+      stepEnv(engine, gs, actions, (enc) => {
+        gs.encodeStep(enc);
+        ls.encodeReplay(enc, gs);
+        ls.encodeStep(enc);
+      });
     }
   },
 );
@@ -417,16 +363,13 @@ gpuTest(
     ref.reset();
     const rng = new HostRng(4, RNG_PURPOSE.test);
     const want: { d: number[]; u: number[] }[][] = []; // [step][agent·numEnvs + env]
-    let enc = engine.encoder();
-    gs.encodeReset(enc);
-    engine.submit(enc);
+    resetEnv(engine, gs);
     for (let t = 0; t < 7; t++) {
       const actions = randomActions(rng, A, numEnvs);
-      engine.write(gs.buffers.actions, actions.flat());
-      enc = engine.encoder();
-      gs.encodeStep(enc);
-      rec.encode(enc);
-      engine.submit(enc);
+      stepEnv(engine, gs, actions.flat(), (enc) => {
+        gs.encodeStep(enc);
+        rec.encode(enc);
+      });
       const o = ref.step(actions);
       want.push(
         o.obs.flatMap((row, k) =>
@@ -680,9 +623,7 @@ gpuTest(
       );
     }
     const ls = await createTrafficLocalEnv(engine, trafficSpec(2, cfg), { numEnvs: 2, seed: 1 });
-    const lenc = engine.encoder();
-    ls.encodeReset(lenc);
-    engine.submit(lenc);
+    resetEnv(engine, ls);
     const lpic = await ls.render(0);
     if (!lpic.includes("region 3 step 0: N-S green")) {
       throw new Error(

@@ -3,11 +3,10 @@
 // auto-reset), the GPU baseline policy vs the reference (with its mean return) and the AIP
 // dataset recorder.
 import { createWarehouseEnv, type WarehouseEnv } from "../../envs/warehouse.ts";
-import { createWarehouseLocalEnv, type WarehouseLocalEnv } from "../../envs/warehouse_local.ts";
+import { createWarehouseLocalEnv } from "../../envs/warehouse_local.ts";
 import { createWarehouseBaseline } from "../../envs/warehouse_baseline.ts";
 import { createWarehouseDataset, planWarehouseDataset } from "../../envs/warehouse_dataset.ts";
 import {
-  parseWarehouseTask,
   WAREHOUSE_OBS,
   type WarehouseConfig,
   warehouseLearningRobot,
@@ -25,16 +24,23 @@ import type { Engine } from "../../engine/device.ts";
 import { HostRng, RNG_PURPOSE } from "../../engine/rng.ts";
 import { assertExact, gpuTest } from "../_testing.ts";
 import {
+  agentRow,
+  assertEndedRows,
   assertEq,
+  assertSameOutputs,
+  readEnv,
+  resetEnv,
+  stepEnv,
+} from "./_env_testing.ts";
+import {
   randomWarehouseActions,
   randomWarehouseLocalState,
   RefGs,
   RefLs,
-} from "./warehouse_testing.ts";
-
-const W4 = parseWarehouseTask("warehouse-4")!;
-const W4B = parseWarehouseTask("warehouse-4-closest")!;
-const W25 = parseWarehouseTask("warehouse-25")!;
+  W25,
+  W4,
+  W4B,
+} from "./_warehouse_testing.ts";
 
 Deno.test("LS reference replays every agent's GS trajectory from the recorded influence sources", () => {
   for (const cfg of [W4B, W25]) {
@@ -89,44 +95,6 @@ Deno.test("LS reference replays every agent's GS trajectory from the recorded in
 // ---------------------------------------------------------------------------------------------
 // GPU.
 
-async function readLs(engine: Engine, ls: WarehouseLocalEnv) {
-  const b = ls.buffers;
-  const [w, obs, terminalObs, reward, terminated, truncated, episodeStep] = await readTensors(
-    engine,
-    [ls.state, b.obs, b.terminalObs, b.reward, b.terminated, b.truncated, b.episodeStep] as const,
-  );
-  return {
-    lanes: ls.decodeStates(w),
-    obs,
-    terminalObs,
-    reward,
-    terminated,
-    truncated,
-    episodeStep,
-  };
-}
-
-function assertTerminalRows(
-  got: Float32Array,
-  want: Float32Array,
-  truncated: Uint32Array,
-  numAgents: number,
-  what: string,
-): void {
-  const n = truncated.length;
-  for (let e = 0; e < n; e++) {
-    if (!truncated[e]) continue;
-    for (let a = 0; a < numAgents; a++) {
-      const o = (a * n + e) * WAREHOUSE_OBS;
-      assertExact(
-        got.subarray(o, o + WAREHOUSE_OBS),
-        want.subarray(o, o + WAREHOUSE_OBS),
-        `${what} terminalObs env ${e} agent ${a}`,
-      );
-    }
-  }
-}
-
 async function lsRollout(
   engine: Engine,
   cfg: WarehouseConfig,
@@ -134,11 +102,9 @@ async function lsRollout(
 ): Promise<number> {
   const ls = await createWarehouseLocalEnv(engine, warehouseSpec(cfg), options);
   const ref = new RefLs(cfg, options.numEnvs, options.seed);
-  const enc = engine.encoder();
-  ls.encodeReset(enc);
-  engine.submit(enc);
-  const first = await readLs(engine, ls);
-  assertEq(first.lanes, ref.lanes, "reset lanes");
+  resetEnv(engine, ls);
+  const first = await readEnv(engine, ls);
+  assertEq(first.states, ref.lanes, "reset lanes");
   assertExact(first.obs, ref.obs, "reset obs");
   const rng = new HostRng(options.seed + 50, RNG_PURPOSE.test);
   const L = ref.numAgents * options.numEnvs;
@@ -156,21 +122,15 @@ async function lsRollout(
       { length: 4 * L },
       () => rng.unit() < 0.5 ? 3 : rng.below(4),
     );
-    engine.write(ls.buffers.actions, actions);
     engine.write(ls.influence, influence);
-    const e = engine.encoder();
-    ls.encodeStep(e);
-    engine.submit(e);
+    stepEnv(engine, ls, actions);
     ref.step(actions, influence);
-    const got = await readLs(engine, ls);
+    const got = await readEnv(engine, ls);
     const what = `K=${cfg.robotsPerSide} step ${t}`;
-    assertEq(got.lanes, ref.lanes, `${what} lanes`);
-    assertExact(got.obs, ref.obs, `${what} obs`);
-    assertExact(got.reward, ref.reward, `${what} reward`);
-    assertExact(got.truncated, ref.truncated, `${what} truncated`);
-    assertExact(got.terminated, new Uint32Array(options.numEnvs), `${what} terminated`);
-    assertExact(got.episodeStep, ref.episodeStep, `${what} episodeStep`);
-    assertTerminalRows(got.terminalObs, ref.terminalObs, ref.truncated, ref.numAgents, what);
+    assertEq(got.states, ref.lanes, `${what} lanes`);
+    // The reference's terminated flags stay 0: LS episodes end only by the time limit.
+    assertSameOutputs(got, ref, what);
+    assertEndedRows(got.terminalObs, ref.terminalObs, ref.truncated, ref.numAgents, what);
     resets += ref.truncated.reduce((s, x) => s + x, 0);
   }
   return resets;
@@ -233,7 +193,7 @@ gpuTest(
       assertExact(lo, go, `step ${t} obs`);
       assertExact(lr, gr, `step ${t} reward`);
       assertExact(lt, gt, `step ${t} truncated`);
-      assertTerminalRows(lto, gto, gt, spec.numAgents, `step ${t}`);
+      assertEndedRows(lto, gto, gt, spec.numAgents, `step ${t}`);
       rewards += gr.filter((x) => x > 0).length;
     }
     if (rewards < 10) throw new Error(`only ${rewards} rewards were replayed`);
@@ -251,9 +211,7 @@ async function baselineRun(
   const ref = new RefGs(cfg, options.numEnvs, options.seed);
   const A = ref.numAgents, n = options.numEnvs;
   const targets = Array.from({ length: n }, () => new Array<number>(A).fill(-1));
-  const enc = engine.encoder();
-  env.encodeReset(enc);
-  engine.submit(enc);
+  resetEnv(engine, env);
   let total = 0;
   for (let t = 0; t < options.steps; t++) {
     const want = new Uint32Array(A * n);
@@ -317,34 +275,27 @@ gpuTest(
     const wantIn = new Float32Array(A * data.plan.rows * WAREHOUSE_OBS);
     const wantTg = new Uint32Array(A * data.plan.rows * 4);
     const rng = new HostRng(9, RNG_PURPOSE.test);
-    const enc = engine.encoder();
-    env.encodeReset(enc);
-    engine.submit(enc);
+    resetEnv(engine, env);
     const warm = randomWarehouseActions(rng, A * numEnvs);
     // One step before the collection begins: rows must start at the step after encodeBegin.
-    engine.write(env.buffers.actions, warm);
-    const e0 = engine.encoder();
-    env.encodeStep(e0);
-    data.encodeBegin(e0);
-    engine.submit(e0);
+    stepEnv(engine, env, warm, (e) => {
+      env.encodeStep(e);
+      data.encodeBegin(e);
+    });
     ref.step(warm);
     for (let t = 0; t < S + 3; t++) {
       const actions = randomWarehouseActions(rng, A * numEnvs);
-      engine.write(env.buffers.actions, actions);
-      const e = engine.encoder();
-      env.encodeStep(e);
-      data.encodeRecord(e);
-      engine.submit(e);
+      stepEnv(engine, env, actions, (e) => {
+        env.encodeStep(e);
+        data.encodeRecord(e);
+      });
       ref.step(actions);
       if (t >= S) continue;
       for (let a = 0; a < A; a++) {
         for (let env = 0; env < numEnvs; env++) {
-          const row = a * numEnvs * S + env * S + t, src = a * numEnvs + env;
-          wantIn.set(
-            ref.dset.subarray(src * WAREHOUSE_OBS, (src + 1) * WAREHOUSE_OBS),
-            row * WAREHOUSE_OBS,
-          );
-          wantTg.set(ref.influence.subarray(src * 4, src * 4 + 4), row * 4);
+          const row = a * numEnvs * S + env * S + t;
+          wantIn.set(agentRow(ref.dset, a, env, numEnvs, WAREHOUSE_OBS), row * WAREHOUSE_OBS);
+          wantTg.set(agentRow(ref.influence, a, env, numEnvs, 4), row * 4);
         }
       }
     }
@@ -358,9 +309,7 @@ gpuTest(
 
 gpuTest("WarehouseLocalEnv.render() draws every agent's region", async (engine) => {
   const ls = await createWarehouseLocalEnv(engine, warehouseSpec(W4), { numEnvs: 2, seed: 1 });
-  const enc = engine.encoder();
-  ls.encodeReset(enc);
-  engine.submit(enc);
+  resetEnv(engine, ls);
   const lines = (await ls.render(1)).split("\n");
   assertEq(lines.length, 4 * 6, "4 regions of header + 5 rows");
   assertEq(

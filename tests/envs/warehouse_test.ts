@@ -5,13 +5,10 @@
 import { createWarehouseEnv, WAREHOUSE, type WarehouseEnv } from "../../envs/warehouse.ts";
 import {
   packWarehouseStates,
-  parseWarehouseTask,
   unpackWarehouseStates,
-  WAREHOUSE_OBS,
   type WarehouseConfig,
   warehouseShelfCount,
   warehouseSpec,
-  type WarehouseState,
 } from "../../envs/warehouse_layout.ts";
 import {
   warehouseFirstStep,
@@ -24,17 +21,23 @@ import type { Engine } from "../../engine/device.ts";
 import { HostRng, RNG_PURPOSE } from "../../engine/rng.ts";
 import { assertExact, gpuTest } from "../_testing.ts";
 import {
+  assertEndedRows,
   assertEq,
+  assertSameOutputs,
+  readEnv,
+  resetEnv,
+  stepEnv,
+} from "./_env_testing.ts";
+import {
   randomWarehouseActions,
   randomWarehouseState,
   RefGs,
   runStatistics,
-} from "./warehouse_testing.ts";
-
-const W4 = parseWarehouseTask("warehouse-4")!;
-const W4B = parseWarehouseTask("warehouse-4-closest")!;
-const W25 = parseWarehouseTask("warehouse-25")!;
-const W100 = parseWarehouseTask("warehouse-100")!;
+  W100,
+  W25,
+  W4,
+  W4B,
+} from "./_warehouse_testing.ts";
 
 Deno.test("warehouse registry parses warehouse-{4,25,49,100} with the spec's grids", () => {
   const want: [string, number, number][] = [
@@ -129,70 +132,19 @@ for (const [what, cfg, policy, mean, se] of STATS) {
 // ---------------------------------------------------------------------------------------------
 // GPU global simulator vs CPU reference.
 
-interface GsRead {
-  states: WarehouseState[];
-  obs: Float32Array;
-  terminalObs: Float32Array;
-  reward: Float32Array;
-  terminated: Uint32Array;
-  truncated: Uint32Array;
-  episodeStep: Uint32Array;
-  dset: Float32Array;
-  influence: Uint32Array;
-}
+type GsRead = Awaited<ReturnType<typeof readGs>>;
 
-async function readGs(engine: Engine, env: WarehouseEnv): Promise<GsRead> {
-  const b = env.buffers;
-  const [w, obs, terminalObs, reward, terminated, truncated, episodeStep, dset, influence] =
-    await readTensors(
-      engine,
-      [
-        env.state,
-        b.obs,
-        b.terminalObs,
-        b.reward,
-        b.terminated,
-        b.truncated,
-        b.episodeStep,
-        b.dset,
-        b.influence,
-      ] as const,
-    );
-  return {
-    states: env.decodeStates(w),
-    obs,
-    terminalObs,
-    reward,
-    terminated,
-    truncated,
-    episodeStep,
-    dset,
-    influence,
-  };
+function readGs(engine: Engine, env: WarehouseEnv) {
+  return readEnv(engine, env, { dset: env.buffers.dset, influence: env.buffers.influence });
 }
 
 function assertSameGs(got: GsRead, ref: RefGs, what: string, afterStep = true): void {
   for (let e = 0; e < ref.numEnvs; e++) assertEq(got.states[e], ref.states[e], `${what} env ${e}`);
-  assertExact(got.obs, ref.obs, `${what} obs`);
-  assertExact(got.reward, ref.reward, `${what} reward`);
-  assertExact(got.terminated, ref.terminated, `${what} terminated`);
-  assertExact(got.truncated, ref.truncated, `${what} truncated`);
-  assertExact(got.episodeStep, ref.episodeStep, `${what} episodeStep`);
+  assertSameOutputs(got, ref, what);
   if (!afterStep) return;
   assertExact(got.dset, ref.dset, `${what} dset`);
   assertExact(got.influence, ref.influence, `${what} influence`);
-  const n = ref.numEnvs, A = ref.numAgents;
-  for (let e = 0; e < n; e++) {
-    if (!ref.truncated[e]) continue;
-    for (let a = 0; a < A; a++) {
-      const o = (a * n + e) * WAREHOUSE_OBS;
-      assertExact(
-        got.terminalObs.subarray(o, o + WAREHOUSE_OBS),
-        ref.terminalObs.subarray(o, o + WAREHOUSE_OBS),
-        `${what} terminalObs env ${e} agent ${a}`,
-      );
-    }
-  }
+  assertEndedRows(got.terminalObs, ref.terminalObs, ref.truncated, ref.numAgents, what);
 }
 
 async function gsRollout(
@@ -202,9 +154,7 @@ async function gsRollout(
 ): Promise<number> {
   const env = await createWarehouseEnv(engine, warehouseSpec(cfg), options);
   const ref = new RefGs(cfg, options.numEnvs, options.seed);
-  const enc = engine.encoder();
-  env.encodeReset(enc);
-  engine.submit(enc);
+  resetEnv(engine, env);
   assertSameGs(await readGs(engine, env), ref, "reset", false);
   const rng = new HostRng(options.seed + 100, RNG_PURPOSE.test);
   if (options.randomStates) {
@@ -215,10 +165,7 @@ async function gsRollout(
   let resets = 0;
   for (let t = 0; t < options.steps; t++) {
     const actions = randomWarehouseActions(rng, ref.numAgents * options.numEnvs);
-    engine.write(env.buffers.actions, actions);
-    const e = engine.encoder();
-    env.encodeStep(e);
-    engine.submit(e);
+    stepEnv(engine, env, actions);
     ref.step(actions);
     assertSameGs(await readGs(engine, env), ref, `step ${t}`);
     resets += ref.truncated.reduce((s, x) => s + x, 0);
@@ -228,23 +175,16 @@ async function gsRollout(
 
 for (const serial of [false, true]) {
   const kind = serial ? "one thread per env" : "one workgroup per env";
-  gpuTest(
-    `warehouseStep() equals the reference from random states (K=4, ring variant A, ${kind})`,
-    async (engine) => {
-      const opts = { numEnvs: 13, seed: 3, steps: 12, randomStates: true, serial };
-      const resets = await gsRollout(engine, W4, opts);
-      if (resets < 3) throw new Error(`only ${resets} auto-resets were exercised`);
-    },
-  );
-
-  gpuTest(
-    `warehouseStep() equals the reference from random states (K=4, ring variant B, ${kind})`,
-    async (engine) => {
-      const opts = { numEnvs: 11, seed: 4, steps: 12, randomStates: true, serial };
-      const resets = await gsRollout(engine, W4B, opts);
-      if (resets < 3) throw new Error(`only ${resets} auto-resets were exercised`);
-    },
-  );
+  for (const [variant, cfg, numEnvs, seed] of [["A", W4, 13, 3], ["B", W4B, 11, 4]] as const) {
+    gpuTest(
+      `warehouseStep() equals the reference from random states (K=4, ring variant ${variant}, ${kind})`,
+      async (engine) => {
+        const opts = { numEnvs, seed, steps: 12, randomStates: true, serial };
+        const resets = await gsRollout(engine, cfg, opts);
+        if (resets < 3) throw new Error(`only ${resets} auto-resets were exercised`);
+      },
+    );
+  }
 
   gpuTest(
     `warehouseStep() equals the reference over a 105-step rollout with auto-reset (${kind})`,
@@ -267,9 +207,7 @@ for (const serial of [false, true]) {
 
 gpuTest("WarehouseEnv.render() draws the grid, items and robots", async (engine) => {
   const env = await createWarehouseEnv(engine, warehouseSpec(W4), { numEnvs: 2, seed: 1 });
-  const enc = engine.encoder();
-  env.encodeReset(enc);
-  engine.submit(enc);
+  resetEnv(engine, env);
   const pic = await env.render(1);
   const lines = pic.split("\n");
   assertEq(lines.length, 18, "header + 17 rows");
@@ -288,19 +226,11 @@ gpuTest(
   async (engine) => {
     const numEnvs = 40, A = 4;
     const env = await createWarehouseEnv(engine, warehouseSpec(W4B), { numEnvs, seed: 23 });
-    const enc = engine.encoder();
-    env.encodeReset(enc);
-    engine.submit(enc);
+    resetEnv(engine, env);
     const rng = new HostRng(24, RNG_PURPOSE.test);
     const returns = new Float64Array(A * numEnvs);
     for (let t = 0; t < 100; t++) {
-      engine.write(
-        env.buffers.actions,
-        Uint32Array.from({ length: A * numEnvs }, () => rng.below(4)),
-      );
-      const e = engine.encoder();
-      env.encodeStep(e);
-      engine.submit(e);
+      stepEnv(engine, env, Uint32Array.from({ length: A * numEnvs }, () => rng.below(4)));
       const [reward, truncated] = await readTensors(
         engine,
         [env.buffers.reward, env.buffers.truncated] as const,

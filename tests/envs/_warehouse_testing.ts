@@ -1,7 +1,8 @@
-// Helpers of the warehouse tests: vectorised wrappers of the CPU reference with the GPU buffers'
-// layouts, random states and actions, and return statistics.
+// Helpers of the warehouse tests: the task configs they use, vectorised wrappers of the CPU
+// reference with the GPU buffers' layouts, random states and actions, and return statistics.
 import { HostRng } from "../../engine/rng.ts";
 import {
+  parseWarehouseTask,
   WAREHOUSE_OBS,
   WAREHOUSE_SLOT_CELLS,
   WAREHOUSE_SOURCES,
@@ -22,42 +23,57 @@ import {
   warehouseStepReference,
 } from "../../envs/warehouse_reference.ts";
 
-/** Deep equality through JSON, naming `what`. */
-export function assertEq(got: unknown, want: unknown, what: string): void {
-  const g = JSON.stringify(got), w = JSON.stringify(want);
-  if (g !== w) throw new Error(`${what}: got ${g.slice(0, 600)}, want ${w.slice(0, 600)}`);
-}
+/** 2 × 2 learners, ring variant A (oldest item first). */
+export const W4 = parseWarehouseTask("warehouse-4")!;
+/** 2 × 2 learners, ring variant B (closest item first). */
+export const W4B = parseWarehouseTask("warehouse-4-closest")!;
+/** 5 × 5 learners. */
+export const W25 = parseWarehouseTask("warehouse-25")!;
+/** 10 × 10 learners. */
+export const W100 = parseWarehouseTask("warehouse-100")!;
 
-/** The GS reference over numEnvs envs, with the GPU buffers' layouts. */
-export class RefGs {
+/**
+ * The step outputs of a reference over [numAgents, numEnvs] learners, in the GPU buffers' layouts
+ * (`terminated` stays 0: warehouse episodes end only by the time limit).
+ */
+class RefOutputs {
   readonly cfg: WarehouseConfig;
   readonly numEnvs: number;
   readonly numAgents: number;
   readonly seed: number;
-  states: WarehouseState[];
   readonly obs: Float32Array;
   readonly terminalObs: Float32Array;
   readonly reward: Float32Array;
   readonly terminated: Uint32Array;
   readonly truncated: Uint32Array;
   readonly episodeStep: Uint32Array;
-  readonly dset: Float32Array;
-  readonly influence: Uint32Array;
 
   constructor(cfg: WarehouseConfig, numEnvs: number, seed: number) {
     this.cfg = cfg;
     this.numEnvs = numEnvs;
     this.numAgents = cfg.learningPerSide ** 2;
     this.seed = seed;
-    const A = this.numAgents;
-    this.obs = new Float32Array(A * numEnvs * WAREHOUSE_OBS);
-    this.terminalObs = new Float32Array(A * numEnvs * WAREHOUSE_OBS);
-    this.dset = new Float32Array(A * numEnvs * WAREHOUSE_OBS);
-    this.reward = new Float32Array(A * numEnvs);
-    this.influence = new Uint32Array(A * numEnvs * WAREHOUSE_SOURCES);
+    const L = this.numAgents * numEnvs;
+    this.obs = new Float32Array(L * WAREHOUSE_OBS);
+    this.terminalObs = new Float32Array(L * WAREHOUSE_OBS);
+    this.reward = new Float32Array(L);
     this.terminated = new Uint32Array(numEnvs);
     this.truncated = new Uint32Array(numEnvs);
     this.episodeStep = new Uint32Array(numEnvs);
+  }
+}
+
+/** The GS reference over numEnvs envs, with the GPU buffers' layouts. */
+export class RefGs extends RefOutputs {
+  states: WarehouseState[];
+  readonly dset: Float32Array;
+  readonly influence: Uint32Array;
+
+  constructor(cfg: WarehouseConfig, numEnvs: number, seed: number) {
+    super(cfg, numEnvs, seed);
+    const A = this.numAgents;
+    this.dset = new Float32Array(A * numEnvs * WAREHOUSE_OBS);
+    this.influence = new Uint32Array(A * numEnvs * WAREHOUSE_SOURCES);
     this.states = Array.from(
       { length: numEnvs },
       (_, env) => warehouseResetReference(cfg, { seed, env }, 0),
@@ -94,29 +110,12 @@ export class RefGs {
 }
 
 /** The LS reference over [numAgents, numEnvs] lanes, with the GPU buffers' layouts. */
-export class RefLs {
-  readonly cfg: WarehouseConfig;
-  readonly numEnvs: number;
-  readonly numAgents: number;
-  readonly seed: number;
+export class RefLs extends RefOutputs {
   lanes: WarehouseLocalState[];
-  readonly obs: Float32Array;
-  readonly terminalObs: Float32Array;
-  readonly reward: Float32Array;
-  readonly truncated: Uint32Array;
-  readonly episodeStep: Uint32Array;
 
   constructor(cfg: WarehouseConfig, numEnvs: number, seed: number) {
-    this.cfg = cfg;
-    this.numEnvs = numEnvs;
-    this.numAgents = cfg.learningPerSide ** 2;
-    this.seed = seed;
+    super(cfg, numEnvs, seed);
     const L = this.numAgents * numEnvs;
-    this.obs = new Float32Array(L * WAREHOUSE_OBS);
-    this.terminalObs = new Float32Array(L * WAREHOUSE_OBS);
-    this.reward = new Float32Array(L);
-    this.truncated = new Uint32Array(numEnvs);
-    this.episodeStep = new Uint32Array(numEnvs);
     this.lanes = Array.from(
       { length: L },
       (_, l) => warehouseLocalResetReference(cfg, this.#keys(l), 0),
