@@ -13,29 +13,10 @@ import { createEngine, type Engine } from "../engine/device.ts";
 import { readCheckpoint, restoreCheckpoint, saveCheckpoint } from "./checkpoint.ts";
 import { configToYaml, type ExperimentConfig, validateConfig } from "./config.ts";
 import { createProgress, type Progress } from "./progress.ts";
-import { findAlgorithm } from "./registry.ts";
 import { writeReport } from "./report.ts";
-import type { Metrics, Trainer } from "./trainer.ts";
+import { buildTrainer, type MetricsRow, trainLoop } from "./train_loop.ts";
 
-/** One row of `metrics.jsonl` / `metrics.csv`. Units in brackets. */
-export interface MetricsRow {
-  /** Env steps so far [steps, summed over envs]. */
-  envSteps: number;
-  /** Wall time since the run started, summed over resumed sessions [s]. */
-  wallSeconds: number;
-  /** Env steps per second over the interval. */
-  stepsPerSecond: number;
-  /** Episodes finished in the interval. */
-  episodes: number;
-  /** Mean episode return over agents (NaN, written null, when no episode finished). */
-  meanReturn: number;
-  /** Mean finished-episode length [steps]. */
-  meanLength: number;
-  /** Mean return per agent. */
-  returnPerAgent: number[];
-  /** Algorithm scalars (losses, ε …). */
-  scalars: Record<string, number>;
-}
+export type { MetricsRow } from "./train_loop.ts";
 
 /** Options of {@linkcode train}. */
 export interface TrainOptions {
@@ -213,12 +194,6 @@ interface SeedJob {
   resume: boolean;
 }
 
-async function buildTrainer(engine: Engine, config: ExperimentConfig): Promise<Trainer> {
-  const def = findAlgorithm(config.algo.name)!;
-  const { name: _name, ...algo } = config.algo;
-  return await def.create(engine, config, algo);
-}
-
 async function runSeed(job: SeedJob, options: TrainOptions): Promise<SeedResult> {
   const { dir, config } = job;
   const engine = options.engine ?? await createEngine();
@@ -237,58 +212,44 @@ async function runSeed(job: SeedJob, options: TrainOptions): Promise<SeedResult>
       await writeMetricsFiles(dir, []);
     }
     const spi = trainer.stepsPerIteration;
-    const itersPerLog = Math.max(1, Math.round(config.log.interval / spi));
     const totalIters = Math.ceil(config.totalSteps / spi);
-    const ckptEvery = config.log.checkpointEvery === 0
-      ? Infinity
-      : Math.max(1, Math.ceil(config.log.checkpointEvery / (itersPerLog * spi)));
-    let it = Math.round(trainer.envSteps / spi);
+    const ckptEvery = (itersPerLog: number) =>
+      config.log.checkpointEvery === 0
+        ? Infinity
+        : Math.max(1, Math.ceil(config.log.checkpointEvery / (itersPerLog * spi)));
     const progress = progressFor(options, totalIters * spi, job.label);
-    const wallOffset = rows.at(-1)?.wallSeconds ?? 0;
-    const t0 = performance.now();
-    let tPrev = t0, stepsPrev = trainer.envSteps;
-    const startSteps = trainer.envSteps;
-    let finished = it >= totalIters;
-    while (it < totalIters) {
-      const n = Math.min(itersPerLog - (it % itersPerLog), totalIters - it);
-      trainer.run(n);
-      it += n;
-      const m: Metrics = await trainer.readMetrics();
-      const now = performance.now();
-      const row: MetricsRow = {
-        envSteps: m.envSteps,
-        wallSeconds: wallOffset + (now - t0) / 1000,
-        stepsPerSecond: (m.envSteps - stepsPrev) / Math.max(1e-9, (now - tPrev) / 1000),
-        episodes: m.episodes,
-        meanReturn: m.meanReturn,
-        meanLength: m.meanLength,
-        returnPerAgent: [...m.returnPerAgent],
-        scalars: { ...m.scalars },
-      };
-      tPrev = now;
-      stepsPrev = m.envSteps;
-      await appendRow(dir, row, rows.length === 0);
-      rows.push(row);
-      progress?.update({
-        envSteps: m.envSteps,
-        stepsPerSecond: (m.envSteps - startSteps) / Math.max(1e-9, (now - t0) / 1000),
-        meanReturn: m.meanReturn,
-        episodes: m.episodes,
-      });
-      finished = it >= totalIters;
-      const interrupted = !finished && options.signal?.aborted === true;
-      if (finished || interrupted || Math.ceil(it / itersPerLog) % ckptEvery === 0) {
-        await saveCheckpoint(engine, { path: ckptPath, trainer, config });
-      }
-      if (interrupted) {
-        progress?.finish(
-          `${job.label}: stopped at ${trainer.envSteps} env steps; continue with --resume ${
-            options.resume ?? dir
-          }`,
-        );
-        return { dir, config, rows, finished: false };
-      }
-      if (!finished && options.stopAt !== undefined && trainer.envSteps >= options.stopAt) break;
+    const t0 = performance.now(), startSteps = trainer.envSteps;
+    let interrupted = false;
+    const { finished } = await trainLoop(trainer, config, {
+      wallOffset: rows.at(-1)?.wallSeconds ?? 0,
+      async onRow(row, { iteration, itersPerLog, finished }) {
+        await appendRow(dir, row, rows.length === 0);
+        rows.push(row);
+        progress?.update({
+          envSteps: row.envSteps,
+          stepsPerSecond: (row.envSteps - startSteps) /
+            Math.max(1e-9, (performance.now() - t0) / 1000),
+          meanReturn: row.meanReturn,
+          episodes: row.episodes,
+        });
+        interrupted = !finished && options.signal?.aborted === true;
+        if (
+          finished || interrupted ||
+          Math.ceil(iteration / itersPerLog) % ckptEvery(itersPerLog) === 0
+        ) {
+          await saveCheckpoint(engine, { path: ckptPath, trainer, config });
+        }
+        if (interrupted) return false;
+        return finished || options.stopAt === undefined || trainer.envSteps < options.stopAt;
+      },
+    });
+    if (interrupted) {
+      progress?.finish(
+        `${job.label}: stopped at ${trainer.envSteps} env steps; continue with --resume ${
+          options.resume ?? dir
+        }`,
+      );
+      return { dir, config, rows, finished: false };
     }
     progress?.finish(
       finished ? `${job.label}: done, ${trainer.envSteps} env steps; outputs in ${dir}` : undefined,
