@@ -1,9 +1,10 @@
 /**
  * The update of independent PPO (dials.md §6), batched over agents: per update, `epochs` shuffles
- * of the rollout's sequences, and per minibatch a gather, advantage normalisation, the actor-critic
- * forward over the minibatch (GRU from each sequence's stored state, reset inside the sequence
- * after episode ends), the clipped PPO loss and its gradient, backward through the network, and
- * one Adam step with the scheduled learning rate. Kernels in `shaders/algorithms/ppo_update.wgsl`.
+ * of the rollout's sequences, and per minibatch two gathers (network inputs, loss inputs),
+ * advantage normalisation, the actor-critic forward over the minibatch (GRU from each sequence's
+ * stored state, reset inside the sequence after episode ends), the clipped PPO loss and its
+ * gradient, backward through the network, and one Adam step with the scheduled learning rate.
+ * Kernels in `shaders/algorithms/ppo_update.wgsl`.
  *
  * @module
  */
@@ -54,27 +55,46 @@ export const ppoShuffle = defineKernel({
   threads: (p) => p.numAgents * p.epochs,
 });
 
-/** Copies minibatch `mb` of epoch `epoch` out of the rollout storage. */
-export const ppoGather = defineKernel({
-  name: "ppo.update.gather",
+/**
+ * Copies the network inputs of minibatch `mb` of epoch `epoch` out of the rollout storage: obs,
+ * reset flags and (GRU) each sequence's initial hidden state.
+ */
+export const ppoGatherNet = defineKernel({
+  name: "ppo.update.gatherNet",
   shader: SHADER,
-  entryPoint: "gather",
+  entryPoint: "gatherNet",
   includes: INCLUDES,
   bindings: {
     permIn: "read",
     obsStore: "read",
+    doneStore: "read",
+    hStore: "read",
+    mbObs: "write",
+    mbReset: "write",
+    mbH0: "write",
+  },
+  params: PARAMS,
+  threads: batchRows,
+});
+
+/**
+ * Copies the loss inputs of minibatch `mb` of epoch `epoch` out of the rollout storage: actions
+ * and the rows (old log-prob, advantage, return, old value).
+ */
+export const ppoGatherLoss = defineKernel({
+  name: "ppo.update.gatherLoss",
+  shader: SHADER,
+  entryPoint: "gatherLoss",
+  includes: INCLUDES,
+  bindings: {
+    permIn: "read",
     actStore: "read",
     logpStore: "read",
     advStore: "read",
     retStore: "read",
     valStore: "read",
-    doneStore: "read",
-    hStore: "read",
-    mbObs: "write",
     mbAct: "write",
     mbRow: "write",
-    mbReset: "write",
-    mbH0: "write",
   },
   params: PARAMS,
   threads: batchRows,
@@ -165,7 +185,7 @@ export interface PpoLearner {
 
 /**
  * Builds the update: minibatch buffers, network learner, Adam (lr from the rollout's schedule),
- * kernels and one bound gather per (epoch, minibatch), once.
+ * kernels and one bound pair of gathers per (epoch, minibatch), once.
  *
  * @param engine Engine that owns the device.
  * @param o Network, rollout and hyper-parameters.
@@ -233,38 +253,34 @@ export async function createPpoLearner(
     valueCoef: o.valueCoef,
     entropyCoef: o.entropyCoef,
   };
-  const [kShuf, kGather, kStats, kLoss, kAcc, kSum] = await Promise.all([
+  const [kShuf, kGatherNet, kGatherLoss, kStats, kLoss, kAcc, kSum] = await Promise.all([
     compileKernel(engine, ppoShuffle),
-    compileKernel(engine, ppoGather),
+    compileKernel(engine, ppoGatherNet),
+    compileKernel(engine, ppoGatherLoss),
     compileKernel(engine, ppoAdvStats),
     compileKernel(engine, ppoLoss),
     compileKernel(engine, ppoAccumulate),
     compileKernel(engine, ppoSummarise),
   ]);
   const shuffle = kShuf.bind({ counterIn: r.counter, perm }, base, `${o.label}.shuffle`);
-  const gathers: Dispatch<Params>[] = [];
+  const netT = { permIn: perm, obsStore: r.obsStore, doneStore: r.doneStore, hStore: r.hStore };
+  const lossT = {
+    permIn: perm,
+    actStore: r.actStore,
+    logpStore: r.logpStore,
+    advStore: r.advStore,
+    retStore: r.retStore,
+    valStore: r.valStore,
+  };
+  // Two gathers per minibatch (one would bind 14 storage buffers, over the 10 a browser allows).
+  const gathers: Dispatch<Params>[][] = [];
   for (let ep = 0; ep < o.epochs; ep++) {
     for (let mb = 0; mb < o.numMinibatches; mb++) {
-      gathers.push(kGather.bind(
-        {
-          permIn: perm,
-          obsStore: r.obsStore,
-          actStore: r.actStore,
-          logpStore: r.logpStore,
-          advStore: r.advStore,
-          retStore: r.retStore,
-          valStore: r.valStore,
-          doneStore: r.doneStore,
-          hStore: r.hStore,
-          mbObs,
-          mbAct,
-          mbRow,
-          mbReset,
-          mbH0,
-        },
-        { ...base, epoch: ep, mb },
-        `${o.label}.gather.${ep}.${mb}`,
-      ));
+      const p = { ...base, epoch: ep, mb };
+      gathers.push([
+        kGatherNet.bind({ ...netT, mbObs, mbReset, mbH0 }, p, `${o.label}.gatherNet.${ep}.${mb}`),
+        kGatherLoss.bind({ ...lossT, mbAct, mbRow }, p, `${o.label}.gatherLoss.${ep}.${mb}`),
+      ]);
     }
   }
   const stats = kStats.bind({ mbRowIn: mbRow, advStat }, base, `${o.label}.advStats`);
@@ -295,7 +311,7 @@ export async function createPpoLearner(
       r.encodeSchedule(enc);
       shuffle.encode(enc);
       gathers.forEach((g, i) => {
-        g.encode(enc);
+        for (const d of g) d.encode(enc);
         stats.encode(enc);
         trunk.forward(enc);
         loss.encode(enc);

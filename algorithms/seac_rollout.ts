@@ -56,28 +56,16 @@ export const seacAct = defineKernel({
   threads: rows,
 });
 
-/**
- * After the env step of slot `slot` − 1: stores its reward and the masks of slot `slot`, then acts
- * as {@linkcode seacAct} for slot `slot` (slot ≥ 1).
- */
-export const seacRecordAct = defineKernel({
-  name: "seac.rollout.recordAct",
+/** After the env step of slot `slot`: stores its reward and the masks of slot `slot` + 1. */
+export const seacRecord = defineKernel({
+  name: "seac.rollout.record",
   shader: SHADER,
-  entryPoint: "recordAct",
+  entryPoint: "record",
   includes: INCLUDES,
   bindings: {
-    obs: "read",
-    logits: "read",
-    value: "read",
-    counterIn: "read",
     reward: "read",
     terminated: "read",
     truncated: "read",
-    actions: "write",
-    obsStore: "write",
-    valueStore: "write",
-    actStore: "write",
-    logpStore: "write",
     rewardStore: "write",
     maskStore: "write",
     badStore: "write",
@@ -165,9 +153,8 @@ export interface SeacRollout {
   /** [2] u32: training iterations done, evaluation steps done (RNG step counters). */
   readonly counter: Tensor<"u32">;
   /**
-   * Records T acting steps (actor/critic forward, record of the previous step fused with act,
-   * env step, `afterStep`), the bootstrap value with the last record, and the returns fused with
-   * the counter advance.
+   * Records T acting steps (actor/critic forward, act, env step, record, `afterStep`), the
+   * bootstrap value, and the returns fused with the counter advance.
    */
   encodeCollect(enc: Encoder, afterStep?: (enc: Encoder) => void): void;
   /** Records only the n-step returns of the stored rollout (part of `encodeCollect`). */
@@ -177,7 +164,7 @@ export interface SeacRollout {
 }
 
 /**
- * Builds the rollout storage and its dispatches (one bound act dispatch per step slot).
+ * Builds the rollout storage and its dispatches (one bound act and record dispatch per step slot).
  *
  * @param engine Engine that owns the device.
  * @param o Env, acting networks, n-step length, γ, seed and label.
@@ -230,7 +217,7 @@ export async function createSeacRollout(
   };
   const [ka, kr, ks, kv, kra] = await Promise.all([
     compileKernel(engine, seacAct),
-    compileKernel(engine, seacRecordAct),
+    compileKernel(engine, seacRecord),
     compileKernel(engine, seacReturns),
     compileKernel(engine, seacAdvance),
     compileKernel(engine, seacReturnsAdvance),
@@ -247,7 +234,7 @@ export async function createSeacRollout(
     actStore: storage.actions,
     logpStore: storage.logp,
   };
-  const b2 = {
+  const recordTensors = {
     reward: b.reward,
     terminated: b.terminated,
     truncated: b.truncated,
@@ -255,14 +242,11 @@ export async function createSeacRollout(
     maskStore: storage.masks,
     badStore: storage.badMasks,
   };
-  // Slot 0 acts; slot s ≥ 1 records slot s − 1 and acts (slot T stores the bootstrap value only).
-  const act: Dispatch<Params>[] = [ka.bind(actTensors, base, `${label}.act`)];
-  for (let slot = 1; slot <= T; slot++) {
-    act.push(kr.bind(
-      { ...actTensors, ...b2 },
-      { ...base, slot, sample: slot < T ? 1 : 0 },
-      `${label}.recordAct`,
-    ));
+  // Slot s acts (slot T stores the bootstrap value only); record[s] follows the env step of slot s.
+  const act: Dispatch<Params>[] = [], record: Dispatch<Params>[] = [];
+  for (let slot = 0; slot <= T; slot++) {
+    act.push(ka.bind(actTensors, { ...base, slot, sample: slot < T ? 1 : 0 }, `${label}.act`));
+    if (slot < T) record.push(kr.bind(recordTensors, { ...base, slot }, `${label}.record`));
   }
   const returnsTensors = {
     valueIn: storage.values,
@@ -290,6 +274,7 @@ export async function createSeacRollout(
         critic.forward(enc);
         act[slot].encode(enc);
         env.encodeStep(enc);
+        record[slot].encode(enc);
         afterStep?.(enc);
       }
       critic.forward(enc);

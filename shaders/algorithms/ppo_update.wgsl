@@ -5,12 +5,14 @@
 // Bs sequences per minibatch, R = L·Bs rows per minibatch, row r = l·Bs + b (time-major).
 // shuffle:  one thread per (a, epoch): Fisher–Yates permutation of the S sequences,
 //           j = rngBelow(rngU32(seed, purpose, a, epoch, counterIn[1], i), i + 1).   writes perm
-// gather:   one thread per (a, r) for minibatch `mb` of epoch `epoch`: copies obs, action, old
-//           log-prob, advantage, return, old value of the row's step into mbAct and mbRow
-//           [N, R, 4] (log π_old, A, R, V_old), the reset flag
-//           (the previous step of the sequence ended an episode; 0 at l = 0) and, at l = 0 (GRU),
-//           the stored hidden state of the sequence into mbH0.
-//                            writes mbObs, mbAct, mbRow, mbReset, mbH0
+// gatherNet: one thread per (a, r) for minibatch `mb` of epoch `epoch`: copies the obs of the
+//           row's step into mbObs, the reset flag (the previous step of the sequence ended an
+//           episode; 0 at l = 0) into mbReset and, at l = 0 (GRU), the stored hidden state of the
+//           sequence into mbH0.                              writes mbObs, mbReset, mbH0
+// gatherLoss: one thread per (a, r), the same row as gatherNet: copies the action into mbAct and
+//           log-prob, advantage, return, old value into mbRow [N, R, 4] (log π_old, A, R, V_old).
+//           (Two gathers: one would bind 14 storage buffers, over the 10 a browser allows.)
+//                                                                       writes mbAct, mbRow
 // advStats: one thread per agent: mean and unbiased std (n − 1) of the advantages over its R rows.
 //                                                                             writes advStat
 // loss:     one thread per (a, r). Â = (A − mean) / (std + 1e-8); ρ = exp(log π(a) − log π_old);
@@ -92,36 +94,51 @@ fn shuffle(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) n
   }
 }
 
-@compute @workgroup_size(WORKGROUP_SIZE)
-fn gather(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
-  let t = flatIndex(gid, nwg);
+// Where minibatch row t = (a, r = l·Bs + b) of `gatherNet` / `gatherLoss` comes from: sequence
+// s = c·E + e of the permutation, step = c·L + l, src = its row in [T, N, E] storage.
+struct GatherRow { a: u32, l: u32, b: u32, c: u32, e: u32, step: u32, src: u32 }
+
+fn gatherRow(t: u32) -> GatherRow {
   let R = rowsPerBatch();
-  if (t >= params.numAgents * R) { return; }
   let a = t / R;
   let r = t % R;
   let l = r / params.seqPerBatch;
   let b = r % params.seqPerBatch;
   let E = params.numEnvs;
-  let rows = params.numAgents * E;
   let s = permIn[(a * params.epochs + params.epoch) * sequences() + params.mb * params.seqPerBatch + b];
   let c = s / E;
   let e = s % E;
   let step = c * params.seqLen + l;
-  let src = step * rows + a * E + e;
+  return GatherRow(a, l, b, c, e, step, step * params.numAgents * E + a * E + e);
+}
+
+@compute @workgroup_size(WORKGROUP_SIZE)
+fn gatherNet(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
+  let t = flatIndex(gid, nwg);
+  if (t >= params.numAgents * rowsPerBatch()) { return; }
+  let g = gatherRow(t);
   for (var d = 0u; d < params.obsDim; d++) {
-    mbObs[t * params.obsDim + d] = obsStore[src * params.obsDim + d];
+    mbObs[t * params.obsDim + d] = obsStore[g.src * params.obsDim + d];
   }
+  mbReset[t] = select(0.0, doneStore[(g.step - 1u) * params.numEnvs + g.e], g.l > 0u);
+  if (params.hidden > 0u && g.l == 0u) {
+    let rows = params.numAgents * params.numEnvs;
+    let h0 = (g.a * params.seqPerBatch + g.b) * params.hidden;
+    let hs = (g.c * rows + g.a * params.numEnvs + g.e) * params.hidden;
+    for (var k = 0u; k < params.hidden; k++) { mbH0[h0 + k] = hStore[hs + k]; }
+  }
+}
+
+@compute @workgroup_size(WORKGROUP_SIZE)
+fn gatherLoss(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
+  let t = flatIndex(gid, nwg);
+  if (t >= params.numAgents * rowsPerBatch()) { return; }
+  let src = gatherRow(t).src;
   mbAct[t] = actStore[src];
   mbRow[t * ROW + LOGP] = logpStore[src];
   mbRow[t * ROW + ADV] = advStore[src];
   mbRow[t * ROW + RET] = retStore[src];
   mbRow[t * ROW + VAL] = valStore[src];
-  mbReset[t] = select(0.0, doneStore[(step - 1u) * E + e], l > 0u);
-  if (params.hidden > 0u && l == 0u) {
-    let h0 = (a * params.seqPerBatch + b) * params.hidden;
-    let hs = (c * rows + a * E + e) * params.hidden;
-    for (var k = 0u; k < params.hidden; k++) { mbH0[h0 + k] = hStore[hs + k]; }
-  }
 }
 
 @compute @workgroup_size(WORKGROUP_SIZE)

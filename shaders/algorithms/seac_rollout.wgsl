@@ -10,11 +10,10 @@
 //          counterIn[which]·T + slot, i)), writes actions and, when `store`, actStore[slot] and
 //          logpStore[slot] = log softmax(logits)[action].
 //                                       writes actions, obsStore, valueStore, actStore, logpStore
-// recordAct: one thread per (a, e), slot ≥ 1, after the env step of slot `slot` − 1: records it
-//          (rewardStore[slot − 1] = reward; agent 0 writes maskStore[slot] and badStore[slot]),
-//          then acts as `act` for slot `slot` (one dispatch instead of two).
-//                  writes rewardStore, maskStore, badStore, actions, obsStore, valueStore,
-//                  actStore, logpStore
+// record:  one thread per (a, e), after the env step of slot `slot`: rewardStore[slot] = reward;
+//          agent 0 writes maskStore[slot + 1] and badStore[slot + 1] from terminated/truncated.
+//          (A separate dispatch from `act`: together they would bind 15 storage buffers, over
+//          the 10 a browser allows.)                        writes rewardStore, maskStore, badStore
 // nStepReturns: one thread per (a, e): backward scan R_T = V̂_T, R_t = (r_t + γ m_{t+1} R_{t+1}) b_{t+1}
 //          + (1 − b_{t+1}) V̂_t (seac.md §1).                                    writes returns
 // returnsAdvance: nStepReturns, and thread 0 also does advance (one dispatch).
@@ -50,36 +49,8 @@ struct Params {
 @compute @workgroup_size(WORKGROUP_SIZE)
 fn act(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
   let t = flatIndex(gid, nwg);
-  if (t >= params.numAgents * params.numEnvs) { return; }
-  actRow(t);
-}
-
-@compute @workgroup_size(WORKGROUP_SIZE)
-fn recordAct(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
-  let t = flatIndex(gid, nwg);
-  if (t >= params.numAgents * params.numEnvs) { return; }
-  recordRow(t, params.slot - 1u);
-  actRow(t);
-}
-
-@compute @workgroup_size(WORKGROUP_SIZE)
-fn nStepReturns(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
-  let t = flatIndex(gid, nwg);
-  if (t >= params.numAgents * params.numEnvs) { return; }
-  returnsRow(t);
-}
-
-@compute @workgroup_size(WORKGROUP_SIZE)
-fn returnsAdvance(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
-  let t = flatIndex(gid, nwg);
-  if (t >= params.numAgents * params.numEnvs) { return; }
-  returnsRow(t);
-  if (t == 0u) { counter[params.which] = counter[params.which] + 1u; }
-}
-
-// Act for row t = (a, e) (see `act`).
-fn actRow(t: u32) {
   let rows = params.numAgents * params.numEnvs;
+  if (t >= rows) { return; }
   let a = t / params.numEnvs;
   let e = t % params.numEnvs;
   let slotBase = params.slot * rows;
@@ -102,14 +73,12 @@ fn actRow(t: u32) {
   }
 }
 
-// The logits of categorical.wgsl: row (a, e) is logits[(a·E + e)·K + i].
-fn categoricalLogit(i: u32) -> f32 {
-  return logits[i];
-}
-
-// Record of slot `slot` for row t (see `record`).
-fn recordRow(t: u32, slot: u32) {
+@compute @workgroup_size(WORKGROUP_SIZE)
+fn record(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
+  let t = flatIndex(gid, nwg);
   let rows = params.numAgents * params.numEnvs;
+  if (t >= rows) { return; }
+  let slot = params.slot;
   rewardStore[slot * rows + t] = reward[t];
   if (t < params.numEnvs) {
     let term = terminated[t] != 0u;
@@ -118,6 +87,26 @@ fn recordRow(t: u32, slot: u32) {
     maskStore[next] = select(1.0, 0.0, term || trunc);
     badStore[next] = select(1.0, 0.0, trunc && !term);
   }
+}
+
+@compute @workgroup_size(WORKGROUP_SIZE)
+fn nStepReturns(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
+  let t = flatIndex(gid, nwg);
+  if (t >= params.numAgents * params.numEnvs) { return; }
+  returnsRow(t);
+}
+
+@compute @workgroup_size(WORKGROUP_SIZE)
+fn returnsAdvance(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
+  let t = flatIndex(gid, nwg);
+  if (t >= params.numAgents * params.numEnvs) { return; }
+  returnsRow(t);
+  if (t == 0u) { counter[params.which] = counter[params.which] + 1u; }
+}
+
+// The logits of categorical.wgsl: row (a, e) is logits[(a·E + e)·K + i].
+fn categoricalLogit(i: u32) -> f32 {
+  return logits[i];
 }
 
 // n-step returns of row t (see `nStepReturns`).

@@ -8,7 +8,8 @@ import { createPpoGsTrainer } from "../../algorithms/ppo.ts";
 import {
   PPO_FIELDS,
   ppoAdvStats,
-  ppoGather,
+  ppoGatherLoss,
+  ppoGatherNet,
   ppoLoss,
   ppoShuffle,
 } from "../../algorithms/ppo_learner.ts";
@@ -258,7 +259,7 @@ for (const N of AGENT_COUNTS) {
 }
 
 gpuTest(
-  "ppoShuffle() draws permutations and ppoGather() copies the rows they name",
+  "ppoShuffle() draws permutations and ppoGatherNet() / ppoGatherLoss() copy the rows they name",
   async (engine) => {
     const N = 3, E = 5, T = 6, L = 3, D = 4, H = 2, epochs = 2, mbs = 2;
     const S = (T / L) * E, Bs = S / mbs, R = L * Bs;
@@ -307,9 +308,10 @@ gpuTest(
       seed: 5,
       purpose: 9,
     };
-    const [kShuf, kGather] = await Promise.all([
+    const [kShuf, kGatherNet, kGatherLoss] = await Promise.all([
       compileKernel(engine, ppoShuffle),
-      compileKernel(engine, ppoGather),
+      compileKernel(engine, ppoGatherNet),
+      compileKernel(engine, ppoGatherLoss),
     ]);
     const enc = engine.encoder("t");
     kShuf.bind({ counterIn: counter, perm }, p).encode(enc);
@@ -321,7 +323,17 @@ gpuTest(
     }
     for (const [ep, m] of [[1, 1], [0, 0]]) {
       const enc2 = engine.encoder("t");
-      kGather.bind({ permIn: perm, ...tensors, ...mb } as never, { ...p, epoch: ep, mb: m })
+      const { obsStore, doneStore, hStore, ...lossStore } = tensors;
+      const { mbObs, mbReset, mbH0, ...lossMb } = mb;
+      kGatherNet.bind(
+        { permIn: perm, obsStore, doneStore, hStore, mbObs, mbReset, mbH0 } as never,
+        { ...p, epoch: ep, mb: m },
+      ).encode(enc2);
+      kGatherLoss.bind({ permIn: perm, ...lossStore, ...lossMb } as never, {
+        ...p,
+        epoch: ep,
+        mb: m,
+      })
         .encode(enc2);
       engine.submit(enc2);
       const [obs, act, rowF, reset, h0] = await readTensors(
