@@ -26,7 +26,17 @@ export const idqnReplicate = defineKernel({
   threads: (p) => p.n * p.copies,
 });
 
-/** out[l, b] = pool[pick[l, b]] for obs, next obs, action, reward and done. */
+const POOL_PARAMS = {
+  numLearners: "u32",
+  batch: "u32",
+  obsDim: "u32",
+  poolRows: "u32",
+} as const;
+
+/**
+ * out[l, b] = pool[pick[l, b]] for obs, next obs and action (reward and done:
+ * {@linkcode idqnPickScalars}; two kernels keep each within 8 storage buffers).
+ */
 export const idqnPickRows = defineKernel({
   name: "idqn.pickRows",
   shader: "algorithms/idqn_pool.wgsl",
@@ -37,16 +47,29 @@ export const idqnPickRows = defineKernel({
     poolObs: "read",
     poolNext: "read",
     poolAction: "read",
-    poolReward: "read",
-    poolDone: "read",
     outObs: "write",
     outNext: "write",
     outAction: "write",
+  },
+  params: POOL_PARAMS,
+  threads: (p) => p.numLearners * p.batch * p.obsDim,
+});
+
+/** out[l, b] = pool[pick[l, b]] for reward and done (split from {@linkcode idqnPickRows}). */
+export const idqnPickScalars = defineKernel({
+  name: "idqn.pickScalars",
+  shader: "algorithms/idqn_pool.wgsl",
+  entryPoint: "pickScalars",
+  includes: ["common/index.wgsl"],
+  bindings: {
+    pick: "read",
+    poolReward: "read",
+    poolDone: "read",
     outReward: "write",
     outDone: "write",
   },
-  params: { numLearners: "u32", batch: "u32", obsDim: "u32", poolRows: "u32" },
-  threads: (p) => p.numLearners * p.batch * p.obsDim,
+  params: POOL_PARAMS,
+  threads: (p) => p.numLearners * p.batch,
 });
 
 /** XORed into the run seed for the draws from the pool (independent of the ring draws). */
@@ -313,24 +336,37 @@ export async function createSameRbBatchSource(
     reward: engine.tensor({ dtype: "f32", shape: rows, label: `${label}.reward` }),
     done: engine.tensor({ dtype: "f32", shape: rows, label: `${label}.done` }),
   };
-  const k = await compileKernel(engine, idqnPickRows);
-  const gather = k.bind(
-    {
-      pick: pick.indices,
-      poolObs: pool.obs,
-      poolNext: pool.nextObs,
-      poolAction: pool.action,
-      poolReward: pool.reward,
-      poolDone: pool.done,
-      outObs: out.obs,
-      outNext: out.nextObs,
-      outAction: out.action,
-      outReward: out.reward,
-      outDone: out.done,
-    },
-    { numLearners: n, batch, obsDim, poolRows },
-    `${label}.pickRows`,
-  );
+  const [kRows, kScalars] = await Promise.all([
+    compileKernel(engine, idqnPickRows),
+    compileKernel(engine, idqnPickScalars),
+  ]);
+  const pp = { numLearners: n, batch, obsDim, poolRows };
+  const gather = [
+    kRows.bind(
+      {
+        pick: pick.indices,
+        poolObs: pool.obs,
+        poolNext: pool.nextObs,
+        poolAction: pool.action,
+        outObs: out.obs,
+        outNext: out.nextObs,
+        outAction: out.action,
+      },
+      pp,
+      `${label}.pickRows`,
+    ),
+    kScalars.bind(
+      {
+        pick: pick.indices,
+        poolReward: pool.reward,
+        poolDone: pool.done,
+        outReward: out.reward,
+        outDone: out.done,
+      },
+      pp,
+      `${label}.pickScalars`,
+    ),
+  ];
   return {
     batch: { ...out, weight: null },
     size: batch,
@@ -341,7 +377,7 @@ export async function createSameRbBatchSource(
       sampler.sample(enc);
       pool.encode(enc);
       pick.sample(enc);
-      gather.encode(enc);
+      for (const g of gather) g.encode(enc);
     },
   };
 }

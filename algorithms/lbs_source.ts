@@ -42,7 +42,7 @@ export const lbsOwnTd = defineKernel({
   threads: (p) => p.numAgents * p.batch,
 });
 
-/** Each learner's resampled rows and loss weights from the pool. */
+/** Each learner's resampled rows from the pool: obs, next obs and action. */
 export const lbsPickRows = defineKernel({
   name: "lbs.pickRows",
   shader: SHADER,
@@ -50,22 +50,35 @@ export const lbsPickRows = defineKernel({
   includes: INCLUDES,
   bindings: {
     pick: "read",
-    pickWeight: "read",
-    poolWeight: "read",
     poolObs: "read",
     poolNext: "read",
     poolAction: "read",
-    poolReward: "read",
-    poolDone: "read",
     outObs: "write",
     outNext: "write",
     outAction: "write",
+  },
+  params: PARAMS,
+  threads: (p) => p.numAgents * p.batch * p.obsDim,
+});
+
+/** Reward, done and loss weight of each learner's resampled rows (see {@linkcode lbsPickRows}). */
+export const lbsPickScalars = defineKernel({
+  name: "lbs.pickScalars",
+  shader: SHADER,
+  entryPoint: "pickScalars",
+  includes: INCLUDES,
+  bindings: {
+    pick: "read",
+    pickWeight: "read",
+    poolWeight: "read",
+    poolReward: "read",
+    poolDone: "read",
     outReward: "write",
     outDone: "write",
     outWeight: "write",
   },
   params: PARAMS,
-  threads: (p) => p.numAgents * p.batch * p.obsDim,
+  threads: (p) => p.numAgents * p.batch,
 });
 
 /** Pool |δ| sums, pool sizes and foreign draws per learner. */
@@ -254,29 +267,37 @@ export async function createLbsSource(parts: IdqnParts, o: LbsSourceOptions): Pr
     done: engine.tensor({ dtype: "f32", shape: rows, label: `${label}.batch.done` }),
     weight: engine.tensor({ dtype: "f32", shape: rows, label: `${label}.batch.weight` }),
   };
-  const [kPick, kMetrics] = await Promise.all([
+  const [kPick, kScalars, kMetrics] = await Promise.all([
     compileKernel(engine, lbsPickRows),
+    compileKernel(engine, lbsPickScalars),
     compileKernel(engine, lbsMetrics),
   ]);
   steps.push(kPick.bind(
     {
       pick: p2.indices,
-      pickWeight: p2.weights!,
-      poolWeight: p1.weights ?? p2.weights!,
       poolObs: pool.obs,
       poolNext: pool.nextObs,
       poolAction: pool.action,
-      poolReward: pool.reward,
-      poolDone: pool.done,
       outObs: batch.obs,
       outNext: batch.nextObs,
       outAction: batch.action,
+    },
+    pp(),
+    `${label}.pick`,
+  ));
+  steps.push(kScalars.bind(
+    {
+      pick: p2.indices,
+      pickWeight: p2.weights!,
+      poolWeight: p1.weights ?? p2.weights!,
+      poolReward: pool.reward,
+      poolDone: pool.done,
       outReward: batch.reward,
       outDone: batch.done,
       outWeight: batch.weight!,
     },
     pp(p1.weights ? 1 : 0),
-    `${label}.pick`,
+    `${label}.pickScalars`,
   ));
   const acc = engine.tensor({ dtype: "f32", shape: [M, 4], label: `${label}.metrics` });
   steps.push(kMetrics.bind({ pick: p2.indices, poolSum, acc }, pp(), `${label}.metrics`));

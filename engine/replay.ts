@@ -33,8 +33,10 @@
  *   Encode a priority update before the next insert, so it never revives a slot that an insert
  *   has since reused as a pending row.
  * - Chunks: rings are grouped so each obs / next-obs binding stays within
- *   `maxStorageBufferBindingSize`; ring-local kernels run once per chunk (`ringBase` param).
+ *   `maxStorageBufferBindingSize`; kernels that write obs run once per chunk (`ringBase` param).
  *   Pursuit (8 × 120 000 × 147 u8) needs 17.8 MB per ring, 7 rings per 128 MiB chunk → 2 chunks.
+ * - Browser limit: no kernel binds more than 10 storage buffers, so inserts and appends write a
+ *   slot in two dispatches: obs words (per chunk), then meta and PER leaves (all rings at once).
  *
  * @module
  */
@@ -44,11 +46,13 @@ import { compileKernel, type Dispatch } from "./kernel.ts";
 import {
   type REPLAY_PARAMS as PARAMS,
   replayCrossAdvance,
-  replayCrossAppend,
+  replayCrossAppendMeta,
+  replayCrossAppendObs,
   replayCrossStage,
   replayGather,
   replayInsertAdvance,
-  replayInsertRows,
+  replayInsertMeta,
+  replayInsertObs,
   type ReplayParams,
 } from "./replay_kernels.ts";
 import { createSumTree, type Encodable, type FillLayout, type SumTree } from "./ops/sampling.ts";
@@ -202,6 +206,7 @@ export async function createReplay(
   const noSum = engine.tensor({ dtype: "f32", shape: [1], label: `${label}.none.sum` });
   const noMin = engine.tensor({ dtype: "f32", shape: [1], label: `${label}.none.min` });
   const dummyU = engine.tensor({ dtype: "u32", shape: [1], label: `${label}.none.u32` });
+  const leaves = { sum: tree?.sum ?? noSum, minTree: tree?.minTree ?? noMin };
   const constants = { OBS_U8: config.obsDType === "u8" ? 1 : 0 };
   const base: ReplayParams = {
     numRings,
@@ -222,18 +227,20 @@ export async function createReplay(
     fragment: relayFragment,
   };
   // Pipelines are compiled once here; bind* only creates bind groups and buffers.
-  const [kRows, kInsAdv, kGather] = await Promise.all([
-    compileKernel(engine, replayInsertRows, constants),
+  const [kInsObs, kInsMeta, kInsAdv, kGather] = await Promise.all([
+    compileKernel(engine, replayInsertObs, constants),
+    compileKernel(engine, replayInsertMeta, constants),
     compileKernel(engine, replayInsertAdvance, constants),
     compileKernel(engine, replayGather, constants),
   ]);
-  const [kStage, kAppend, kCrossAdv] = maxIncoming
+  const [kStage, kAppendObs, kAppendMeta, kCrossAdv] = maxIncoming
     ? await Promise.all([
       compileKernel(engine, replayCrossStage, constants),
-      compileKernel(engine, replayCrossAppend, constants),
+      compileKernel(engine, replayCrossAppendObs, constants),
+      compileKernel(engine, replayCrossAppendMeta, constants),
       compileKernel(engine, replayCrossAdvance, constants),
     ])
-    : [null, null, null];
+    : [null, null, null, null];
   const all = (ds: Dispatch<typeof PARAMS>[]): Encodable => ({
     encode: (enc: Encoder) => ds.forEach((d) => d.encode(enc)),
   });
@@ -281,27 +288,37 @@ export async function createReplay(
           label: `${l}.changed`,
         })
         : dummyU;
+      // Bound by both insert kernels.
+      const both = {
+        countersIn: counters,
+        envTerminated: src.terminated,
+        envTruncated: src.truncated,
+      };
       const ds = layout.chunks.map((c, i) =>
-        kRows.bind(
+        kInsObs.bind(
           {
+            ...both,
             obs: obs[i],
             nextObs: nextObs[i],
-            slotMeta: meta,
-            countersIn: counters,
             envObs: src.obs,
             envTerminal: src.terminalObs,
-            envAction: src.actions,
-            envReward: src.rewards,
-            envTerminated: src.terminated,
-            envTruncated: src.truncated,
-            sum: tree?.sum ?? noSum,
-            minTree: tree?.minTree ?? noMin,
-            changed,
           },
           { ...p, ...c },
-          `${l}.rows.${i}`,
+          `${l}.obs.${i}`,
         )
       );
+      ds.push(kInsMeta.bind(
+        {
+          ...both,
+          slotMeta: meta,
+          envAction: src.actions,
+          envReward: src.rewards,
+          ...leaves,
+          changed,
+        },
+        p,
+        `${l}.meta`,
+      ));
       ds.push(kInsAdv.bind({ counters, history }, p, `${l}.advance`));
       const path = tree ? await tree.bindPathUpdate(changed, 2 * rowsPerInsert, `${l}.path`) : null;
       return {
@@ -358,24 +375,31 @@ export async function createReplay(
         ))
       );
       layout.chunks.forEach((c, i) =>
-        ds.push(kAppend!.bind(
+        ds.push(kAppendObs!.bind(
           {
             obs: obs[i],
             nextObs: nextObs[i],
-            slotMeta: meta,
             countersIn: counters,
             selCount: sel.counts,
             stageObsIn: stageObs,
             stageNextIn: stageNext,
-            stageMetaIn: stageMeta,
-            sum: tree?.sum ?? noSum,
-            minTree: tree?.minTree ?? noMin,
-            changed,
           },
           { ...p, ...c },
           `${l}.append.${i}`,
         ))
       );
+      ds.push(kAppendMeta!.bind(
+        {
+          slotMeta: meta,
+          countersIn: counters,
+          selCount: sel.counts,
+          stageMetaIn: stageMeta,
+          ...leaves,
+          changed,
+        },
+        p,
+        `${l}.append.meta`,
+      ));
       ds.push(kCrossAdv!.bind({ counters, selCount: sel.counts }, p, `${l}.advance`));
       const path = tree ? await tree.bindPathUpdate(changed, maxIncoming, `${l}.path`) : null;
       return {

@@ -1,6 +1,7 @@
 /**
  * Kernel declarations of the replay buffer (shaders/engine/replay.wgsl); built and bound by
- * engine/replay.ts.
+ * engine/replay.ts. Every kernel binds at most 10 storage buffers (the most browsers allow), so
+ * writes to a slot are split into an obs kernel (run per chunk) and a meta kernel (all rings).
  *
  * @module
  */
@@ -45,14 +46,24 @@ const kernel = <const B extends Record<string, "read" | "write">>(
     threads,
   });
 
-/** Writes new pending rows and completes the previous ones (one chunk). */
-export const replayInsertRows = kernel("insertRows", {
+/**
+ * Insert, obs part (one chunk): writes the env obs of the new pending rows and, for rows that
+ * complete an ended episode, their explicit next obs. Meta, leaves: {@linkcode replayInsertMeta}.
+ */
+export const replayInsertObs = kernel("insertObs", {
   obs: "write",
   nextObs: "write",
-  slotMeta: "write",
   countersIn: "read",
   envObs: "read",
   envTerminal: "read",
+  envTerminated: "read",
+  envTruncated: "read",
+}, (p) => p.ringCount * p.rows * p.words);
+
+/** Insert, meta part (all rings): completes the previous pending rows and sets PER leaves. */
+export const replayInsertMeta = kernel("insertMeta", {
+  slotMeta: "write",
+  countersIn: "read",
   envAction: "read",
   envReward: "read",
   envTerminated: "read",
@@ -60,7 +71,7 @@ export const replayInsertRows = kernel("insertRows", {
   sum: "write",
   minTree: "write",
   changed: "write",
-}, (p) => p.ringCount * p.rows * p.words);
+}, (p) => p.ringCount * p.rows);
 
 /** Advances pointers after an insert. */
 export const replayInsertAdvance = kernel(
@@ -83,20 +94,26 @@ export const replayCrossStage = kernel("crossStage", {
   stageMeta: "write",
 }, (p) => p.ringCount * p.fragment * p.numEnvs * p.words);
 
-/** Appends the other agents' staged rows to each receiver (one chunk of receivers). */
-export const replayCrossAppend = kernel("crossAppend", {
+/** Appends the other agents' staged obs and next obs to each receiver (one chunk of receivers). */
+export const replayCrossAppendObs = kernel("crossAppendObs", {
   obs: "write",
   nextObs: "write",
-  slotMeta: "write",
   countersIn: "read",
   selCount: "read",
   stageObsIn: "read",
   stageNextIn: "read",
+}, (p) => p.ringCount * p.maxIncoming * p.words);
+
+/** Appends the staged meta of the other agents' rows to each receiver and sets their leaves. */
+export const replayCrossAppendMeta = kernel("crossAppendMeta", {
+  slotMeta: "write",
+  countersIn: "read",
+  selCount: "read",
   stageMetaIn: "read",
   sum: "write",
   minTree: "write",
   changed: "write",
-}, (p) => p.ringCount * p.maxIncoming * p.words);
+}, (p) => p.ringCount * p.maxIncoming);
 
 /** Advances pointers after a cross-agent insertion. */
 export const replayCrossAdvance = kernel(

@@ -1,8 +1,11 @@
 // Pooled minibatches ("IDQN same RB"). Owner: algorithms/idqn_batch.ts.
-// pickRows: one thread per (learner l, row b, feature k) of out [numLearners, batch, obsDim]:
-//           p = pick[l, b] indexes the pool [poolRows, …]; outObs/outNext[l, b, k] = pool rows p;
-//           the thread with k == 0 also copies action, reward and done.
-//                                              writes outObs, outNext, outAction, outReward, outDone
+// p = pick[l, b] indexes the pool [poolRows, …]. Two kernels so that each binds at most 8
+// storage buffers (portable WebGPU limit).
+// pickRows:    one thread per (learner l, row b, feature k) of out [numLearners, batch, obsDim]:
+//              outObs/outNext[l, b, k] = pool rows p; the thread with k == 0 also copies action.
+//                                                          writes outObs, outNext, outAction
+// pickScalars: one thread per (learner l, row b): reward and done of pool row p.
+//                                                          writes outReward, outDone
 struct Params { numLearners: u32, batch: u32, obsDim: u32, poolRows: u32 }
 @group(0) @binding(0) var<uniform> params: Params;
 @group(0) @binding(1) var<storage, read> pick: array<u32>;
@@ -27,9 +30,14 @@ fn pickRows(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) 
   let p = min(pick[row], params.poolRows - 1u);
   outObs[t] = poolObs[p * d + k];
   outNext[t] = poolNext[p * d + k];
-  if (k == 0u) {
-    outAction[row] = poolAction[p];
-    outReward[row] = poolReward[p];
-    outDone[row] = poolDone[p];
-  }
+  if (k == 0u) { outAction[row] = poolAction[p]; }
+}
+
+@compute @workgroup_size(WORKGROUP_SIZE)
+fn pickScalars(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
+  let row = flatIndex(gid, nwg);
+  if (row >= params.numLearners * params.batch) { return; }
+  let p = min(pick[row], params.poolRows - 1u);
+  outReward[row] = poolReward[p];
+  outDone[row] = poolDone[p];
 }

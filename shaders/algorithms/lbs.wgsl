@@ -5,9 +5,12 @@
 // ownTd:   one thread per (agent j, b < batch): ownAbsTd[j, b] = absTd[j, j·batch + b], learner j's
 //          |δ| on its own draws (its ring's PER priority update).                writes ownAbsTd
 // pickRows: one thread per (learner i, b < batch, d < obsDim): the learner's resampled item
-//          k = pick[i, b] of the pool: obs, nextObs, (d = 0) action, reward, done and the loss weight
-//          w2[i, b]·w1[k] (w1: the p1 IS weight of the item, or 1 when `usePoolWeight` = 0).
-//          writes outObs, outNext, outAction, outReward, outDone, outWeight
+//          k = pick[i, b] of the pool: obs, nextObs and (d = 0) action.
+//          writes outObs, outNext, outAction
+// pickScalars: one thread per (learner i, b < batch): reward and done of item k = pick[i, b] and
+//          the loss weight w2[i, b]·w1[k] (w1: the p1 IS weight of the item, or 1 when
+//          `usePoolWeight` = 0). Split from pickRows so that each binds at most 8 storage buffers
+//          (portable WebGPU limit).                         writes outReward, outDone, outWeight
 // metrics: one thread per learner: acc[i] += (Σ_pool |δ|, K, draws of foreign items, batch).
 //          writes acc
 struct Params { numAgents: u32, batch: u32, obsDim: u32, usePoolWeight: u32 }
@@ -51,8 +54,14 @@ fn pickRows(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) 
   let k = min(pick[row], K - 1u);
   outObs[t] = poolObs[k * params.obsDim + d];
   outNext[t] = poolNext[k * params.obsDim + d];
-  if (d != 0u) { return; }
-  outAction[row] = poolAction[k];
+  if (d == 0u) { outAction[row] = poolAction[k]; }
+}
+
+@compute @workgroup_size(WORKGROUP_SIZE)
+fn pickScalars(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
+  let row = flatIndex(gid, nwg);
+  if (row >= params.numAgents * params.batch) { return; }
+  let k = min(pick[row], params.numAgents * params.batch - 1u);
   outReward[row] = poolReward[k];
   outDone[row] = poolDone[k];
   outWeight[row] = pickWeight[row] * select(1.0, poolWeight[k], params.usePoolWeight != 0u);

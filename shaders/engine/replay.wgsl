@@ -13,13 +13,17 @@
 //
 // An episode ends on terminated or truncated (next obs = envTerminal, auto-reset obs starts the
 // new pending row); the stored done is terminated, or also truncated when truncationDone = 1.
-// insertRows:   one thread per (chunk ring, row j < rows, word). writes obs, nextObs, slotMeta,
-//               sum/minTree leaves, changed [numRings, 2·rows] (completed slots, then new slots)
+// Writes to one slot are split into an obs kernel (per chunk) and a meta kernel (all rings in one
+// dispatch) so that no entry point binds more than 10 storage buffers (browser limit).
+// insertObs:    one thread per (chunk ring, row j < rows, word).  writes obs, nextObs
+// insertMeta:   one thread per (ring, row j < rows). writes slotMeta, sum/minTree leaves,
+//               changed [numRings, 2·rows] (completed slots, then new slots)
 // insertAdvance: one thread per ring.                            writes counters, history
 // crossStage:   one thread per (chunk sender, k < fragment·numEnvs, word).
 //               writes stageObs, stageNext, stageMeta
-// crossAppend:  one thread per (chunk receiver, q < maxIncoming, word). writes obs, nextObs, slotMeta,
-//               leaves, changed [numRings, maxIncoming]
+// crossAppendObs: one thread per (chunk receiver, q < maxIncoming, word). writes obs, nextObs
+// crossAppendMeta: one thread per (receiver, q < maxIncoming). writes slotMeta, leaves,
+//               changed [numRings, maxIncoming]
 // crossAdvance: one thread per ring.                            writes counters
 // gather:       one thread per (chunk ring, b < batch, d < obsDim). writes outObs, outNext,
 //               outAction, outReward, outDone
@@ -98,8 +102,25 @@ fn setLeaf(r: u32, slot: u32, leaf: f32) {
   minTree[node] = select(EMPTY_MIN, leaf, leaf > 0.0);
 }
 
+// Slots of ring r that insert row j writes: its new pending slot `fresh`, and the previous pending
+// slot `prev` that it completes when `completes` (the previous insert had a row j).
+struct InsertSlots { fresh: u32, prev: u32, completes: bool }
+
+fn insertSlots(r: u32, j: u32) -> InsertSlots {
+  let c = r * COUNTER_STRIDE;
+  let cap = params.capacity;
+  let fresh = (countersIn[c] + j) % cap;
+  return InsertSlots(fresh, (countersIn[c + 2u] + j) % cap, j < countersIn[c + 3u]);
+}
+
+// Env row (agent · numEnvs + env) that insert row j of ring r reads.
+fn insertEnvRow(r: u32, j: u32) -> u32 {
+  let a = select(r, j / params.numEnvs, params.sharedRing != 0u);
+  return a * params.numEnvs + j % params.numEnvs;
+}
+
 @compute @workgroup_size(WORKGROUP_SIZE)
-fn insertRows(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
+fn insertObs(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
   let t = flatIndex(gid, nwg);
   let words = params.words;
   if (t >= params.ringCount * params.rows * words) { return; }
@@ -107,32 +128,38 @@ fn insertRows(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups
   let j = (t / words) % params.rows;
   let w = t % words;
   let r = params.ringBase + lr;
-  let a = select(r, j / params.numEnvs, params.sharedRing != 0u);
+  let row = insertEnvRow(r, j);
   let e = j % params.numEnvs;
-  let row = a * params.numEnvs + e;
+  let s = insertSlots(r, j);
   let cap = params.capacity;
-  let c = r * COUNTER_STRIDE;
-  let ns = (countersIn[c] + j) % cap;
-  let complete = j < countersIn[c + 3u];
-  let os = (countersIn[c + 2u] + j) % cap;
+  let ended = envTerminated[e] != 0u || envTruncated[e] != 0u;
+  obs[(lr * cap + s.fresh) * words + w] = envObsWord(row, w);
+  if (s.completes && ended) { nextObs[(lr * cap + s.prev) * words + w] = envTerminalWord(row, w); }
+}
+
+@compute @workgroup_size(WORKGROUP_SIZE)
+fn insertMeta(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
+  let t = flatIndex(gid, nwg);
+  if (t >= params.ringCount * params.rows) { return; }
+  let r = params.ringBase + t / params.rows;
+  let j = t % params.rows;
+  let row = insertEnvRow(r, j);
+  let e = j % params.numEnvs;
+  let s = insertSlots(r, j);
   let terminated = envTerminated[e] != 0u;
   let truncated = envTruncated[e] != 0u;
-  let ended = terminated || truncated;
-  obs[(lr * cap + ns) * words + w] = envObsWord(row, w);
-  if (complete && ended) { nextObs[(lr * cap + os) * words + w] = envTerminalWord(row, w); }
-  if (w != 0u) { return; }
-  if (complete) {
-    let m = (r * cap + os) * 4u;
+  if (s.completes) {
+    let m = (r * params.capacity + s.prev) * 4u;
     slotMeta[m] = envAction[row];
     slotMeta[m + 1u] = bitcast<u32>(envReward[row]);
     slotMeta[m + 2u] = select(0u, 1u, terminated || (truncated && params.truncationDone != 0u));
-    slotMeta[m + 3u] = select(ns, NEXT_EXPLICIT, ended);
+    slotMeta[m + 3u] = select(s.fresh, NEXT_EXPLICIT, terminated || truncated);
   }
   if (params.leafCount == 0u) { return; }
-  if (complete) { setLeaf(r, os, params.arrival); }
-  setLeaf(r, ns, 0.0);
-  changed[r * 2u * params.rows + j] = select(NO_SLOT, os, complete);
-  changed[r * 2u * params.rows + params.rows + j] = ns;
+  if (s.completes) { setLeaf(r, s.prev, params.arrival); }
+  setLeaf(r, s.fresh, 0.0);
+  changed[r * 2u * params.rows + j] = select(NO_SLOT, s.prev, s.completes);
+  changed[r * 2u * params.rows + params.rows + j] = s.fresh;
 }
 
 @compute @workgroup_size(WORKGROUP_SIZE)
@@ -186,8 +213,21 @@ fn crossStage(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups
   }
 }
 
+// Incoming row q of receiver r: the senders' selections concatenated in agent order, skipping r
+// itself. Returns (sender, k < its count), or (NO_SLOT, 0) past the end.
+fn incomingSource(r: u32, q: u32) -> vec2u {
+  var off = 0u;
+  for (var a = 0u; a < params.numAgents; a++) {
+    if (a == r) { continue; }
+    let n = min(selCount[a], params.fragment * params.numEnvs);
+    if (q < off + n) { return vec2u(a, q - off); }
+    off += n;
+  }
+  return vec2u(NO_SLOT, 0u);
+}
+
 @compute @workgroup_size(WORKGROUP_SIZE)
-fn crossAppend(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
+fn crossAppendObs(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
   let t = flatIndex(gid, nwg);
   let words = params.words;
   if (t >= params.ringCount * params.maxIncoming * words) { return; }
@@ -195,29 +235,29 @@ fn crossAppend(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroup
   let q = (t / words) % params.maxIncoming;
   let w = t % words;
   let r = params.ringBase + lr;
-  // Incoming rows: the senders' selections concatenated in agent order, skipping r itself.
-  var off = 0u;
-  var src = NO_SLOT;
-  var k = 0u;
-  for (var a = 0u; a < params.numAgents; a++) {
-    if (a == r) { continue; }
-    let n = min(selCount[a], params.fragment * params.numEnvs);
-    if (src == NO_SLOT && q < off + n) {
-      src = a;
-      k = q - off;
-    }
-    off += n;
-  }
-  if (src == NO_SLOT) {
-    if (w == 0u && params.leafCount > 0u) { changed[r * params.maxIncoming + q] = NO_SLOT; }
+  let src = incomingSource(r, q);
+  if (src.x == NO_SLOT) { return; }
+  let cap = params.capacity;
+  let slot = (countersIn[r * COUNTER_STRIDE] + q) % cap;
+  let s = src.x * params.fragment * params.numEnvs + src.y;
+  obs[(lr * cap + slot) * words + w] = stageObsIn[s * words + w];
+  nextObs[(lr * cap + slot) * words + w] = stageNextIn[s * words + w];
+}
+
+@compute @workgroup_size(WORKGROUP_SIZE)
+fn crossAppendMeta(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
+  let t = flatIndex(gid, nwg);
+  if (t >= params.ringCount * params.maxIncoming) { return; }
+  let r = params.ringBase + t / params.maxIncoming;
+  let q = t % params.maxIncoming;
+  let src = incomingSource(r, q);
+  if (src.x == NO_SLOT) {
+    if (params.leafCount > 0u) { changed[r * params.maxIncoming + q] = NO_SLOT; }
     return;
   }
   let cap = params.capacity;
   let slot = (countersIn[r * COUNTER_STRIDE] + q) % cap;
-  let s = src * params.fragment * params.numEnvs + k;
-  obs[(lr * cap + slot) * words + w] = stageObsIn[s * words + w];
-  nextObs[(lr * cap + slot) * words + w] = stageNextIn[s * words + w];
-  if (w != 0u) { return; }
+  let s = src.x * params.fragment * params.numEnvs + src.y;
   let m = (r * cap + slot) * 4u;
   slotMeta[m] = stageMetaIn[s * 4u];
   slotMeta[m + 1u] = stageMetaIn[s * 4u + 1u];
