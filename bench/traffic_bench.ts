@@ -1,5 +1,5 @@
 // Traffic grid (DIALS) steps/s: the GPU global simulator (2 dispatches per step, auto-reset) and
-// the GPU local simulators (1 dispatch per step over agents × envs regions), for 4, 25, 49 and 100
+// the GPU local simulators (2 dispatches per step: the episode flags, then one thread per agent × env region), for 4, 25, 49 and 100
 // agents, with random actions (switch w.p. 0.1) and, for the LS, random influence sources
 // (w.p. 0.1), both pre-uploaded as pools of 16 sets copied in before each step; then the CPU
 // references. env-steps/s = numEnvs × steps / time; agent-steps/s = env-steps/s × agents.

@@ -2,8 +2,8 @@
  * Pursuit (PettingZoo SISL `pursuit_v4`/`v5`, spec `shared/specs/envs/pursuit.md`) on the GPU: the
  * task registry, the state layout, golden-state import and {@linkcode PursuitEnv}, which plays one
  * cycle (all pursuers, capture, evader moves) of `numEnvs` envs in one dispatch
- * (`shaders/envs/pursuit_step.wgsl`) and writes the u8 observations in a second one
- * (`shaders/envs/pursuit_observe.wgsl`), with auto-reset. The independent CPU reference is
+ * (`shaders/envs/pursuit_step.wgsl`) and writes the u8 observations and the episode flags in a
+ * second one (`shaders/envs/pursuit_observe.wgsl`), with auto-reset. The independent CPU reference is
  * `envs/pursuit_reference.ts`.
  *
  * Rewards are the parallel API's individual rewards (`shared_reward=False`), delivered as the f32
@@ -79,13 +79,11 @@ export const pursuitReset = defineKernel({
   entryPoint: "reset",
   includes: INCLUDES,
   bindings: {
-    obstacles: "read",
+    tables: "read",
     state: "write",
     scene: "write",
     reward: "write",
-    terminated: "write",
-    truncated: "write",
-    episodeStep: "write",
+    ends: "write",
   },
   params: PARAMS,
   threads: (p) => p.numEnvs,
@@ -98,23 +96,24 @@ export const pursuitStep = defineKernel({
   entryPoint: "step",
   includes: INCLUDES,
   bindings: {
-    obstacles: "read",
-    rewardTable: "read",
+    tables: "read",
     state: "write",
     actions: "read",
     evaderActions: "read",
     scene: "write",
     terminalScene: "write",
     reward: "write",
-    terminated: "write",
-    truncated: "write",
-    episodeStep: "write",
+    ends: "write",
   },
   params: PARAMS,
   threads: (p) => p.numEnvs,
 });
 
-/** Observations (and terminal observations of ended envs); one thread per u32 word of obs. */
+/**
+ * Observations (and terminal observations of ended envs), and the env flags (terminated,
+ * truncated, episodeStep) from the `ends` the step wrote; one thread per u32 word of obs (at least
+ * one per env).
+ */
 export const pursuitObserve = defineKernel({
   name: "pursuit.observe",
   shader: "envs/pursuit_observe.wgsl",
@@ -123,13 +122,16 @@ export const pursuitObserve = defineKernel({
   bindings: {
     scene: "read",
     terminalScene: "read",
-    terminatedIn: "read",
-    truncatedIn: "read",
+    ends: "read",
     obs: "write",
     terminalObs: "write",
+    terminated: "write",
+    truncated: "write",
+    episodeStep: "write",
   },
   params: OBSERVE_PARAMS,
-  threads: (p) => Math.ceil((p.numPursuers * p.numEnvs * p.obsRange * p.obsRange * 3) / 4),
+  threads: (p) =>
+    Math.max(p.numEnvs, Math.ceil((p.numPursuers * p.numEnvs * p.obsRange * p.obsRange * 3) / 4)),
 });
 
 /** The dispatches of a {@linkcode PursuitEnv}. */
@@ -306,23 +308,21 @@ export async function createPursuitEnv(
     shape: [n, cells + N],
     label: "pursuit.terminalScene",
   });
+  const ends = engine.tensor({ dtype: "u32", shape: [n, 2], label: "pursuit.ends" });
   const evaderActions = engine.tensor({
     dtype: "u32",
     shape: [n, Math.max(1, cfg.numEvaders)],
     label: "pursuit.evaderActions",
   });
-  const obstacles = engine.tensor({
-    dtype: "u32",
-    shape: [cells],
-    label: "pursuit.obstacles",
-    data: pursuitObstacles(cfg),
-  });
   const table = pursuitRewardTable(cfg);
-  const rewardTable = engine.tensor({
-    dtype: "f32",
-    shape: [table.length],
-    label: "pursuit.rewardTable",
-    data: table,
+  const words = new Uint32Array(cells + table.length);
+  words.set(pursuitObstacles(cfg));
+  words.set(new Uint32Array(table.buffer, table.byteOffset, table.length), cells); // f32 bits
+  const tables = engine.tensor({
+    dtype: "u32",
+    shape: [words.length],
+    label: "pursuit.tables",
+    data: words,
   });
   const params = {
     numEnvs: n,
@@ -345,24 +345,20 @@ export async function createPursuitEnv(
     compileKernel(engine, pursuitStep),
     compileKernel(engine, pursuitObserve),
   ]);
-  const { obs, terminalObs, actions, ...flags } = buffers;
-  const stepTensors = { obstacles, rewardTable, state, actions, evaderActions, scene };
+  const { obs, terminalObs, actions, reward, ...flags } = buffers;
+  const stepTensors = { tables, state, actions, evaderActions, scene, terminalScene, reward, ends };
   const dispatches: PursuitDispatches = {
-    reset: kr.bind({ obstacles, state, scene, ...flags }, params, "pursuit.reset"),
-    step: ks.bind({ ...stepTensors, terminalScene, ...flags }, params, "pursuit.step"),
+    reset: kr.bind({ tables, state, scene, reward, ends }, params, "pursuit.reset"),
+    step: ks.bind(stepTensors, params, "pursuit.step"),
     stepInjected: ks.bind(
-      { ...stepTensors, terminalScene, ...flags },
+      stepTensors,
       { ...params, injectEvaderActions: 1 },
       "pursuit.stepInjected",
     ),
-    observe: ko.bind({
-      scene,
-      terminalScene,
-      terminatedIn: flags.terminated,
-      truncatedIn: flags.truncated,
-      obs,
-      terminalObs,
-    }, { numEnvs: n, xSize: cfg.xSize, ySize: cfg.ySize, numPursuers: N, obsRange: cfg.obsRange }),
+    observe: ko.bind(
+      { scene, terminalScene, ends, obs, terminalObs, ...flags },
+      { numEnvs: n, xSize: cfg.xSize, ySize: cfg.ySize, numPursuers: N, obsRange: cfg.obsRange },
+    ),
   };
   return new PursuitEnv(engine, spec, {
     config: cfg,

@@ -72,33 +72,50 @@ const PARAMS = {
   resetPurpose: "u32",
 } as const;
 
-/** Phase 1 of a step: signals (private copy) and motion; one thread per (env, lane). */
+/**
+ * Phase 1 of a step: signals (private copy), motion, and the env's flags (terminated, truncated,
+ * episodeStep); one thread per (env, lane).
+ */
 export const trafficMotion = defineKernel({
   name: "traffic.motion",
   shader: SHADER,
   entryPoint: "motion",
   includes: INCLUDES,
-  bindings: { cells: "write", exits: "write", junctionsIn: "read", actions: "read" },
+  bindings: {
+    cells: "write",
+    exits: "write",
+    junctionsIn: "read",
+    actions: "read",
+    terminated: "write",
+    truncated: "write",
+    episodeStep: "write",
+  },
   params: PARAMS,
   threads: (p) => p.numEnvs * 4 * p.gridSize * p.gridSize,
 });
 
-const OUTPUTS = {
+const STATE_BINDINGS = {
   cells: "write",
   backlog: "write",
   junctions: "write",
-  ...RESET_BINDINGS,
   sources: "write",
   resetSources: "write",
 } as const;
 
-/** Phase 2: signals, entries, outputs, auto-reset; one thread per (env, junction). */
+/** Phase 2: signals, entries, obs, reward, auto-reset; one thread per (env, junction). */
 export const trafficObserve = defineKernel({
   name: "traffic.observe",
   shader: SHADER,
   entryPoint: "observe",
   includes: INCLUDES,
-  bindings: { ...OUTPUTS, exitsIn: "read", actions: "read", terminalObs: "write" },
+  bindings: {
+    ...STATE_BINDINGS,
+    obs: "write",
+    reward: "write",
+    exitsIn: "read",
+    actions: "read",
+    terminalObs: "write",
+  },
   params: PARAMS,
   threads: (p) => p.numEnvs * p.gridSize * p.gridSize,
 });
@@ -109,7 +126,7 @@ export const trafficReset = defineKernel({
   shader: SHADER,
   entryPoint: "reset",
   includes: INCLUDES,
-  bindings: OUTPUTS,
+  bindings: { ...STATE_BINDINGS, ...RESET_BINDINGS },
   params: PARAMS,
   threads: (p) => p.numEnvs * p.gridSize * p.gridSize,
 });
@@ -278,11 +295,10 @@ export async function createTrafficEnv(
     compileKernel(engine, trafficObserve),
     compileKernel(engine, trafficReset),
   ]);
-  const outputs = {
+  const stateOut = {
     cells: state.cells,
     backlog: state.backlog,
     junctions: state.junctions,
-    ...resetBuffers(buffers),
     sources: state.sources,
     resetSources: state.resetSources,
   };
@@ -292,13 +308,18 @@ export async function createTrafficEnv(
       exits: state.exits,
       junctionsIn: state.junctions,
       actions: buffers.actions,
+      terminated: buffers.terminated,
+      truncated: buffers.truncated,
+      episodeStep: buffers.episodeStep,
     },
     params,
     "traffic.motion",
   );
   const observe = ko.bind(
     {
-      ...outputs,
+      ...stateOut,
+      obs: buffers.obs,
+      reward: buffers.reward,
       exitsIn: state.exits,
       actions: buffers.actions,
       terminalObs: buffers.terminalObs,
@@ -306,7 +327,7 @@ export async function createTrafficEnv(
     params,
     "traffic.observe",
   );
-  const reset = kr.bind(outputs, params, "traffic.reset");
+  const reset = kr.bind({ ...stateOut, ...resetBuffers(buffers) }, params, "traffic.reset");
   return new TrafficEnv(engine, spec, {
     config: cfg,
     numEnvs: n,

@@ -1,12 +1,12 @@
 /**
  * Traffic grid local simulators for DIALS (spec `traffic-grid.md` B8, `dials.md` §5):
  * {@linkcode TrafficLocalEnv} steps one region per (agent, env) — that intersection's 4 incoming lanes
- * and its signal — for all `numAgents × numEnvs` regions in one dispatch
- * (`shaders/envs/traffic_ls.wgsl`). Vehicles enter only where the caller's `sources` buffer says
- * ([A, n, 4] u32, filled before each step from a predictor or replayed from the global simulator's
- * `sources`), with the global simulator's entry rule after motion, and are dropped when the entrance
- * is occupied. Observations, rewards and episode length are the global simulator's. The AIP
- * datasets come from `envs/traffic_influence.ts`.
+ * and its signal — for all `numAgents × numEnvs` regions in one dispatch, after a one-thread-per-env
+ * dispatch that writes the episode flags (`shaders/envs/traffic_ls.wgsl`). Vehicles enter only
+ * where the caller's `sources` buffer says ([A, n, 4] u32, filled before each step from a predictor
+ * or replayed from the global simulator's `sources`), with the global simulator's entry rule after
+ * motion, and are dropped when the entrance is occupied. Observations, rewards and episode length
+ * are the global simulator's. The AIP datasets come from `envs/traffic_influence.ts`.
  *
  * Deviation from B8 (stated): B8 inserts at cell 2 with speed 4 (1 on a lane with > 8 vehicles)
  * before motion; we insert after motion with the GS entry rule (cell 1, speed limited by the
@@ -58,20 +58,43 @@ const PARAMS = {
   samplePurpose: "u32",
 } as const;
 
-const OUTPUTS = {
+const REGION_BINDINGS = {
   cells: "write",
   junctions: "write",
   resetSources: "read",
-  ...RESET_BINDINGS,
+  obs: "write",
+  reward: "write",
 } as const;
 
-/** One step of every region with auto-reset; one thread per region. */
+/**
+ * First dispatch of a step: the flags (terminated, truncated, episodeStep) the step will end with,
+ * from agent 0's region before it; one thread per env.
+ */
+export const trafficLocalFlags = defineKernel({
+  name: "traffic.local.flags",
+  shader: SHADER,
+  entryPoint: "flags",
+  includes: INCLUDES,
+  bindings: {
+    junctionsIn: "read",
+    terminated: "write",
+    truncated: "write",
+    episodeStep: "write",
+  },
+  params: PARAMS,
+  threads: (p) => p.numEnvs,
+});
+
+/**
+ * Second dispatch of a step: every region with auto-reset, after {@linkcode trafficLocalFlags};
+ * one thread per region.
+ */
 export const trafficLocalStep = defineKernel({
   name: "traffic.local.step",
   shader: SHADER,
   entryPoint: "step",
   includes: INCLUDES,
-  bindings: { ...OUTPUTS, actions: "read", sources: "read", terminalObs: "write" },
+  bindings: { ...REGION_BINDINGS, actions: "read", sources: "read", terminalObs: "write" },
   params: PARAMS,
   threads: (p) => p.numEnvs * p.numAgents,
 });
@@ -82,7 +105,7 @@ export const trafficLocalReset = defineKernel({
   shader: SHADER,
   entryPoint: "reset",
   includes: INCLUDES,
-  bindings: OUTPUTS,
+  bindings: { ...REGION_BINDINGS, ...RESET_BINDINGS },
   params: PARAMS,
   threads: (p) => p.numEnvs * p.numAgents,
 });
@@ -171,6 +194,7 @@ export class TrafficLocalEnv extends VecEnvBase<
         | "junctions"
       >
       & {
+        flags: Dispatch<typeof PARAMS>;
         step: Dispatch<typeof PARAMS>;
         reset: Dispatch<typeof PARAMS>;
         bindSampler: (probs: Tensor<"f32">) => Dispatch<typeof PARAMS>;
@@ -184,7 +208,7 @@ export class TrafficLocalEnv extends VecEnvBase<
       buffers: parts.buffers,
       state: { cells, junctions, sources, resetSources },
       reset: [parts.reset],
-      step: [parts.step],
+      step: [parts.flags, parts.step],
     });
     this.config = parts.config;
     this.numAgents = spec.numAgents;
@@ -304,23 +328,25 @@ export async function createTrafficLocalEnv(
     stepPurpose: RNG_PURPOSE.envStep,
     samplePurpose: RNG_PURPOSE.influence,
   };
-  const [ks, kr, kd] = await Promise.all([
+  const [kf, ks, kr, kd] = await Promise.all([
+    compileKernel(engine, trafficLocalFlags),
     compileKernel(engine, trafficLocalStep),
     compileKernel(engine, trafficLocalReset),
     compileKernel(engine, trafficLocalSample),
   ]);
-  const outputs = {
-    cells,
-    junctions,
-    resetSources,
-    ...resetBuffers(buffers),
-  };
+  const region = { cells, junctions, resetSources, obs: buffers.obs, reward: buffers.reward };
+  const { terminated, truncated, episodeStep } = buffers;
+  const flags = kf.bind(
+    { junctionsIn: junctions, terminated, truncated, episodeStep },
+    params,
+    "traffic.local.flags",
+  );
   const step = ks.bind(
-    { ...outputs, actions: buffers.actions, sources, terminalObs: buffers.terminalObs },
+    { ...region, actions: buffers.actions, sources, terminalObs: buffers.terminalObs },
     params,
     "traffic.local.step",
   );
-  const reset = kr.bind(outputs, params, "traffic.local.reset");
+  const reset = kr.bind({ ...region, ...resetBuffers(buffers) }, params, "traffic.local.reset");
   const bindSampler = (probs: Tensor<"f32">) =>
     kd.bind(
       { probs, junctionsIn: junctions, sourcesOut: sources, resetSourcesOut: resetSources },
@@ -337,6 +363,7 @@ export async function createTrafficLocalEnv(
     resetSources,
     cells,
     junctions,
+    flags,
     step,
     reset,
   });

@@ -1,10 +1,13 @@
 // Pursuit observations (spec shared/specs/envs/pursuit.md §8). Owner: envs/pursuit.ts.
-// observe: one thread per u32 word of obs, which is u8 [numPursuers, numEnvs, R, R, 3] packed 4
-//          per word (little-endian), R = obsRange: element (Y·R + X)·3 + c of pursuer p at cell
-//          (x_p + X − R/2, y_p + Y − R/2); c0 = 1 for an obstacle or off the map, c1 = pursuers,
-//          c2 = evaders on the cell. Reads the scenes written by pursuit_step.wgsl.
-//          writes obs (every word) and terminalObs (bytes of envs with terminated or truncated
-//          set, from terminalScene; other bytes keep their value).
+// observe: one thread per u32 word of obs (or per env, if there are more envs than words), obs
+//          is u8 [numPursuers, numEnvs, R, R, 3] packed 4 per word (little-endian), R = obsRange:
+//          element (Y·R + X)·3 + c of pursuer p at cell (x_p + X − R/2, y_p + Y − R/2); c0 = 1
+//          for an obstacle or off the map, c1 = pursuers, c2 = evaders on the cell. Reads the
+//          scenes and `ends` (per env: terminated | truncated << 1, episode step) written by
+//          pursuit_step.wgsl.
+//          writes obs (every word), terminalObs (bytes of envs with terminated or truncated set,
+//          from terminalScene; other bytes keep their value) and, thread e < numEnvs, env e's
+//          terminated, truncated and episodeStep from `ends`.
 
 struct Params {
   numEnvs: u32,
@@ -17,10 +20,12 @@ struct Params {
 @group(0) @binding(0) var<uniform> params: Params;
 @group(0) @binding(1) var<storage, read> scene: array<u32>;
 @group(0) @binding(2) var<storage, read> terminalScene: array<u32>;
-@group(0) @binding(3) var<storage, read> terminatedIn: array<u32>;
-@group(0) @binding(4) var<storage, read> truncatedIn: array<u32>;
-@group(0) @binding(5) var<storage, read_write> obs: array<u32>;
-@group(0) @binding(6) var<storage, read_write> terminalObs: array<u32>;
+@group(0) @binding(3) var<storage, read> ends: array<u32>;
+@group(0) @binding(4) var<storage, read_write> obs: array<u32>;
+@group(0) @binding(5) var<storage, read_write> terminalObs: array<u32>;
+@group(0) @binding(6) var<storage, read_write> terminated: array<u32>;
+@group(0) @binding(7) var<storage, read_write> truncated: array<u32>;
+@group(0) @binding(8) var<storage, read_write> episodeStep: array<u32>;
 
 // Word i of the live or the terminal scenes.
 fn sceneWord(terminal: bool, i: u32) -> u32 {
@@ -53,7 +58,16 @@ fn observe(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) n
   let t = flatIndex(gid, nwg);
   let size = params.obsRange * params.obsRange * 3u;
   let total = params.numPursuers * params.numEnvs * size;
-  if (t >= (total + 3u) / 4u) {
+  let words = (total + 3u) / 4u;
+  if (t >= max(words, params.numEnvs)) {
+    return;
+  }
+  if (t < params.numEnvs) {
+    terminated[t] = ends[2u * t] & 1u;
+    truncated[t] = ends[2u * t] >> 1u;
+    episodeStep[t] = ends[2u * t + 1u];
+  }
+  if (t >= words) {
     return;
   }
   var live = 0u;
@@ -69,7 +83,7 @@ fn observe(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) n
     let p = row / params.numEnvs;
     let e = row % params.numEnvs;
     live |= obsByte(false, p, e, k) << (8u * b);
-    if (terminatedIn[e] == 1u || truncatedIn[e] == 1u) {
+    if (ends[2u * e] != 0u) {
       if (!ended) {
         term = terminalObs[t];
         ended = true;

@@ -1,22 +1,24 @@
 // Pursuit (SISL pursuit_v4/v5, spec shared/specs/envs/pursuit.md). Owner: envs/pursuit.ts.
 // One thread per env plays one whole cycle (all pursuers, capture, evader moves), so each env is
 // a short sequential program; observations come from pursuit_observe.wgsl (u8 words are shared
-// between envs, so they are written by a second dispatch with one thread per word).
+// between envs, so they are written by a second dispatch with one thread per word, which also
+// copies `ends` into the env's terminated, truncated and episodeStep buffers).
 // reset: one thread per env: episode 0 of the env's reset stream.
-//        writes state, scene, reward (0), terminated (0), truncated (0), episodeStep (0).
+//        writes state, scene, reward (0), ends (0, 0).
 // step:  one thread per env: moves, tag counts before/after, capture (surround or n_catch),
 //        catchers, evader moves (injected or drawn), rewards from the reward table, flags; an
 //        env whose episode ended copies its scene into terminalScene and is reset.
-//        writes state, scene, terminalScene (ended envs only), reward, terminated, truncated,
-//        episodeStep.
+//        writes state, scene, terminalScene (ended envs only), reward, ends.
+// ends per env (2 u32 words): terminated | truncated << 1, episode step after the cycle.
 // State per env (u32 words): frames, episode, cycles (all cycles of this env: the RNG step of
 // in-step draws), pursuers (x, y) × numPursuers, evaders (x, y, alive) × numEvaders (slot = id;
 // caught evaders are (0, 0, 0)).
 // Scene per env (u32 words): per cell (index x·ySize + y) pursuer count (bits 0-7) | evader
 // count (bits 8-15) | obstacle (bit 16), then each pursuer's cell as x | y << 16.
-// obstacles: [xSize·ySize] u32, 1 = obstacle, index x·ySize + y.
-// rewardTable: [numPursuers, tagMax + 1, tagMax + 1, 2] f32: the reward of pursuer i with tag
-// counts T(old cell), T(new cell) and catcher flag (computed on the host, envs/pursuit.ts).
+// tables (constant u32 words, one buffer so that step binds at most 8 storage buffers): the
+// obstacle map [xSize·ySize], 1 = obstacle, index x·ySize + y; then the f32 bits of the reward
+// table [numPursuers, tagMax + 1, tagMax + 1, 2]: the reward of pursuer i with tag counts
+// T(old cell), T(new cell) and catcher flag (computed on the host, envs/pursuit.ts).
 
 const MAX_PURSUERS: u32 = 16u;
 const MAX_EVADERS: u32 = 64u;
@@ -42,17 +44,14 @@ struct Params {
 }
 
 @group(0) @binding(0) var<uniform> params: Params;
-@group(0) @binding(1) var<storage, read> obstacles: array<u32>;
-@group(0) @binding(2) var<storage, read> rewardTable: array<f32>;
-@group(0) @binding(3) var<storage, read_write> state: array<u32>;
-@group(0) @binding(4) var<storage, read> actions: array<u32>;
-@group(0) @binding(5) var<storage, read> evaderActions: array<u32>;
-@group(0) @binding(6) var<storage, read_write> scene: array<u32>;
-@group(0) @binding(7) var<storage, read_write> terminalScene: array<u32>;
-@group(0) @binding(8) var<storage, read_write> reward: array<f32>;
-@group(0) @binding(9) var<storage, read_write> terminated: array<u32>;
-@group(0) @binding(10) var<storage, read_write> truncated: array<u32>;
-@group(0) @binding(11) var<storage, read_write> episodeStep: array<u32>;
+@group(0) @binding(1) var<storage, read> tables: array<u32>;
+@group(0) @binding(2) var<storage, read_write> state: array<u32>;
+@group(0) @binding(3) var<storage, read> actions: array<u32>;
+@group(0) @binding(4) var<storage, read> evaderActions: array<u32>;
+@group(0) @binding(5) var<storage, read_write> scene: array<u32>;
+@group(0) @binding(6) var<storage, read_write> terminalScene: array<u32>;
+@group(0) @binding(7) var<storage, read_write> reward: array<f32>;
+@group(0) @binding(8) var<storage, read_write> ends: array<u32>;
 
 var<private> frames: u32;
 var<private> episode: u32;
@@ -116,7 +115,7 @@ fn inMap(x: i32, y: i32) -> bool {
 }
 
 fn isObstacle(x: u32, y: u32) -> bool {
-  return obstacles[x * params.ySize + y] != 0u;
+  return tables[x * params.ySize + y] != 0u;
 }
 
 fn dx(a: u32) -> i32 {
@@ -146,7 +145,7 @@ fn writeScene(e: u32) {
   let b = sceneBase(e);
   let n = cells();
   for (var c = 0u; c < n; c++) {
-    scene[b + c] = obstacles[c] << 16u;
+    scene[b + c] = tables[c] << 16u;
   }
   for (var j = 0u; j < params.numEvaders; j++) {
     if (alive[j] == 1u) {
@@ -251,7 +250,7 @@ fn placeEvader(e: u32, j: u32) -> vec2u {
 
 fn firstOpenCell() -> vec2u {
   for (var c = 0u; c < cells(); c++) {
-    if (obstacles[c] == 0u) {
+    if (tables[c] == 0u) {
       return vec2u(c / params.ySize, c % params.ySize);
     }
   }
@@ -288,9 +287,8 @@ fn reset(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg
   for (var i = 0u; i < params.numPursuers; i++) {
     reward[i * params.numEnvs + e] = 0.0;
   }
-  terminated[e] = 0u;
-  truncated[e] = 0u;
-  episodeStep[e] = 0u;
+  ends[2u * e] = 0u;
+  ends[2u * e + 1u] = 0u;
 }
 
 @compute @workgroup_size(WORKGROUP_SIZE)
@@ -364,14 +362,13 @@ fn step(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg:
   let side = params.tagMax + 1u;
   for (var i = 0u; i < N; i++) {
     let k = ((i * side + tagOld[i]) * side + tagNew[i]) * 2u + catcher[i];
-    reward[i * params.numEnvs + e] = rewardTable[k];
+    reward[i * params.numEnvs + e] = bitcast<f32>(tables[cells() + k]);
   }
   frames += 1u;
   cycles += 1u;
   let trunc = frames >= params.maxCycles;
   let term = !trunc && left == 0u;
-  terminated[e] = select(0u, 1u, term);
-  truncated[e] = select(0u, 1u, trunc);
+  ends[2u * e] = select(0u, 1u, term) | select(0u, 2u, trunc);
   if (trunc || term) {
     let n = cells() + N;
     for (var c = 0u; c < n; c++) {
@@ -382,5 +379,5 @@ fn step(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg:
     writeScene(e);
   }
   storeState(e);
-  episodeStep[e] = frames;
+  ends[2u * e + 1u] = frames;
 }

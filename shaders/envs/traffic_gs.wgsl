@@ -4,13 +4,17 @@
 // (lane id = 4·junction + approach, approaches W, S, E, N) and one entry backlog per lane.
 // A step is two dispatches:
 // motion:  one thread per (env, lane): applies the junction's action to a copy of its signal and
-//          moves the lane's vehicles. Writes cells, exits (1 if a vehicle left the lane's box).
+//          moves the lane's vehicles; the thread of lane 0 also writes the env's flags from
+//          junction 0's step count (done = step count + 1 >= maxSteps). Writes cells, exits (1 if
+//          a vehicle left the lane's box), terminated, truncated, episodeStep.
 // observe: one thread per (env, junction): applies the action to the signal for good, feeds each
 //          lane's backlog (Bernoulli(pArrive) on boundary lanes, the upstream lane's exit on inner
-//          lanes), inserts at most one vehicle per lane (sources = 1 when it did), writes obs,
-//          reward, flags; on done copies obs to terminalObs and resets the junction's part of the
-//          env (clear, signals, one arrival step: resetSources), writing the new obs.
-// reset:   one thread per (env, junction): episode 0 of the env's stream.
+//          lanes), inserts at most one vehicle per lane (sources = 1 when it did), writes obs and
+//          reward; on done copies obs to terminalObs and resets the junction's part of the env
+//          (clear, signals, one arrival step: resetSources), writing the new obs. Writes cells,
+//          backlog, junctions, obs, terminalObs, reward, sources, resetSources.
+// reset:   one thread per (env, junction): episode 0 of the env's stream. Writes cells, backlog,
+//          junctions, obs, reward, terminated, truncated, episodeStep, sources, resetSources.
 
 struct Params {
   numEnvs: u32,
@@ -123,6 +127,15 @@ fn motion(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nw
   let next = signalNext(s, actions[k * params.numEnvs + e]);
   exits[t] = laneMotion(e * lanes * SEG_CELLS + lane * SEG_CELLS, signalPasses(next, lane % 4u),
     params.pSlow, params.seed, params.stepPurpose, e, lane, junctionsIn[j + J_GSTEP]);
+  if (lane == 0u) {
+    // Junction 0 decides the flags (every junction of an env counts the same steps); observe
+    // resets a junction on the same test.
+    let steps = junctionsIn[j + J_T] + 1u;
+    let done = steps >= params.maxSteps;
+    terminated[e] = 0u;
+    truncated[e] = select(0u, 1u, done);
+    episodeStep[e] = select(steps, 0u, done);
+  }
 }
 
 @compute @workgroup_size(WORKGROUP_SIZE)
@@ -165,11 +178,6 @@ fn observe(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) n
   storeSignal(j, next);
   junctions[j + J_T] = steps;
   junctions[j + J_GSTEP] = globalStep + 1u;
-  if (k == 0u) {
-    terminated[e] = 0u;
-    truncated[e] = select(0u, 1u, done);
-    episodeStep[e] = select(steps, 0u, done);
-  }
   if (done) {
     for (var i = 0u; i < OBS_DIM; i++) { terminalObs[row * OBS_DIM + i] = obs[row * OBS_DIM + i]; }
     resetJunction(e, k, junctions[j + J_EPISODE] + 1u, globalStep + 1u, next);

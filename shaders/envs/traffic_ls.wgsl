@@ -2,13 +2,17 @@
 // (agent, env) = that intersection's 4 incoming lane segments (SEG_CELLS cells each) and its signal,
 // regions agent-major (region r = agent · numEnvs + env). Owner: envs/traffic_local.ts.
 // Includes common/index.wgsl, common/rng.wgsl, envs/traffic_lane.wgsl.
+// flags: one thread per env, encoded before step: the env's flags after the step from agent 0's
+//        region before it (done = step count + 1 >= maxSteps, the test step resets a region on).
+//        Writes terminated, truncated, episodeStep.
 // step:  one thread per region: signal ← action, motion of the 4 lanes (the same slowdown draws as
 //        the GS's lane 4·agent + approach of env `env`), then for each approach with
 //        sources[r, a] = 1 the entry rule inserts a vehicle (dropped if the entrance is occupied),
-//        then obs, reward, flags; on done copies obs to terminalObs and resets the region (clear,
+//        then obs, reward; on done copies obs to terminalObs and resets the region (clear,
 //        signal, insertions from resetSources), writing the new obs. Writes cells, junctions, obs,
-//        terminalObs, reward and (thread of agent 0) terminated, truncated, episodeStep.
-// reset: one thread per region: episode 0 (insertions from resetSources).
+//        terminalObs, reward.
+// reset: one thread per region: episode 0 (insertions from resetSources). Writes cells,
+//        junctions, obs, reward and (threads of agent 0) terminated, truncated, episodeStep.
 // sample: one thread per (region, approach): draws the next step's sources (and resetSources) from
 //         predictor probabilities probs [A, n, 4]: sourcesOut = U < p with
 //         U = rngUnit(rngU32(seed, samplePurpose, env, 4·agent + approach, globalStep, 0)) (draw 1
@@ -75,6 +79,18 @@ fn resetRegion(r: u32, episode: u32, globalStep: u32, s: Signal) {
 }
 
 @compute @workgroup_size(WORKGROUP_SIZE)
+fn flags(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
+  let e = flatIndex(gid, nwg);
+  if (e >= params.numEnvs) { return; }
+  // Region e is agent 0's region of env e.
+  let steps = junctionsIn[e * JUNCTION_WORDS + J_T] + 1u;
+  let done = steps >= params.maxSteps;
+  terminated[e] = 0u;
+  truncated[e] = select(0u, 1u, done);
+  episodeStep[e] = select(steps, 0u, done);
+}
+
+@compute @workgroup_size(WORKGROUP_SIZE)
 fn step(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
   let r = flatIndex(gid, nwg);
   let n = params.numEnvs;
@@ -99,11 +115,6 @@ fn step(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg:
   junctions[j + J_TIMER] = next.timer;
   junctions[j + J_T] = steps;
   junctions[j + J_GSTEP] = globalStep + 1u;
-  if (k == 0u) {
-    terminated[e] = 0u;
-    truncated[e] = select(0u, 1u, done);
-    episodeStep[e] = select(steps, 0u, done);
-  }
   if (done) {
     for (var i = 0u; i < OBS_DIM; i++) { terminalObs[r * OBS_DIM + i] = obs[r * OBS_DIM + i]; }
     resetRegion(r, junctions[j + J_EPISODE] + 1u, globalStep + 1u, next);
