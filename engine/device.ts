@@ -27,6 +27,14 @@ export interface EngineOptions {
   powerPreference?: GPUPowerPreference;
   /** Extra limits to request; each must not exceed the adapter's. */
   requiredLimits?: Record<string, number>;
+  /**
+   * Caps `maxStorageBuffersPerShaderStage`, the storage buffers one kernel may bind: an integer
+   * from 8 (the WebGPU minimum) to the adapter's maximum. Default: the adapter's maximum. Set it to
+   * `PORTABLE_STORAGE_BUFFERS` (engine/kernel.ts: 10, what Chrome/Dawn exposes) to emulate a browser
+   * on a GPU or llvmpipe that allows more; kernels that bind more then fail to compile with a
+   * RangeError.
+   */
+  maxStorageBuffers?: number;
 }
 
 /** A WebGPU validation or out-of-memory error, raised on the host. */
@@ -215,10 +223,31 @@ function toHost<D extends DType>(dtype: D, data: ArrayLike<number>): HostArrays[
   }
 }
 
+/** WebGPU's guaranteed minimum of `maxStorageBuffersPerShaderStage`. */
+const WEBGPU_MIN_STORAGE_BUFFERS = 8;
+
+/** Validates `options.maxStorageBuffers` against WebGPU's minimum and the adapter's maximum. */
+function storageBufferCap(options: EngineOptions, adapterMax: number, adapter: string): number {
+  const cap = options.maxStorageBuffers!;
+  if (!Number.isInteger(cap) || cap < WEBGPU_MIN_STORAGE_BUFFERS || !(cap <= adapterMax)) {
+    throw new RangeError(
+      `Cannot create engine: maxStorageBuffers is ${cap}, must be an integer from ${WEBGPU_MIN_STORAGE_BUFFERS} (the WebGPU minimum) to ${adapterMax} (the maximum of adapter "${adapter}")`,
+    );
+  }
+  const asked = options.requiredLimits?.maxStorageBuffersPerShaderStage;
+  if (asked !== undefined && asked !== cap) {
+    throw new TypeError(
+      `Cannot create engine: maxStorageBuffers is ${cap} but requiredLimits.maxStorageBuffersPerShaderStage is ${asked}; give one of them`,
+    );
+  }
+  return cap;
+}
+
 /**
  * Acquires a WebGPU device. Prefers a real GPU, accepts the CPU fallback adapter (unless
- * `allowFallback: false`), raises the limits the engine needs to the adapter's maxima, and fails
- * with a message that says what is missing when WebGPU is unavailable.
+ * `allowFallback: false`), raises the limits the engine needs to the adapter's maxima (storage
+ * buffers per kernel up to `maxStorageBuffers` when given), and fails with a message that says what
+ * is missing when WebGPU is unavailable.
  */
 export async function createEngine(options: EngineOptions = {}): Promise<Engine> {
   const gpu = (globalThis.navigator as Navigator | undefined)?.gpu;
@@ -261,6 +290,13 @@ export async function createEngine(options: EngineOptions = {}): Promise<Engine>
       );
     }
     requiredLimits[name] = value;
+  }
+  if (options.maxStorageBuffers !== undefined) {
+    requiredLimits.maxStorageBuffersPerShaderStage = storageBufferCap(
+      options,
+      adapterLimits.maxStorageBuffersPerShaderStage,
+      info.description,
+    );
   }
   const requiredFeatures: GPUFeatureName[] = [];
   if (adapter.features.has("timestamp-query")) requiredFeatures.push("timestamp-query");

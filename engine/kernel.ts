@@ -23,6 +23,13 @@ import type { Encoder } from "./encoder.ts";
 import { loadShader, originOf, type ShaderSource } from "./shader_source.ts";
 import type { Tensor } from "./tensor.ts";
 
+/**
+ * Storage buffers one kernel may bind to run everywhere: the most Chrome/Dawn exposes
+ * (`maxStorageBuffersPerShaderStage` = 10, SwiftShader included). The WebGPU minimum is 8, so
+ * stricter adapters exist; {@linkcode compileKernel} checks each kernel against the device's limit.
+ */
+export const PORTABLE_STORAGE_BUFFERS = 10;
+
 /** How a kernel uses a storage binding: `read` → `var<storage, read>`, `write` → `read_write`. */
 export type Access = "read" | "write";
 /** Types allowed in `Params`: 4-byte scalars only. */
@@ -352,7 +359,9 @@ function constantsKey(c: Readonly<Record<string, number>> | undefined): string {
 
 /**
  * Compiles (once per engine, cached by name and constants) a kernel declaration into a
- * {@linkcode Kernel}. Compilation errors name the kernel and map lines back to `file:line`.
+ * {@linkcode Kernel}. Compilation errors name the kernel and map lines back to `file:line`; a
+ * kernel that binds more storage buffers than the device's `maxStorageBuffersPerShaderStage` is
+ * rejected with a RangeError before WebGPU sees it.
  */
 export function compileKernel<
   B extends Record<string, Access>,
@@ -384,6 +393,14 @@ async function buildKernel<B extends Record<string, Access>, P extends Record<st
   def: KernelDef<B, P>,
   constants?: Readonly<Record<string, number>>,
 ): Promise<Kernel<B, P>> {
+  // Every declared binding is a storage buffer (layoutProblems rejects uniforms); `params` is not.
+  const storage = Object.keys(def.bindings).length;
+  const maxStorage = engine.limit("maxStorageBuffersPerShaderStage");
+  if (storage > maxStorage) {
+    throw new RangeError(
+      `Cannot compile "${def.name}": binds ${storage} storage buffers, device allows ${maxStorage} per shader stage (maxStorageBuffersPerShaderStage)`,
+    );
+  }
   const src = await loadShader(def.shader, def.includes ?? []);
   const problems = layoutProblems(def as unknown as KernelDef, src.code);
   if (problems.length) {

@@ -5,6 +5,7 @@
  * @module
  */
 import { createEngine, type Engine } from "../engine/device.ts";
+import { PORTABLE_STORAGE_BUFFERS } from "../engine/kernel.ts";
 import { HostRng, RNG_PURPOSE } from "../engine/rng.ts";
 
 /** True when WebGPU gives an adapter here (a real GPU or Mesa's llvmpipe). */
@@ -16,9 +17,26 @@ export const HAS_GPU: boolean = await (async () => {
   }
 })();
 
-/** A fresh engine; destroy it in `finally`. */
+/**
+ * Storage buffers per shader stage of the test engines: the portable limit (what Chrome exposes)
+ * when the adapter offers at least that many, so every GPU test also checks that its kernels would
+ * run in a browser.
+ */
+const TEST_STORAGE_BUFFERS: number | undefined = await (async () => {
+  try {
+    const adapter = await navigator.gpu?.requestAdapter();
+    const max = adapter?.limits.maxStorageBuffersPerShaderStage ?? 0;
+    return max >= PORTABLE_STORAGE_BUFFERS ? PORTABLE_STORAGE_BUFFERS : undefined;
+  } catch {
+    return undefined;
+  }
+})();
+
+/** A fresh engine (at most the portable storage buffers per stage); destroy it in `finally`. */
 export function testEngine(): Promise<Engine> {
-  return createEngine();
+  return createEngine(
+    TEST_STORAGE_BUFFERS === undefined ? {} : { maxStorageBuffers: TEST_STORAGE_BUFFERS },
+  );
 }
 
 /**
