@@ -35,7 +35,7 @@ export { createEngine, Engine, GpuError } from "./engine/device.ts";
 export type { AdapterReport, EngineOptions } from "./engine/device.ts";
 export { Tensor } from "./engine/tensor.ts";
 export type { DType } from "./engine/tensor.ts";
-export { compileKernel, defineKernel } from "./engine/kernel.ts";
+export { compileKernel, defineKernel, PORTABLE_STORAGE_BUFFERS } from "./engine/kernel.ts";
 export { readTensor, readTensors } from "./engine/readback.ts";
 export type { EnvBuffers, EnvDef, EnvSpec, VecEnv } from "./envs/env.ts";
 export { ENVS, findTask } from "./envs/registry.ts";
@@ -44,4 +44,6 @@ export type { AlgorithmDef, Metrics, RunConfig, Trainer } from "./algorithms/tra
 export { parseConfig, RUN_DEFAULTS, validateConfig } from "./algorithms/config.ts";
 export type { ExperimentConfig, LogConfig } from "./algorithms/config.ts";
 export { train } from "./algorithms/train.ts";
+export { buildTrainer, trainLoop } from "./algorithms/train_loop.ts";
+export type { LoopState, TrainLoopOptions } from "./algorithms/train_loop.ts";
 export type { MetricsRow, SeedResult, TrainOptions, TrainResult } from "./algorithms/train.ts";

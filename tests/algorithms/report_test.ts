@@ -3,21 +3,8 @@ import { configToYaml } from "../../algorithms/config.ts";
 import { replayHtml } from "../../algorithms/eval.ts";
 import { loadRunGroup, meanStdBand, writeReport } from "../../algorithms/report.ts";
 import { type MetricsRow, rowToJson } from "../../algorithms/train.ts";
+import { CHROMIUM } from "../_chromium.ts";
 import { assertAllClose } from "../_testing.ts";
-
-/** Chromium binary, or null when not installed (the rendering test is skipped then). */
-const CHROMIUM: string | null = await (async () => {
-  for (const bin of ["chromium", "chromium-browser", "google-chrome"]) {
-    try {
-      const out = await new Deno.Command("which", { args: [bin], stdout: "piped", stderr: "null" })
-        .output();
-      if (out.success) return new TextDecoder().decode(out.stdout).trim();
-    } catch {
-      return null;
-    }
-  }
-  return null;
-})();
 
 /** Writes a run folder by hand (config + metrics), as train() would. */
 async function fakeRun(

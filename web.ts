@@ -1,0 +1,44 @@
+/**
+ * marl-webgpu in a browser: the engine, the env and algorithm registries, config validation and
+ * the training loop ({@linkcode trainLoop}), which hands each metrics row to a callback instead of
+ * writing run folders. Nothing here needs a file system. `deno task bundle` writes
+ * `dist/marl-webgpu.js` (an ES module); serve the repository root over HTTP and import it: the
+ * shaders are fetched from `shaders/` next to `dist/`. `examples/browser/index.html` trains live in
+ * the page.
+ *
+ * Browsers expose fewer storage buffers per shader stage than Deno (Chrome: 10, the WebGPU minimum
+ * is 8); every kernel binds at most {@linkcode PORTABLE_STORAGE_BUFFERS}.
+ *
+ * @example Train SEAC for a few thousand steps in a page
+ * ```ts ignore
+ * import { buildTrainer, createEngine, trainLoop, validateConfig } from "./dist/marl-webgpu.js";
+ *
+ * const config = validateConfig({
+ *   env: "Foraging-5x5-2p-1f",
+ *   numEnvs: 16,
+ *   totalSteps: 8000,
+ *   algo: { name: "seac" },
+ *   log: { interval: 2000, checkpointEvery: 0 },
+ * });
+ * const engine = await createEngine();
+ * const trainer = await buildTrainer(engine, config);
+ * await trainLoop(trainer, config, { onRow: (row) => console.log(row.envSteps, row.meanReturn) });
+ * engine.destroy();
+ * ```
+ *
+ * @module
+ */
+export { createEngine, Engine, GpuError } from "./engine/device.ts";
+export type { AdapterReport, EngineOptions } from "./engine/device.ts";
+export { PORTABLE_STORAGE_BUFFERS } from "./engine/kernel.ts";
+export { Tensor } from "./engine/tensor.ts";
+export type { DType } from "./engine/tensor.ts";
+export { readTensor, readTensors } from "./engine/readback.ts";
+export type { EnvBuffers, EnvDef, EnvSpec, VecEnv } from "./envs/env.ts";
+export { ENVS, findTask } from "./envs/registry.ts";
+export { ALGORITHMS, findAlgorithm } from "./algorithms/registry.ts";
+export type { AlgorithmDef, Metrics, RunConfig, Trainer } from "./algorithms/trainer.ts";
+export { RUN_DEFAULTS, validateConfig } from "./algorithms/config.ts";
+export type { ExperimentConfig, LogConfig } from "./algorithms/config.ts";
+export { buildTrainer, trainLoop } from "./algorithms/train_loop.ts";
+export type { LoopState, MetricsRow, TrainLoopOptions } from "./algorithms/train_loop.ts";
