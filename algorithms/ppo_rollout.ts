@@ -43,7 +43,10 @@ const PARAMS = {
 type Params = typeof PARAMS;
 const rows = (p: { numAgents: number; numEnvs: number }) => p.numAgents * p.numEnvs;
 
-/** Stores slot `slot` (obs, value, GRU state at sequence starts) and samples actions. */
+/**
+ * Stores slot `slot` (obs, value) and samples actions (the GRU state is stored by
+ * {@linkcode ppoStoreState}).
+ */
 export const ppoAct = defineKernel({
   name: "ppo.rollout.act",
   shader: SHADER,
@@ -52,17 +55,26 @@ export const ppoAct = defineKernel({
   bindings: {
     obs: "read",
     head: "read",
-    hIn: "read",
     counterIn: "read",
     actions: "write",
     obsStore: "write",
     valStore: "write",
-    hStore: "write",
     actStore: "write",
     logpStore: "write",
   },
   params: PARAMS,
   threads: rows,
+});
+
+/** GRU policies, at a sequence start (`slot` % seqLen = 0): hStore[slot / seqLen] = hIn. */
+export const ppoStoreState = defineKernel({
+  name: "ppo.rollout.storeState",
+  shader: SHADER,
+  entryPoint: "storeState",
+  includes: INCLUDES,
+  bindings: { hIn: "read", hStore: "write" },
+  params: PARAMS,
+  threads: (p) => rows(p) * p.hidden,
 });
 
 /** After an env step: stores reward and done, commits the GRU state (zeroed at episode ends). */
@@ -157,7 +169,10 @@ export interface PpoRollout {
   /** [numAgents] f32 learning rate and clip ε, written by `encodeSchedule`. */
   readonly lrSched: Tensor<"f32">;
   readonly clipSched: Tensor<"f32">;
-  /** Records T steps (act, env step, record; `afterStep` after each), bootstrap and GAE. */
+  /**
+   * Records T steps (act, with the GRU state stored every seqLen steps; env step; record;
+   * `afterStep` after each), bootstrap and GAE.
+   */
   encodeCollect(enc: Encoder, afterStep?: (enc: Encoder) => void): void;
   /** Records the actor's forward and action choice on the current obs (no storage). */
   encodeAct(enc: Encoder, greedy: boolean): void;
@@ -207,7 +222,6 @@ export async function createPpoRollout(
   const retStore = f32([T, N, E], "retStore");
   const lrSched = f32([N], "lrSched");
   const clipSched = f32([N], "clipSched");
-  const hIn = o.actor.h ?? f32([1], "hNone");
   const hNext = o.actor.hNext ?? f32([1], "hNextNone");
   const hState = o.actor.h ?? f32([1], "hStateNone");
   const base = {
@@ -234,22 +248,21 @@ export async function createPpoRollout(
     clip0: o.schedule.clip0,
     clipEnd: o.schedule.clipEnd,
   };
-  const [ka, kr, kg, ks] = await Promise.all([
+  const [ka, kr, kg, ks, kh] = await Promise.all([
     compileKernel(engine, ppoAct),
     compileKernel(engine, ppoRecord),
     compileKernel(engine, ppoGae),
     compileKernel(engine, ppoSchedule),
+    o.actor.h ? compileKernel(engine, ppoStoreState) : null,
   ]);
   const b = env.buffers;
   const actT = {
     obs: b.obs,
     head: o.actor.out,
-    hIn,
     counterIn: counter,
     actions: b.actions,
     obsStore,
     valStore,
-    hStore,
     actStore,
     logpStore,
   };
@@ -264,9 +277,16 @@ export async function createPpoRollout(
     counter,
   };
   const acts: Dispatch<Params>[] = [], records: Dispatch<Params>[] = [];
+  // states[s]: the GRU state fed into slot s, stored where a BPTT sequence starts (GRU only).
+  const states: (Dispatch<Params> | null)[] = [];
   for (let s = 0; s < T; s++) {
     acts.push(ka.bind(actT, { ...base, slot: s }, `${o.label}.act.${s}`));
     records.push(kr.bind(recT, { ...base, slot: s }, `${o.label}.record.${s}`));
+    states.push(
+      kh && o.actor.h && s % L === 0
+        ? kh.bind({ hIn: o.actor.h, hStore }, { ...base, slot: s }, `${o.label}.storeState.${s}`)
+        : null,
+    );
   }
   const boot = ka.bind(actT, { ...base, slot: T, sample: 0 }, `${o.label}.bootstrap`);
   const evalActs = [0, 1].map((g) =>
@@ -301,6 +321,7 @@ export async function createPpoRollout(
     encodeCollect(enc, afterStep) {
       for (let s = 0; s < T; s++) {
         o.actor.forward(enc);
+        states[s]?.encode(enc);
         acts[s].encode(enc);
         env.encodeStep(enc);
         records[s].encode(enc);

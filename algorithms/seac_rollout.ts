@@ -35,7 +35,10 @@ const PARAMS = {
 type Params = typeof PARAMS;
 const rows = (p: { numAgents: number; numEnvs: number }) => p.numAgents * p.numEnvs;
 
-/** Stores obs/value of slot `slot` and samples (or argmaxes) actions from the actor's logits. */
+/**
+ * Stores obs/value of slot `slot` and samples (or argmaxes) actions from the actor's logits, with
+ * their log-probs (the actions themselves are stored by {@linkcode seacRecord}).
+ */
 export const seacAct = defineKernel({
   name: "seac.rollout.act",
   shader: SHADER,
@@ -49,23 +52,27 @@ export const seacAct = defineKernel({
     actions: "write",
     obsStore: "write",
     valueStore: "write",
-    actStore: "write",
     logpStore: "write",
   },
   params: PARAMS,
   threads: rows,
 });
 
-/** After the env step of slot `slot`: stores its reward and the masks of slot `slot` + 1. */
+/**
+ * After the env step of slot `slot`: stores its actions (which the env step only reads) and reward,
+ * and the masks of slot `slot` + 1.
+ */
 export const seacRecord = defineKernel({
   name: "seac.rollout.record",
   shader: SHADER,
   entryPoint: "record",
   includes: INCLUDES,
   bindings: {
+    actionsIn: "read",
     reward: "read",
     terminated: "read",
     truncated: "read",
+    actStore: "write",
     rewardStore: "write",
     maskStore: "write",
     badStore: "write",
@@ -231,13 +238,14 @@ export async function createSeacRollout(
     actions: b.actions,
     obsStore: storage.obs,
     valueStore: storage.values,
-    actStore: storage.actions,
     logpStore: storage.logp,
   };
   const recordTensors = {
+    actionsIn: b.actions,
     reward: b.reward,
     terminated: b.terminated,
     truncated: b.truncated,
+    actStore: storage.actions,
     rewardStore: storage.rewards,
     maskStore: storage.masks,
     badStore: storage.badMasks,

@@ -7,11 +7,14 @@
 // counter [4] u32: 0 = lane steps taken (drives the RNG and the schedules), 1 = updates done,
 // 2 = acting steps outside training (evaluation / data collection).
 // act:      one thread per (a, e) row of head [N, E, K + 1] (K logits then the value). When
-//           store: writes obsStore/valStore of `slot` and, when slot % L == 0, hStore from hIn.
+//           store: writes valStore of `slot` and, when sample, obsStore of `slot`.
 //           When sample: categoricalChoice (common/categorical.wgsl) over the logits, Gumbel-max
 //           (argmax when greedy) keyed by rngU32(seed, purpose, e, a, counterIn[which], i); writes
 //           actions and, when store, actStore and logpStore = log softmax(logits)[action].
-//                                   writes actions, obsStore, valStore, hStore, actStore, logpStore
+//                                             writes actions, obsStore, valStore, actStore, logpStore
+// storeState: GRU policies only, one thread per (a, e, k < H), dispatched before `act` of a slot
+//           with slot % L == 0: hStore[slot / L] = hIn (the state fed into that step). (Apart
+//           from `act` so that `act` binds at most 8 storage buffers.)           writes hStore
 // record:   one thread per (a, e, k < max(H, 1)) after the env step of `slot`: when store,
 //           rewStore[slot] = reward (k = 0) and doneStore[slot] (a = 0, k = 0); when H > 0,
 //           h = hNext, zeroed where the episode ended (the next step starts a new one). Thread 0
@@ -32,14 +35,14 @@ struct Params {
 @group(0) @binding(0) var<uniform> params: Params;
 @group(0) @binding(1) var<storage, read> obs: array<f32>;
 @group(0) @binding(2) var<storage, read> head: array<f32>;
-@group(0) @binding(3) var<storage, read> hIn: array<f32>;
-@group(0) @binding(4) var<storage, read> counterIn: array<u32>;
-@group(0) @binding(5) var<storage, read_write> actions: array<u32>;
-@group(0) @binding(6) var<storage, read_write> obsStore: array<f32>;
-@group(0) @binding(7) var<storage, read_write> valStore: array<f32>;
-@group(0) @binding(8) var<storage, read_write> hStore: array<f32>;
-@group(0) @binding(9) var<storage, read_write> actStore: array<u32>;
-@group(0) @binding(10) var<storage, read_write> logpStore: array<f32>;
+@group(0) @binding(3) var<storage, read> counterIn: array<u32>;
+@group(0) @binding(4) var<storage, read_write> actions: array<u32>;
+@group(0) @binding(5) var<storage, read_write> obsStore: array<f32>;
+@group(0) @binding(6) var<storage, read_write> valStore: array<f32>;
+@group(0) @binding(7) var<storage, read_write> actStore: array<u32>;
+@group(0) @binding(8) var<storage, read_write> logpStore: array<f32>;
+@group(0) @binding(9) var<storage, read> hIn: array<f32>;
+@group(0) @binding(10) var<storage, read_write> hStore: array<f32>;
 @group(0) @binding(11) var<storage, read> reward: array<f32>;
 @group(0) @binding(12) var<storage, read> terminated: array<u32>;
 @group(0) @binding(13) var<storage, read> truncated: array<u32>;
@@ -72,12 +75,6 @@ fn act(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: 
       let d0 = t * params.obsDim;
       let s0 = (slotBase + t) * params.obsDim;
       for (var d = 0u; d < params.obsDim; d++) { obsStore[s0 + d] = obs[d0 + d]; }
-      if (params.hidden > 0u && params.slot % params.seqLen == 0u) {
-        let c = params.slot / params.seqLen;
-        let h0 = t * params.hidden;
-        let c0 = (c * rows + t) * params.hidden;
-        for (var k = 0u; k < params.hidden; k++) { hStore[c0 + k] = hIn[h0 + k]; }
-      }
     }
   }
   if (params.sample == 0u) { return; }
@@ -89,6 +86,14 @@ fn act(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: 
     actStore[slotBase + t] = best;
     logpStore[slotBase + t] = categoricalLogProb(base, K, best);
   }
+}
+
+@compute @workgroup_size(WORKGROUP_SIZE)
+fn storeState(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
+  let t = flatIndex(gid, nwg);
+  let n = params.numAgents * params.numEnvs * params.hidden;
+  if (t >= n) { return; }
+  hStore[params.slot / params.seqLen * n + t] = hIn[t];
 }
 
 // The logits of categorical.wgsl: row (a, e) is head[(a·E + e)·(K + 1) + i], i < K.

@@ -7,13 +7,15 @@
 //          obsStore[slot] and value into valueStore[slot]. When `sample`: picks the action with
 //          categoricalChoice (common/categorical.wgsl: argmax, ties to the lowest index, when
 //          `greedy`; else Gumbel-max with category i keyed by rngU32(seed, purpose, e, a,
-//          counterIn[which]·T + slot, i)), writes actions and, when `store`, actStore[slot] and
-//          logpStore[slot] = log softmax(logits)[action].
-//                                       writes actions, obsStore, valueStore, actStore, logpStore
-// record:  one thread per (a, e), after the env step of slot `slot`: rewardStore[slot] = reward;
+//          counterIn[which]·T + slot, i)), writes actions and, when `store`,
+//          logpStore[slot] = log softmax(logits)[action] (`record` stores the action itself).
+//                                                  writes actions, obsStore, valueStore, logpStore
+// record:  one thread per (a, e), after the env step of slot `slot`: actStore[slot] = actionsIn
+//          (the actions `act` wrote; the env step only reads them), rewardStore[slot] = reward;
 //          agent 0 writes maskStore[slot + 1] and badStore[slot + 1] from terminated/truncated.
 //          (A separate dispatch from `act`: together they would bind 15 storage buffers, over
-//          the 10 a browser allows.)                        writes rewardStore, maskStore, badStore
+//          the 8 WebGPU guarantees; storing the action here keeps `act` at 8.)
+//                                                writes actStore, rewardStore, maskStore, badStore
 // nStepReturns: one thread per (a, e): backward scan R_T = V̂_T, R_t = (r_t + γ m_{t+1} R_{t+1}) b_{t+1}
 //          + (1 − b_{t+1}) V̂_t (seac.md §1).                                    writes returns
 // returnsAdvance: nStepReturns, and thread 0 also does advance (one dispatch).
@@ -31,20 +33,21 @@ struct Params {
 @group(0) @binding(5) var<storage, read_write> actions: array<u32>;
 @group(0) @binding(6) var<storage, read_write> obsStore: array<f32>;
 @group(0) @binding(7) var<storage, read_write> valueStore: array<f32>;
-@group(0) @binding(8) var<storage, read_write> actStore: array<u32>;
-@group(0) @binding(9) var<storage, read_write> logpStore: array<f32>;
+@group(0) @binding(8) var<storage, read_write> logpStore: array<f32>;
+@group(0) @binding(9) var<storage, read> actionsIn: array<u32>;
 @group(0) @binding(10) var<storage, read> reward: array<f32>;
 @group(0) @binding(11) var<storage, read> terminated: array<u32>;
 @group(0) @binding(12) var<storage, read> truncated: array<u32>;
-@group(0) @binding(13) var<storage, read_write> rewardStore: array<f32>;
-@group(0) @binding(14) var<storage, read_write> maskStore: array<f32>;
-@group(0) @binding(15) var<storage, read_write> badStore: array<f32>;
-@group(0) @binding(16) var<storage, read> valueIn: array<f32>;
-@group(0) @binding(17) var<storage, read> rewardIn: array<f32>;
-@group(0) @binding(18) var<storage, read> maskIn: array<f32>;
-@group(0) @binding(19) var<storage, read> badIn: array<f32>;
-@group(0) @binding(20) var<storage, read_write> returns: array<f32>;
-@group(0) @binding(21) var<storage, read_write> counter: array<u32>;
+@group(0) @binding(13) var<storage, read_write> actStore: array<u32>;
+@group(0) @binding(14) var<storage, read_write> rewardStore: array<f32>;
+@group(0) @binding(15) var<storage, read_write> maskStore: array<f32>;
+@group(0) @binding(16) var<storage, read_write> badStore: array<f32>;
+@group(0) @binding(17) var<storage, read> valueIn: array<f32>;
+@group(0) @binding(18) var<storage, read> rewardIn: array<f32>;
+@group(0) @binding(19) var<storage, read> maskIn: array<f32>;
+@group(0) @binding(20) var<storage, read> badIn: array<f32>;
+@group(0) @binding(21) var<storage, read_write> returns: array<f32>;
+@group(0) @binding(22) var<storage, read_write> counter: array<u32>;
 
 @compute @workgroup_size(WORKGROUP_SIZE)
 fn act(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
@@ -67,10 +70,7 @@ fn act(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: 
   let greedy = params.greedy != 0u;
   let best = categoricalChoice(base, K, greedy, params.seed, params.purpose, e, a, step, 0u);
   actions[t] = best;
-  if (params.store != 0u) {
-    actStore[slotBase + t] = best;
-    logpStore[slotBase + t] = categoricalLogProb(base, K, best);
-  }
+  if (params.store != 0u) { logpStore[slotBase + t] = categoricalLogProb(base, K, best); }
 }
 
 @compute @workgroup_size(WORKGROUP_SIZE)
@@ -79,6 +79,7 @@ fn record(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nw
   let rows = params.numAgents * params.numEnvs;
   if (t >= rows) { return; }
   let slot = params.slot;
+  actStore[slot * rows + t] = actionsIn[t];
   rewardStore[slot * rows + t] = reward[t];
   if (t < params.numEnvs) {
     let term = terminated[t] != 0u;

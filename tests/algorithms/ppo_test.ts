@@ -19,7 +19,7 @@ import {
   type PpoLossInput,
   ppoLossReference,
 } from "../../algorithms/ppo_reference.ts";
-import { ppoAct, ppoGae } from "../../algorithms/ppo_rollout.ts";
+import { ppoAct, ppoGae, ppoStoreState } from "../../algorithms/ppo_rollout.ts";
 import { RNG_PURPOSE, rngCategoricalLogits } from "../../engine/rng.ts";
 import {
   AGENT_COUNTS,
@@ -397,7 +397,7 @@ gpuTest("PPO on the warehouse GS trains without readbacks inside run()", async (
 });
 
 gpuTest(
-  "ppoAct() draws Gumbel-max actions keyed by the step counter and stores the slot",
+  "ppoAct() draws Gumbel-max actions keyed by the step counter and stores the slot, ppoStoreState() the GRU state",
   async (engine) => {
     const N = 3, E = 7, K = 5, D = 3, H = 2, L = 2, T = 4, slot = 2, step = 41;
     const r = seeded(31);
@@ -409,18 +409,20 @@ gpuTest(
     const tensors = {
       obs: t(obs, "t.obs"),
       head: t(head, "t.head"),
-      hIn: t(h, "t.h"),
       counterIn: t(Uint32Array.from([step, 0, 0, 0]), "t.counter", "u32"),
       actions: z(N * E, "t.actions", "u32"),
       obsStore: z(T * N * E * D, "t.obsStore"),
       valStore: z((T + 1) * N * E, "t.valStore"),
-      hStore: z((T / L) * N * E * H, "t.hStore"),
       actStore: z(T * N * E, "t.actStore", "u32"),
       logpStore: z(T * N * E, "t.logpStore"),
     };
-    const k = await compileKernel(engine, ppoAct);
+    const state = { hIn: t(h, "t.h"), hStore: z((T / L) * N * E * H, "t.hStore") };
+    const [k, kh] = await Promise.all([
+      compileKernel(engine, ppoAct),
+      compileKernel(engine, ppoStoreState),
+    ]);
     const enc = engine.encoder("t");
-    k.bind(tensors, {
+    const params = {
       numAgents: N,
       numEnvs: E,
       obsDim: D,
@@ -443,7 +445,9 @@ gpuTest(
       lrEnd: 0,
       clip0: 0,
       clipEnd: 0,
-    }).encode(enc);
+    };
+    kh.bind(state, params).encode(enc);
+    k.bind(tensors, params).encode(enc);
     engine.submit(enc);
     const [act, actStore, logp, obsStore, valStore, hStore] = await readTensors(
       engine,
@@ -453,7 +457,7 @@ gpuTest(
         tensors.logpStore,
         tensors.obsStore,
         tensors.valStore,
-        tensors.hStore,
+        state.hStore,
       ] as const,
     );
     const rows = N * E, wantLogp = new Float64Array(rows), gotLogp = new Float64Array(rows);
@@ -472,5 +476,6 @@ gpuTest(
     assertAllClose(gotLogp, wantLogp, { atol: 1e-6, rtol: 1e-5 });
     assertExact(obsStore.subarray(slot * rows * D, (slot + 1) * rows * D), obs);
     assertExact(hStore.subarray((slot / L) * rows * H, (slot / L + 1) * rows * H), h);
+    assertExact(hStore.subarray(0, (slot / L) * rows * H), new Float32Array((slot / L) * rows * H));
   },
 );
