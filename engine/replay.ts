@@ -26,7 +26,7 @@
  *   skipped) of every other agent's selected rows among those completed by the last F =
  *   `relayFragment` inserts (row j = step·numEnvs + env; a small per-ring history keeps the first
  *   completed slot of each of those inserts), with an arrival priority. The rows are first staged
- *   into small buffers (so a ring is never bound read-only and writable at once), then appended;
+ *   into a small buffer (so a ring is never bound read-only and writable at once), then appended;
  *   counts stay on the GPU. Relayed rows carry their next obs explicitly.
  * - PER: inserts set leaves (arrival^α for completed and relayed rows, 0 for pending ones) and
  *   path-update the tree; `tree.bindPriorityUpdate` writes (|δ| + ε)^α after a learning step.
@@ -35,8 +35,10 @@
  * - Chunks: rings are grouped so each obs / next-obs binding stays within
  *   `maxStorageBufferBindingSize`; kernels that write obs run once per chunk (`ringBase` param).
  *   Pursuit (8 × 120 000 × 147 u8) needs 17.8 MB per ring, 7 rings per 128 MiB chunk → 2 chunks.
- * - Browser limit: no kernel binds more than 10 storage buffers, so inserts and appends write a
- *   slot in two dispatches: obs words (per chunk), then meta and PER leaves (all rings at once).
+ * - Portable limit: no kernel binds more than 8 storage buffers (the WebGPU minimum), so inserts,
+ *   appends and gathers handle a slot in two dispatches: obs words (per chunk), then meta and PER
+ *   leaves (all rings at once); the insert's changed-slot list is written by its obs pass; a
+ *   relay stages obs, next obs and meta in three regions of one buffer.
  *
  * @module
  */
@@ -50,6 +52,7 @@ import {
   replayCrossAppendObs,
   replayCrossStage,
   replayGather,
+  replayGatherMeta,
   replayInsertAdvance,
   replayInsertMeta,
   replayInsertObs,
@@ -227,11 +230,12 @@ export async function createReplay(
     fragment: relayFragment,
   };
   // Pipelines are compiled once here; bind* only creates bind groups and buffers.
-  const [kInsObs, kInsMeta, kInsAdv, kGather] = await Promise.all([
+  const [kInsObs, kInsMeta, kInsAdv, kGather, kGatherMeta] = await Promise.all([
     compileKernel(engine, replayInsertObs, constants),
     compileKernel(engine, replayInsertMeta, constants),
     compileKernel(engine, replayInsertAdvance, constants),
     compileKernel(engine, replayGather, constants),
+    compileKernel(engine, replayGatherMeta, constants),
   ]);
   const [kStage, kAppendObs, kAppendMeta, kCrossAdv] = maxIncoming
     ? await Promise.all([
@@ -302,6 +306,7 @@ export async function createReplay(
             nextObs: nextObs[i],
             envObs: src.obs,
             envTerminal: src.terminalObs,
+            changed,
           },
           { ...p, ...c },
           `${l}.obs.${i}`,
@@ -314,7 +319,6 @@ export async function createReplay(
           envAction: src.actions,
           envReward: src.rewards,
           ...leaves,
-          changed,
         },
         p,
         `${l}.meta`,
@@ -337,20 +341,11 @@ export async function createReplay(
       expectSize(l, "indices", sel.indices, [numAgents, relayRows]);
       expectSize(l, "counts", sel.counts, [numAgents]);
       const p = { ...base, arrival: arrivalLeaf(l, options) };
-      const stageObs = engine.tensor({
+      // Regions: obs words, next obs words [numAgents, relayRows, words] each, meta [.., 4].
+      const stage = engine.tensor({
         dtype: "u32",
-        shape: [numAgents, relayRows, words],
-        label: `${l}.stage.obs`,
-      });
-      const stageNext = engine.tensor({
-        dtype: "u32",
-        shape: [numAgents, relayRows, words],
-        label: `${l}.stage.next`,
-      });
-      const stageMeta = engine.tensor({
-        dtype: "u32",
-        shape: [numAgents, relayRows, 4],
-        label: `${l}.stage.meta`,
+        shape: [numAgents * relayRows * (2 * words + 4)],
+        label: `${l}.stage`,
       });
       const changed = tree
         ? engine.tensor({ dtype: "u32", shape: [numRings, maxIncoming], label: `${l}.changed` })
@@ -366,9 +361,7 @@ export async function createReplay(
             historyIn: history,
             sel: sel.indices,
             selCount: sel.counts,
-            stageObs,
-            stageNext,
-            stageMeta,
+            stage,
           },
           { ...p, ...c },
           `${l}.stage.${i}`,
@@ -381,8 +374,7 @@ export async function createReplay(
             nextObs: nextObs[i],
             countersIn: counters,
             selCount: sel.counts,
-            stageObsIn: stageObs,
-            stageNextIn: stageNext,
+            stageIn: stage,
           },
           { ...p, ...c },
           `${l}.append.${i}`,
@@ -393,7 +385,7 @@ export async function createReplay(
           slotMeta: meta,
           countersIn: counters,
           selCount: sel.counts,
-          stageMetaIn: stageMeta,
+          stageIn: stage,
           ...leaves,
           changed,
         },
@@ -429,14 +421,22 @@ export async function createReplay(
             indices,
             outObs: out.obs,
             outNext: out.nextObs,
-            outAction: out.action,
-            outReward: out.reward,
-            outDone: out.done,
           },
           { ...base, ...c, batch },
           `${l}.gather.${i}`,
         )
       );
+      ds.push(kGatherMeta.bind(
+        {
+          slotMetaIn: meta,
+          indices,
+          outAction: out.action,
+          outReward: out.reward,
+          outDone: out.done,
+        },
+        { ...base, batch },
+        `${l}.gather.meta`,
+      ));
       return { ...out, encode: all(ds).encode };
     },
   };

@@ -1,7 +1,9 @@
 /**
  * Kernel declarations of the replay buffer (shaders/engine/replay.wgsl); built and bound by
- * engine/replay.ts. Every kernel binds at most 10 storage buffers (the most browsers allow), so
- * writes to a slot are split into an obs kernel (run per chunk) and a meta kernel (all rings).
+ * engine/replay.ts. Every kernel binds at most 8 storage buffers (the WebGPU minimum of
+ * `maxStorageBuffersPerShaderStage`), so writes to a slot are split into an obs kernel (run per
+ * chunk) and a meta kernel (all rings), gathers likewise, and a relay stages its rows in one
+ * buffer with three regions.
  *
  * @module
  */
@@ -48,7 +50,8 @@ const kernel = <const B extends Record<string, "read" | "write">>(
 
 /**
  * Insert, obs part (one chunk): writes the env obs of the new pending rows and, for rows that
- * complete an ended episode, their explicit next obs. Meta, leaves: {@linkcode replayInsertMeta}.
+ * complete an ended episode, their explicit next obs; with PER also the changed slots of the
+ * chunk's rings (for the path update). Meta, leaves: {@linkcode replayInsertMeta}.
  */
 export const replayInsertObs = kernel("insertObs", {
   obs: "write",
@@ -58,6 +61,7 @@ export const replayInsertObs = kernel("insertObs", {
   envTerminal: "read",
   envTerminated: "read",
   envTruncated: "read",
+  changed: "write",
 }, (p) => p.ringCount * p.rows * p.words);
 
 /** Insert, meta part (all rings): completes the previous pending rows and sets PER leaves. */
@@ -70,7 +74,6 @@ export const replayInsertMeta = kernel("insertMeta", {
   envTruncated: "read",
   sum: "write",
   minTree: "write",
-  changed: "write",
 }, (p) => p.ringCount * p.rows);
 
 /** Advances pointers after an insert. */
@@ -80,7 +83,10 @@ export const replayInsertAdvance = kernel(
   (p) => p.numRings,
 );
 
-/** Copies the senders' selected rows into staging (one chunk of senders). */
+/**
+ * Copies the senders' selected rows into `stage` (one chunk of senders): obs words, next obs words
+ * and meta in three regions of one buffer (layout in replay.wgsl).
+ */
 export const replayCrossStage = kernel("crossStage", {
   obsIn: "read",
   nextIn: "read",
@@ -89,9 +95,7 @@ export const replayCrossStage = kernel("crossStage", {
   historyIn: "read",
   sel: "read",
   selCount: "read",
-  stageObs: "write",
-  stageNext: "write",
-  stageMeta: "write",
+  stage: "write",
 }, (p) => p.ringCount * p.fragment * p.numEnvs * p.words);
 
 /** Appends the other agents' staged obs and next obs to each receiver (one chunk of receivers). */
@@ -100,8 +104,7 @@ export const replayCrossAppendObs = kernel("crossAppendObs", {
   nextObs: "write",
   countersIn: "read",
   selCount: "read",
-  stageObsIn: "read",
-  stageNextIn: "read",
+  stageIn: "read",
 }, (p) => p.ringCount * p.maxIncoming * p.words);
 
 /** Appends the staged meta of the other agents' rows to each receiver and sets their leaves. */
@@ -109,7 +112,7 @@ export const replayCrossAppendMeta = kernel("crossAppendMeta", {
   slotMeta: "write",
   countersIn: "read",
   selCount: "read",
-  stageMetaIn: "read",
+  stageIn: "read",
   sum: "write",
   minTree: "write",
   changed: "write",
@@ -122,7 +125,7 @@ export const replayCrossAdvance = kernel(
   (p) => p.numRings,
 );
 
-/** Gathers rows into f32 minibatch tensors (one chunk). */
+/** Gathers the obs and next obs of rows into f32 minibatch tensors (one chunk). */
 export const replayGather = kernel("gather", {
   obsIn: "read",
   nextIn: "read",
@@ -130,7 +133,13 @@ export const replayGather = kernel("gather", {
   indices: "read",
   outObs: "write",
   outNext: "write",
+}, (p) => p.ringCount * p.batch * p.obsDim);
+
+/** Gathers the action, reward and done of rows (all rings in one dispatch). */
+export const replayGatherMeta = kernel("gatherMeta", {
+  slotMetaIn: "read",
+  indices: "read",
   outAction: "write",
   outReward: "write",
   outDone: "write",
-}, (p) => p.ringCount * p.batch * p.obsDim);
+}, (p) => p.numRings * p.batch);

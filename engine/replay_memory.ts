@@ -140,9 +140,7 @@ export function memoryReport(config: ReplayConfig): ReplayLayout {
     add("changed", [numRings, 2 * rowsPerInsert]);
   }
   if (maxIncoming) {
-    add("stage.obs", [numAgents, relayRows, words]);
-    add("stage.next", [numAgents, relayRows, words]);
-    add("stage.meta", [numAgents, relayRows, 4]);
+    add("stage", [numAgents, relayRows, 2 * words + 4]);
     if (leafCount) add("cross.changed", [numRings, maxIncoming]);
   }
   const batch = config.batch ?? 0;

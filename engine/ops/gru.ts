@@ -8,7 +8,9 @@
  * state is zeroed before step t (h_{t−1} := 0 for that row), and backward cuts the gradient there.
  *
  * The sequence forward is recorded as one input-projection dispatch plus one dispatch per time
- * step (backward: one per step, one for dL/dh0, then weights and inputs). Each step needs the
+ * step (backward: one per step, one for dL/dh0, then weights and inputs). Backward keeps dL/dh_t
+ * after the gate gradients in the forward's work buffer, so no kernel binds more than 8 storage
+ * buffers (the WebGPU minimum). Each step needs the
  * whole previous hidden row, which spans workgroups; a single looping kernel would need one
  * workgroup per (agent, row) with barriers, which caps parallelism at numAgents·batch workgroups.
  * Per-step dispatches (each with its own uniform holding t) are built once at setup and cost a few
@@ -78,7 +80,7 @@ export const gruActStep = defineKernel({
   threads: (p) => p.numAgents * p.batch * p.hidden,
 });
 
-/** Backward of step t (params.t ≥ 0) writing dG[t] and dhTot[t]; params.t = −1 writes dh0. */
+/** Backward of step t (params.t ≥ 0) writing dG[t] and dhTot[t] (both in the work buffer `dG`). */
 export const gruBackwardStep = defineKernel({
   name: "gru.backwardStep",
   shader: SHADER,
@@ -93,9 +95,18 @@ export const gruBackwardStep = defineKernel({
     dy: "read",
     dhLast: "read",
     dG: "write",
-    dhTot: "write",
-    dh0: "write",
   },
+  params: PARAMS,
+  threads: (p) => p.numAgents * p.batch * p.hidden,
+});
+
+/** dL/dh0 from step 0's dG and dhTot (read from the work buffer), after backward step 0. */
+export const gruBackwardState = defineKernel({
+  name: "gru.backwardState",
+  shader: SHADER,
+  entryPoint: "backwardState",
+  includes: INCLUDES,
+  bindings: { w: "read", reset: "read", gatesIn: "read", dGIn: "read", dh0: "write" },
   params: PARAMS,
   threads: (p) => p.numAgents * p.batch * p.hidden,
 });
@@ -309,18 +320,19 @@ export async function createGru(engine: Engine, o: GruOptions): Promise<Gru> {
   const dy = f32(seq, "dy");
   const dhLast = f32(state, "dhLast");
   const dh0 = f32(state, "dh0");
-  const dhTot = f32(seq, "dhTot");
   const gates = f32([A, T, B, 4 * H], "gates");
-  // Input-side gate pre-activations in forward, their gradients in backward (never both live).
-  const work = f32([A, T, B, 3 * H], "work");
+  // Input-side gate pre-activations [A, T, B, 3H] in forward; in backward their gradients, then
+  // dL/dh_t [A, T, B, H] (never both live).
+  const work = f32([A * T * B * 4 * H], "work");
   const h0 = o.h0 ?? f32(state, "h0");
   const reset = o.resetMask ??
     engine.tensor({ dtype: "u32", shape: [A, T, B], label: `${o.label}.reset` });
 
-  const [kIn, kStep, kBack, kW, kX] = await Promise.all([
+  const [kIn, kStep, kBack, kState, kW, kX] = await Promise.all([
     compileKernel(engine, gruForwardInput),
     compileKernel(engine, gruForwardStep, constants),
     compileKernel(engine, gruBackwardStep, constants),
+    compileKernel(engine, gruBackwardState, constants),
     compileKernel(engine, gruBackwardWeight, constants),
     compileKernel(engine, gruBackwardInput),
   ]);
@@ -336,13 +348,18 @@ export async function createGru(engine: Engine, o: GruOptions): Promise<Gru> {
     ));
   }
   const bwdSteps: Dispatch<GruParams>[] = [];
-  for (let t = T - 1; t >= -1; t--) {
+  for (let t = T - 1; t >= 0; t--) {
     bwdSteps.push(kBack.bind(
-      { w, reset, h0, hsIn: hs, gatesIn: gates, dy, dhLast, dG: work, dhTot, dh0 },
+      { w, reset, h0, hsIn: hs, gatesIn: gates, dy, dhLast, dG: work },
       { ...base, t },
       `${o.label}.backwardStep.${t}`,
     ));
   }
+  bwdSteps.push(kState.bind(
+    { w, reset, gatesIn: gates, dGIn: work, dh0 },
+    base,
+    `${o.label}.backwardState`,
+  ));
   const bwdW = kW.bind(
     { x: o.x, reset, h0, hsIn: hs, gatesIn: gates, dGIn: work, dw: o.net.grads },
     base,

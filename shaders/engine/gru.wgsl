@@ -5,15 +5,17 @@
 //   W_ih [3H, inDim] at 0, W_hh [3H, H] at 3H·inDim, b_ih [3H] at 3H·(inDim + H), b_hh [3H] after it.
 // A "row" is (a, t, b) → (a·steps + t)·batch + b. Shapes (H = hidden):
 //   x [numAgents, steps, batch, inDim]; h0, hLast, dhLast, dh0 [numAgents, batch, H];
-//   hs, dy, dhTot [numAgents, steps, batch, H]; gi, dG [rows, 3H] (one buffer: gi in forward, dG in
-//   backward); gates [rows, 4H] = (r, z, n, W_hn h + b_hn); reset [numAgents, steps, batch].
+//   hs, dy [numAgents, steps, batch, H]; gates [rows, 4H] = (r, z, n, W_hn h + b_hn);
+//   reset [numAgents, steps, batch]; one work buffer: gi [rows, 3H] in forward, in backward
+//   dG [rows, 3H] followed by dhTot [rows, H] (dhTotAt), so backwardStep binds ≤ 8 storage buffers.
 // reset[row] set (u32 ≠ 0, or f32 ≠ 0 when MASK_F32 = 1) zeroes the previous hidden state before step t.
 // forwardInput:   one thread per gi[row, g] = b_ih[g] + Σ_i W_ih[g, i] x[row, i].          writes gi
 // forwardStep:    dispatched for t = 0 … steps − 1; one thread per (a, b, j).
 //                 writes hs[t], gates[t], and hLast at t = steps − 1
 // actStep:        acting step (steps = 1, input projection fused); one thread per (a, b, j). writes hOut
-// backwardStep:   dispatched for t = steps − 1 … 0, then t = −1; one thread per (a, b, j).
-//                 dG[t] = dL/d(gate pre-activations of the input side), dhTot[t] = dL/dh_t; dh0 at t = −1
+// backwardStep:   dispatched for t = steps − 1 … 0; one thread per (a, b, j).
+//                 writes dG[t] = dL/d(gate pre-activations of the input side), dhTot[t] = dL/dh_t
+// backwardState:  dispatched after backwardStep t = 0; one thread per (a, b, j).     writes dh0
 // backwardWeight: one thread per (a, parameter p); Σ over rows in fixed order.        writes dw (= or +=)
 // backwardInput:  one thread per dx[row, i] = Σ_g W_ih[g, i] dG[row, g].             writes dx
 override MASK_F32: u32 = 0u;
@@ -38,11 +40,10 @@ struct Params { numAgents: u32, steps: u32, batch: u32, inDim: u32, hidden: u32,
 @group(0) @binding(14) var<storage, read> dy: array<f32>;
 @group(0) @binding(15) var<storage, read> dhLast: array<f32>;
 @group(0) @binding(16) var<storage, read_write> dG: array<f32>;
-@group(0) @binding(17) var<storage, read_write> dhTot: array<f32>;
-@group(0) @binding(18) var<storage, read_write> dh0: array<f32>;
-@group(0) @binding(19) var<storage, read> dGIn: array<f32>;
-@group(0) @binding(20) var<storage, read_write> dw: array<f32>;
-@group(0) @binding(21) var<storage, read_write> dx: array<f32>;
+@group(0) @binding(17) var<storage, read_write> dh0: array<f32>;
+@group(0) @binding(18) var<storage, read> dGIn: array<f32>;
+@group(0) @binding(19) var<storage, read_write> dw: array<f32>;
+@group(0) @binding(20) var<storage, read_write> dx: array<f32>;
 
 fn sigmoid(v: f32) -> f32 {
   let e = exp(-abs(v));                      // in (0, 1]: never overflows
@@ -60,6 +61,11 @@ fn rowOf(a: u32, t: u32, b: u32) -> u32 {
 fn isReset(row: u32) -> bool {
   let bits = reset[row];
   return select(bits != 0u, bitcast<f32>(bits) != 0.0, MASK_F32 != 0u);
+}
+
+// Index of dhTot[row, j] in the backward work buffer (dG / dGIn): after dG [rows, 3H].
+fn dhTotAt(row: u32, j: u32) -> u32 {
+  return (params.numAgents * params.steps * params.batch * 3u + row) * params.hidden + j;
 }
 
 // Offsets inside agent a's parameter block.
@@ -182,17 +188,18 @@ fn backwardStep(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgrou
   let a = idx / (params.batch * hid);
   let b = (idx / hid) % params.batch;
   let j = idx % hid;
+  let t = u32(params.t);
   // Gradient reaching h_t from later: dhLast at the last step, else through step t + 1's
   // (masked) previous-state input: W_hhᵀ dgh_{t+1} + dh_{t+1} ⊙ z_{t+1}.
   var dh = 0.0;
-  if (params.t + 1 == i32(params.steps)) {
+  if (t + 1u == params.steps) {
     dh = dhLast[idx];
   } else {
-    let rowN = rowOf(a, u32(params.t + 1), b);
+    let rowN = rowOf(a, t + 1u, b);
     let wHh = wHhBase(a);
     let dBase = rowN * 3u * hid;
     let sBase = rowN * 4u * hid;
-    var acc = dhTot[rowN * hid + j] * gatesIn[sBase + hid + j];
+    var acc = dG[dhTotAt(rowN, j)] * gatesIn[sBase + hid + j];
     for (var g = 0u; g < 2u * hid; g++) {
       acc += w[wHh + g * hid + j] * dG[dBase + g];
     }
@@ -201,14 +208,9 @@ fn backwardStep(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgrou
     }
     dh = select(acc, 0.0, isReset(rowN));
   }
-  if (params.t < 0) {
-    dh0[idx] = dh;
-    return;
-  }
-  let t = u32(params.t);
   let row = rowOf(a, t, b);
   dh += dy[row * hid + j];
-  dhTot[row * hid + j] = dh;
+  dG[dhTotAt(row, j)] = dh;
   let sBase = row * 4u * hid;
   let r = gatesIn[sBase + j];
   let z = gatesIn[sBase + hid + j];
@@ -220,6 +222,29 @@ fn backwardStep(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgrou
   dG[dBase + j] = dan * ghn * r * (1.0 - r);
   dG[dBase + hid + j] = dh * (hp - n) * z * (1.0 - z);
   dG[dBase + 2u * hid + j] = dan;
+}
+
+// dL/dh0 through step 0's (masked) previous-state input, as in backwardStep but reading dGIn.
+@compute @workgroup_size(WORKGROUP_SIZE)
+fn backwardState(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
+  let idx = flatIndex(gid, nwg);
+  let hid = params.hidden;
+  if (idx >= params.numAgents * params.batch * hid) { return; }
+  let a = idx / (params.batch * hid);
+  let b = (idx / hid) % params.batch;
+  let j = idx % hid;
+  let row0 = rowOf(a, 0u, b);
+  let wHh = wHhBase(a);
+  let dBase = row0 * 3u * hid;
+  let sBase = row0 * 4u * hid;
+  var acc = dGIn[dhTotAt(row0, j)] * gatesIn[sBase + hid + j];
+  for (var g = 0u; g < 2u * hid; g++) {
+    acc += w[wHh + g * hid + j] * dGIn[dBase + g];
+  }
+  for (var k = 0u; k < hid; k++) {
+    acc += w[wHh + (2u * hid + k) * hid + j] * dGIn[dBase + 2u * hid + k] * gatesIn[sBase + k];
+  }
+  dh0[idx] = select(acc, 0.0, isReset(row0));
 }
 
 // dL/d(hidden-side pre-activation g) at a row: dG for r and z, dG ⊙ r for n.

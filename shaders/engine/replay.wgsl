@@ -14,19 +14,20 @@
 // An episode ends on terminated or truncated (next obs = envTerminal, auto-reset obs starts the
 // new pending row); the stored done is terminated, or also truncated when truncationDone = 1.
 // Writes to one slot are split into an obs kernel (per chunk) and a meta kernel (all rings in one
-// dispatch) so that no entry point binds more than 10 storage buffers (browser limit).
-// insertObs:    one thread per (chunk ring, row j < rows, word).  writes obs, nextObs
-// insertMeta:   one thread per (ring, row j < rows). writes slotMeta, sum/minTree leaves,
-//               changed [numRings, 2·rows] (completed slots, then new slots)
+// dispatch), and a relay's staged rows share one buffer `stage` (regions: obs words, next obs
+// words, meta; see stageObsAt / stageNextAt / stageMetaAt), so that no entry point binds more than
+// 8 storage buffers (the WebGPU minimum of maxStorageBuffersPerShaderStage).
+// insertObs:    one thread per (chunk ring, row j < rows, word).  writes obs, nextObs,
+//               changed [numRings, 2·rows] (completed slots, then new slots; at word 0, PER only)
+// insertMeta:   one thread per (ring, row j < rows).            writes slotMeta, sum/minTree leaves
 // insertAdvance: one thread per ring.                            writes counters, history
-// crossStage:   one thread per (chunk sender, k < fragment·numEnvs, word).
-//               writes stageObs, stageNext, stageMeta
+// crossStage:   one thread per (chunk sender, k < fragment·numEnvs, word). writes stage
 // crossAppendObs: one thread per (chunk receiver, q < maxIncoming, word). writes obs, nextObs
 // crossAppendMeta: one thread per (receiver, q < maxIncoming). writes slotMeta, leaves,
 //               changed [numRings, maxIncoming]
 // crossAdvance: one thread per ring.                            writes counters
-// gather:       one thread per (chunk ring, b < batch, d < obsDim). writes outObs, outNext,
-//               outAction, outReward, outDone
+// gather:       one thread per (chunk ring, b < batch, d < obsDim). writes outObs, outNext
+// gatherMeta:   one thread per (ring, b < batch).  writes outAction, outReward, outDone
 override OBS_U8: u32 = 1u;
 const NEXT_EXPLICIT: u32 = 0xffffffffu;
 const NO_SLOT: u32 = 0xffffffffu;
@@ -54,20 +55,16 @@ struct Params { numRings: u32, rows: u32, numEnvs: u32, numAgents: u32, capacity
 @group(0) @binding(17) var<storage, read_write> changed: array<u32>;
 @group(0) @binding(18) var<storage, read> sel: array<u32>;
 @group(0) @binding(19) var<storage, read> selCount: array<u32>;
-@group(0) @binding(20) var<storage, read_write> stageObs: array<u32>;
-@group(0) @binding(21) var<storage, read_write> stageNext: array<u32>;
-@group(0) @binding(22) var<storage, read_write> stageMeta: array<u32>;
-@group(0) @binding(23) var<storage, read> stageObsIn: array<u32>;
-@group(0) @binding(24) var<storage, read> stageNextIn: array<u32>;
-@group(0) @binding(25) var<storage, read> stageMetaIn: array<u32>;
-@group(0) @binding(26) var<storage, read> indices: array<u32>;
-@group(0) @binding(27) var<storage, read_write> outObs: array<f32>;
-@group(0) @binding(28) var<storage, read_write> outNext: array<f32>;
-@group(0) @binding(29) var<storage, read_write> outAction: array<u32>;
-@group(0) @binding(30) var<storage, read_write> outReward: array<f32>;
-@group(0) @binding(31) var<storage, read_write> outDone: array<f32>;
-@group(0) @binding(32) var<storage, read_write> history: array<u32>;
-@group(0) @binding(33) var<storage, read> historyIn: array<u32>;
+@group(0) @binding(20) var<storage, read_write> stage: array<u32>;
+@group(0) @binding(21) var<storage, read> stageIn: array<u32>;
+@group(0) @binding(22) var<storage, read> indices: array<u32>;
+@group(0) @binding(23) var<storage, read_write> outObs: array<f32>;
+@group(0) @binding(24) var<storage, read_write> outNext: array<f32>;
+@group(0) @binding(25) var<storage, read_write> outAction: array<u32>;
+@group(0) @binding(26) var<storage, read_write> outReward: array<f32>;
+@group(0) @binding(27) var<storage, read_write> outDone: array<f32>;
+@group(0) @binding(28) var<storage, read_write> history: array<u32>;
+@group(0) @binding(29) var<storage, read> historyIn: array<u32>;
 
 // Word w of env row `row` of envObs [numAgents, numEnvs, obsDim] (u8 rows are not word aligned).
 fn envObsWord(row: u32, w: u32) -> u32 {
@@ -135,6 +132,9 @@ fn insertObs(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups)
   let ended = envTerminated[e] != 0u || envTruncated[e] != 0u;
   obs[(lr * cap + s.fresh) * words + w] = envObsWord(row, w);
   if (s.completes && ended) { nextObs[(lr * cap + s.prev) * words + w] = envTerminalWord(row, w); }
+  if (w != 0u || params.leafCount == 0u) { return; }
+  changed[r * 2u * params.rows + j] = select(NO_SLOT, s.prev, s.completes);
+  changed[r * 2u * params.rows + params.rows + j] = s.fresh;
 }
 
 @compute @workgroup_size(WORKGROUP_SIZE)
@@ -158,8 +158,6 @@ fn insertMeta(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups
   if (params.leafCount == 0u) { return; }
   if (s.completes) { setLeaf(r, s.prev, params.arrival); }
   setLeaf(r, s.fresh, 0.0);
-  changed[r * 2u * params.rows + j] = select(NO_SLOT, s.prev, s.completes);
-  changed[r * 2u * params.rows + params.rows + j] = s.fresh;
 }
 
 @compute @workgroup_size(WORKGROUP_SIZE)
@@ -177,6 +175,17 @@ fn insertAdvance(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgro
   counters[c + 3u] = params.rows;
   counters[c] = (ptr + params.rows) % params.capacity;
   counters[c + 1u] = min(counters[c + 1u] + params.rows, params.capacity);
+}
+
+// Word w of staged row s (s = sender · fragment·numEnvs + k) in the regions of `stage`:
+// obs words [numAgents, fragment·numEnvs, words], then next obs words (same), then meta
+// [numAgents, fragment·numEnvs, 4] = (action, reward bits, done, unused).
+fn stageObsAt(s: u32, w: u32) -> u32 { return s * params.words + w; }
+fn stageNextAt(s: u32, w: u32) -> u32 {
+  return params.numAgents * params.fragment * params.numEnvs * params.words + s * params.words + w;
+}
+fn stageMetaAt(s: u32, f: u32) -> u32 {
+  return 2u * params.numAgents * params.fragment * params.numEnvs * params.words + s * 4u + f;
 }
 
 @compute @workgroup_size(WORKGROUP_SIZE)
@@ -198,18 +207,18 @@ fn crossStage(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups
   let first = historyIn[a * params.fragment + (inserts + step) % params.fragment];
   let slot = (first + j % params.numEnvs) % cap;
   let dst = a * n + k;
-  stageObs[dst * words + w] = obsIn[(la * cap + slot) * words + w];
+  stage[stageObsAt(dst, w)] = obsIn[(la * cap + slot) * words + w];
   let m = (a * cap + slot) * 4u;
   let nx = slotMetaIn[m + 3u];
   if (nx == NEXT_EXPLICIT) {
-    stageNext[dst * words + w] = nextIn[(la * cap + slot) * words + w];
+    stage[stageNextAt(dst, w)] = nextIn[(la * cap + slot) * words + w];
   } else {
-    stageNext[dst * words + w] = obsIn[(la * cap + min(nx, cap - 1u)) * words + w];
+    stage[stageNextAt(dst, w)] = obsIn[(la * cap + min(nx, cap - 1u)) * words + w];
   }
   if (w == 0u) {
-    stageMeta[dst * 4u] = slotMetaIn[m];
-    stageMeta[dst * 4u + 1u] = slotMetaIn[m + 1u];
-    stageMeta[dst * 4u + 2u] = slotMetaIn[m + 2u];
+    stage[stageMetaAt(dst, 0u)] = slotMetaIn[m];
+    stage[stageMetaAt(dst, 1u)] = slotMetaIn[m + 1u];
+    stage[stageMetaAt(dst, 2u)] = slotMetaIn[m + 2u];
   }
 }
 
@@ -240,8 +249,8 @@ fn crossAppendObs(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgr
   let cap = params.capacity;
   let slot = (countersIn[r * COUNTER_STRIDE] + q) % cap;
   let s = src.x * params.fragment * params.numEnvs + src.y;
-  obs[(lr * cap + slot) * words + w] = stageObsIn[s * words + w];
-  nextObs[(lr * cap + slot) * words + w] = stageNextIn[s * words + w];
+  obs[(lr * cap + slot) * words + w] = stageIn[stageObsAt(s, w)];
+  nextObs[(lr * cap + slot) * words + w] = stageIn[stageNextAt(s, w)];
 }
 
 @compute @workgroup_size(WORKGROUP_SIZE)
@@ -259,9 +268,9 @@ fn crossAppendMeta(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workg
   let slot = (countersIn[r * COUNTER_STRIDE] + q) % cap;
   let s = src.x * params.fragment * params.numEnvs + src.y;
   let m = (r * cap + slot) * 4u;
-  slotMeta[m] = stageMetaIn[s * 4u];
-  slotMeta[m + 1u] = stageMetaIn[s * 4u + 1u];
-  slotMeta[m + 2u] = stageMetaIn[s * 4u + 2u];
+  slotMeta[m] = stageIn[stageMetaAt(s, 0u)];
+  slotMeta[m + 1u] = stageIn[stageMetaAt(s, 1u)];
+  slotMeta[m + 2u] = stageIn[stageMetaAt(s, 2u)];
   slotMeta[m + 3u] = NEXT_EXPLICIT;
   if (params.leafCount == 0u) { return; }
   setLeaf(r, slot, params.arrival);
@@ -312,7 +321,15 @@ fn gather(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nw
   } else {
     outNext[o] = storedValue(lr, min(nx, params.capacity - 1u), d);
   }
-  if (d != 0u) { return; }
+}
+
+@compute @workgroup_size(WORKGROUP_SIZE)
+fn gatherMeta(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
+  let i = flatIndex(gid, nwg);
+  if (i >= params.numRings * params.batch) { return; }
+  let r = i / params.batch;
+  let slot = min(indices[i], params.capacity - 1u);
+  let m = (r * params.capacity + slot) * 4u;
   outAction[i] = slotMetaIn[m];
   outReward[i] = bitcast<f32>(slotMetaIn[m + 1u]);
   outDone[i] = f32(slotMetaIn[m + 2u]);
