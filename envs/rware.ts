@@ -1,9 +1,10 @@
 /**
  * Multi-Robot Warehouse on the GPU (`rware-*-v2`, spec `shared/specs/envs/rware.md`): the task
  * registry, the packed state layout, golden-state import and {@linkcode RwareEnv}, which steps
- * `numEnvs` warehouses with all robots in one dispatch (`shaders/envs/rware_step.wgsl`), with
- * auto-reset. Task parameters and the layout are in `envs/rware_layout.ts`; the independent CPU
- * reference is `envs/rware_reference.ts`.
+ * `numEnvs` warehouses with all robots in two dispatches (`shaders/envs/rware_step.wgsl`: the
+ * step of every env with auto-reset, then the observations of every agent). Task parameters and
+ * the layout are in `envs/rware_layout.ts`; the independent CPU reference is
+ * `envs/rware_reference.ts`.
  *
  * ```ts ignore
  * const spec = RWARE.parseTask("rware-tiny-4ag")!;
@@ -20,7 +21,7 @@ import { readTensor } from "../engine/readback.ts";
 import { RNG_PURPOSE } from "../engine/rng.ts";
 import type { Tensor } from "../engine/tensor.ts";
 import type { EnvDef, EnvSpec, VecEnvOptions } from "./env.ts";
-import { createEnvBuffers, RESET_BINDINGS, resetBuffers, STEP_BINDINGS } from "./env_buffers.ts";
+import { createEnvBuffers, RESET_BINDINGS, resetBuffers } from "./env_buffers.ts";
 import {
   parseRwareTask,
   RWARE_MAX_AGENTS,
@@ -186,15 +187,41 @@ export const rwareReset = defineKernel({
   threads: (p) => p.numEnvs,
 });
 
-/** One step of every env with auto-reset; one thread per env. */
+/**
+ * Phase 1 of a step: one step of every env with auto-reset (state, injected, terminalObs, reward,
+ * terminated, truncated); one thread per env.
+ */
 export const rwareStep = defineKernel({
   name: "rware.step",
   shader: SHADER,
   entryPoint: "step",
   includes: INCLUDES,
-  bindings: { state: "write", warehouse: "read", injected: "write", ...STEP_BINDINGS },
+  bindings: {
+    state: "write",
+    warehouse: "read",
+    actions: "read",
+    injected: "write",
+    terminalObs: "write",
+    reward: "write",
+    terminated: "write",
+    truncated: "write",
+  },
   params: PARAMS,
   threads: (p) => p.numEnvs,
+});
+
+/**
+ * Phase 2 of a step: the observation of every agent and episodeStep from the new state; one
+ * thread per (agent, env). Binds `state` writable (as `step` does) but only reads it.
+ */
+export const rwareObserve = defineKernel({
+  name: "rware.observe",
+  shader: SHADER,
+  entryPoint: "observe",
+  includes: INCLUDES,
+  bindings: { state: "write", warehouse: "read", obs: "write", episodeStep: "write" },
+  params: PARAMS,
+  threads: (p) => p.numAgents * p.numEnvs,
 });
 
 /** The GPU RWARE env: buffers of {@linkcode EnvBuffers} plus the packed `state`. */
@@ -217,9 +244,14 @@ export class RwareEnv extends VecEnvBase<RwareState> {
       config: RwareConfig;
       layout: RwareLayout;
       injected: Tensor<"u32">;
+      /** Phase 2 of a step (`rware.observe`), encoded after `step`. */
+      observe: Dispatch<typeof PARAMS>;
     },
   ) {
-    super(engine, spec, packedStateParts("RWARE", parts));
+    super(engine, spec, {
+      ...packedStateParts("RWARE", parts),
+      step: [parts.step, parts.observe],
+    });
     this.config = parts.config;
     this.layout = parts.layout;
     this.state = parts.state;
@@ -349,12 +381,19 @@ export async function createRwareEnv(
     resetPurpose: RNG_PURPOSE.envReset,
     stepPurpose: RNG_PURPOSE.envStep,
   };
-  const [kr, ks] = await Promise.all([
+  const [kr, ks, ko] = await Promise.all([
     compileKernel(engine, rwareReset),
     compileKernel(engine, rwareStep),
+    compileKernel(engine, rwareObserve),
   ]);
   const reset = kr.bind({ ...resetBuffers(buffers), state, warehouse }, params, "rware.reset");
-  const step = ks.bind({ ...buffers, state, warehouse, injected }, params, "rware.step");
+  const { actions, terminalObs, reward, terminated, truncated, obs, episodeStep } = buffers;
+  const step = ks.bind(
+    { state, warehouse, actions, injected, terminalObs, reward, terminated, truncated },
+    params,
+    "rware.step",
+  );
+  const observe = ko.bind({ state, warehouse, obs, episodeStep }, params, "rware.observe");
   return new RwareEnv(engine, spec, {
     config: cfg,
     layout,
@@ -364,6 +403,7 @@ export async function createRwareEnv(
     injected,
     reset,
     step,
+    observe,
   });
 }
 

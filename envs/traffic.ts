@@ -2,7 +2,8 @@
  * Traffic-light grid on the GPU (DIALS, spec `shared/specs/envs/traffic-grid.md` Part B): the family's
  * {@linkcode EnvDef} ({@linkcode TRAFFIC}, tasks `traffic-{4,25,49,100}`) and the global simulator
  * {@linkcode TrafficEnv}: N × N signalised intersections, every one a learning agent, stepped for
- * `numEnvs` envs in two dispatches (`shaders/envs/traffic_gs.wgsl`) with auto-reset.
+ * `numEnvs` envs in two dispatches (`shaders/envs/traffic_gs.wgsl`; a reset is two as well) with
+ * auto-reset.
  *
  * Observation per agent: 40 f32 values (bins 0..8 of the W, S, E, N lanes, then the signal one-hot
  * [E–W green, E–W yellow, N–S yellow, N–S green]); action 0 keep, 1 switch; reward the mean
@@ -36,12 +37,7 @@ import { readTensors } from "../engine/readback.ts";
 import { RNG_PURPOSE } from "../engine/rng.ts";
 import type { Tensor } from "../engine/tensor.ts";
 import type { EnvDef, EnvSpec, VecEnvOptions } from "./env.ts";
-import {
-  createEnvBuffers,
-  RESET_BINDINGS,
-  resetBuffers,
-  type TypedEnvBuffers,
-} from "./env_buffers.ts";
+import { createEnvBuffers, resetBuffers, type TypedEnvBuffers } from "./env_buffers.ts";
 import { TRAFFIC_OBS_DIM, type TrafficConfig, type TrafficGsState } from "./traffic_reference.ts";
 import {
   checkTrafficConfig,
@@ -73,8 +69,9 @@ const PARAMS = {
 } as const;
 
 /**
- * Phase 1 of a step: signals (private copy), motion, and the env's flags (terminated, truncated,
- * episodeStep); one thread per (env, lane).
+ * Phase 1 of a step: signals (private copy), motion, exits into the downstream lanes' backlogs,
+ * the action into the junction record, and the env's flags (terminated, truncated, episodeStep);
+ * one thread per (env, lane).
  */
 export const trafficMotion = defineKernel({
   name: "traffic.motion",
@@ -83,8 +80,8 @@ export const trafficMotion = defineKernel({
   includes: INCLUDES,
   bindings: {
     cells: "write",
-    exits: "write",
-    junctionsIn: "read",
+    backlog: "write",
+    junctions: "write",
     actions: "read",
     terminated: "write",
     truncated: "write",
@@ -112,23 +109,38 @@ export const trafficObserve = defineKernel({
     ...STATE_BINDINGS,
     obs: "write",
     reward: "write",
-    exitsIn: "read",
-    actions: "read",
     terminalObs: "write",
   },
   params: PARAMS,
   threads: (p) => p.numEnvs * p.gridSize * p.gridSize,
 });
 
-/** Resets every env to episode 0 of its stream; one thread per (env, junction). */
+/**
+ * Resets every env to episode 0 of its stream (state, obs, reward, sources, resetSources); one
+ * thread per (env, junction).
+ */
 export const trafficReset = defineKernel({
   name: "traffic.reset",
   shader: SHADER,
   entryPoint: "reset",
   includes: INCLUDES,
-  bindings: { ...STATE_BINDINGS, ...RESET_BINDINGS },
+  bindings: { ...STATE_BINDINGS, obs: "write", reward: "write" },
   params: PARAMS,
   threads: (p) => p.numEnvs * p.gridSize * p.gridSize,
+});
+
+/**
+ * Phase 2 of a reset: the env's flags (terminated, truncated, episodeStep = 0); one thread per
+ * env.
+ */
+export const trafficResetFlags = defineKernel({
+  name: "traffic.resetFlags",
+  shader: SHADER,
+  entryPoint: "resetFlags",
+  includes: INCLUDES,
+  bindings: { terminated: "write", truncated: "write", episodeStep: "write" },
+  params: PARAMS,
+  threads: (p) => p.numEnvs,
 });
 
 const SIGNAL_NAMES = ["N-S green", "E-W green"];
@@ -150,8 +162,6 @@ export class TrafficEnv
   readonly backlog: Tensor<"u32">;
   /** [numEnvs, N², 8] u32 junction records. */
   readonly junctions: Tensor<"u32">;
-  /** [numEnvs, 4N²] u32: a vehicle left the lane's box at the last step (scratch of a step). */
-  readonly exits: Tensor<"u32">;
   /** [A, numEnvs, 4] u32: a vehicle entered approach W, S, E, N at the last step (pre-reset). */
   readonly sources: Tensor<"u32">;
   /** [A, numEnvs, 4] u32: entries of the last auto-reset (or reset) step; 0 elsewhere. */
@@ -171,7 +181,6 @@ export class TrafficEnv
         | "cells"
         | "backlog"
         | "junctions"
-        | "exits"
         | "sources"
         | "resetSources"
       >
@@ -179,6 +188,7 @@ export class TrafficEnv
         motion: Dispatch<typeof PARAMS>;
         observe: Dispatch<typeof PARAMS>;
         reset: Dispatch<typeof PARAMS>;
+        resetFlags: Dispatch<typeof PARAMS>;
       },
   ) {
     const { cells, backlog, junctions } = parts;
@@ -188,14 +198,13 @@ export class TrafficEnv
       seed: parts.seed,
       buffers: parts.buffers,
       state: { cells, backlog, junctions },
-      reset: [parts.reset],
+      reset: [parts.reset, parts.resetFlags],
       step: [parts.motion, parts.observe],
     });
     this.config = parts.config;
     this.cells = cells;
     this.backlog = backlog;
     this.junctions = junctions;
-    this.exits = parts.exits;
     this.sources = parts.sources;
     this.resetSources = parts.resetSources;
   }
@@ -275,7 +284,6 @@ export async function createTrafficEnv(
     cells: t("u32", [n, 4 * A, TRAFFIC_SEGMENT], "state.cells"),
     backlog: t("u32", [n, 4 * A], "state.backlog"),
     junctions: t("u32", [n, A, TRAFFIC_JUNCTION_WORDS], "state.junctions"),
-    exits: t("u32", [n, 4 * A], "state.exits"),
     sources: t("u32", [A, n, 4], "sources"),
     resetSources: t("u32", [A, n, 4], "resetSources"),
   };
@@ -290,10 +298,11 @@ export async function createTrafficEnv(
     stepPurpose: RNG_PURPOSE.envStep,
     resetPurpose: RNG_PURPOSE.envReset,
   };
-  const [km, ko, kr] = await Promise.all([
+  const [km, ko, kr, kf] = await Promise.all([
     compileKernel(engine, trafficMotion),
     compileKernel(engine, trafficObserve),
     compileKernel(engine, trafficReset),
+    compileKernel(engine, trafficResetFlags),
   ]);
   const stateOut = {
     cells: state.cells,
@@ -305,8 +314,8 @@ export async function createTrafficEnv(
   const motion = km.bind(
     {
       cells: state.cells,
-      exits: state.exits,
-      junctionsIn: state.junctions,
+      backlog: state.backlog,
+      junctions: state.junctions,
       actions: buffers.actions,
       terminated: buffers.terminated,
       truncated: buffers.truncated,
@@ -320,14 +329,18 @@ export async function createTrafficEnv(
       ...stateOut,
       obs: buffers.obs,
       reward: buffers.reward,
-      exitsIn: state.exits,
-      actions: buffers.actions,
       terminalObs: buffers.terminalObs,
     },
     params,
     "traffic.observe",
   );
-  const reset = kr.bind({ ...stateOut, ...resetBuffers(buffers) }, params, "traffic.reset");
+  const { obs, reward, terminated, truncated, episodeStep } = resetBuffers(buffers);
+  const reset = kr.bind({ ...stateOut, obs, reward }, params, "traffic.reset");
+  const resetFlags = kf.bind(
+    { terminated, truncated, episodeStep },
+    params,
+    "traffic.resetFlags",
+  );
   return new TrafficEnv(engine, spec, {
     config: cfg,
     numEnvs: n,
@@ -337,6 +350,7 @@ export async function createTrafficEnv(
     motion,
     observe,
     reset,
+    resetFlags,
   });
 }
 

@@ -21,7 +21,11 @@ import {
 
 /** Cells per lane segment (lane + junction box) and words per junction record. */
 export const TRAFFIC_SEGMENT = TRAFFIC_LANE.cells + TRAFFIC_LANE.box;
-/** Words per junction record: dir, yellow, timer, episode step, episode, global step, 2 unused. */
+/**
+ * Words per junction record: dir, yellow, timer, episode step, episode, global step, 2 unused by
+ * the state (the global simulator keeps the action of the current step in word 6 between its
+ * motion and observe dispatches; packing writes 0 there and unpacking ignores it).
+ */
 export const TRAFFIC_JUNCTION_WORDS = 8;
 
 /** Default rules (spec B10); `gridSize` comes from the task name. */

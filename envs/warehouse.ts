@@ -3,7 +3,8 @@
  * `shared/specs/envs/warehouse-commissioning.md`): the family's {@linkcode EnvDef}
  * ({@linkcode WAREHOUSE}, tasks `warehouse-{4,25,49,100}`) and {@linkcode WarehouseEnv}, which
  * steps `numEnvs` warehouses (the learning block and the scripted ring) in one dispatch
- * (`shaders/envs/warehouse_step.wgsl`, one workgroup per env), with auto-reset. Besides the
+ * (`shaders/envs/warehouse_step.wgsl`, one workgroup per env), with auto-reset, after a tiny one
+ * that writes the episode flags (so that each kernel binds at most 8 storage buffers). Besides the
  * {@linkcode EnvBuffers} every step writes the AIP data of §4: `dset` (observations before the
  * step) and `influence` (the neighbours' edge classes after the move); see
  * `envs/warehouse_dataset.ts` for recording them and `envs/warehouse_local.ts` for the local
@@ -24,7 +25,7 @@ import { readTensor } from "../engine/readback.ts";
 import { RNG_PURPOSE } from "../engine/rng.ts";
 import type { Tensor } from "../engine/tensor.ts";
 import type { EnvBuffers, EnvDef, EnvSpec, VecEnvOptions } from "./env.ts";
-import { createEnvBuffers, RESET_BINDINGS, resetBuffers, STEP_BINDINGS } from "./env_buffers.ts";
+import { createEnvBuffers, RESET_BINDINGS, resetBuffers } from "./env_buffers.ts";
 import {
   checkWarehouseConfig,
   packWarehouseStates,
@@ -88,13 +89,38 @@ export const warehouseReset = defineKernel({
   workgroupSize: WORKGROUP,
 });
 
-/** One GS step of every env with auto-reset; one workgroup per env. */
+/**
+ * First dispatch of a step: the flags (terminated 0, truncated, episodeStep) the step ends with,
+ * from the header before it; one thread per env.
+ */
+export const warehouseFlags = defineKernel({
+  name: "warehouse.flags",
+  shader: SHADER,
+  entryPoint: "flags",
+  includes: WAREHOUSE_INCLUDES,
+  bindings: { stateIn: "read", terminated: "write", truncated: "write", episodeStep: "write" },
+  params: PARAMS,
+  threads: (p) => p.numEnvs,
+});
+
+/**
+ * Second dispatch of a step: one GS step of every env with auto-reset (state, obs, terminalObs,
+ * reward, dset, influence), after {@linkcode warehouseFlags}; one workgroup per env.
+ */
 export const warehouseStep = defineKernel({
   name: "warehouse.step",
   shader: SHADER,
   entryPoint: "step",
   includes: WAREHOUSE_INCLUDES,
-  bindings: { state: "write", ...STEP_BINDINGS, dset: "write", influence: "write" },
+  bindings: {
+    state: "write",
+    actions: "read",
+    obs: "write",
+    terminalObs: "write",
+    reward: "write",
+    dset: "write",
+    influence: "write",
+  },
   params: PARAMS,
   workgroups: (p) => warehouseEnvWorkgroups(p.numEnvs),
   workgroupSize: WORKGROUP,
@@ -149,11 +175,15 @@ export class WarehouseEnv extends VecEnvBase<WarehouseState, WarehouseBuffers> {
   constructor(
     engine: Engine,
     spec: EnvSpec,
-    parts: PackedStateParts<WarehouseBuffers, Dispatch<typeof PARAMS>>,
+    parts: PackedStateParts<WarehouseBuffers, Dispatch<typeof PARAMS>> & {
+      /** The {@linkcode warehouseFlags} dispatch, encoded before `step`. */
+      flags: Dispatch<typeof PARAMS>;
+    },
   ) {
     super(engine, spec, {
       ...packedStateParts("warehouse", parts),
       seed: parts.options.seed >>> 0,
+      step: [parts.flags, parts.step],
     });
     this.config = spec.config as unknown as WarehouseConfig;
     this.state = parts.state;
@@ -246,13 +276,25 @@ export async function createWarehouseEnv(
     stepPurpose: RNG_PURPOSE.envStep,
   };
   const serial = options.serial ?? engine.isCpu;
-  const [kr, ks] = await Promise.all([
+  const [kr, kf, ks] = await Promise.all([
     compileKernel(engine, serial ? warehouseResetSerial : warehouseReset),
+    compileKernel(engine, warehouseFlags),
     compileKernel(engine, serial ? warehouseStepSerial : warehouseStep),
   ]);
+  const { obs, terminalObs, actions, reward, terminated, truncated, episodeStep, dset, influence } =
+    buffers;
   const reset = kr.bind({ ...resetBuffers(buffers), state }, params, "warehouse.reset");
-  const step = ks.bind({ ...buffers, state }, params, "warehouse.step");
-  return new WarehouseEnv(engine, spec, { options, buffers, state, reset, step });
+  const flags = kf.bind(
+    { stateIn: state, terminated, truncated, episodeStep },
+    params,
+    "warehouse.flags",
+  );
+  const step = ks.bind(
+    { state, actions, obs, terminalObs, reward, dset, influence },
+    params,
+    "warehouse.step",
+  );
+  return new WarehouseEnv(engine, spec, { options, buffers, state, reset, flags, step });
 }
 
 /** The registered tasks (ring on variant A); `-closest` variants run the ring on variant B. */

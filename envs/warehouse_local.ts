@@ -26,7 +26,7 @@ import { readTensor } from "../engine/readback.ts";
 import { RNG_PURPOSE } from "../engine/rng.ts";
 import type { Tensor } from "../engine/tensor.ts";
 import type { EnvSpec, VecEnvOptions } from "./env.ts";
-import { createEnvBuffers, RESET_BINDINGS, resetBuffers, STEP_BINDINGS } from "./env_buffers.ts";
+import { createEnvBuffers, RESET_BINDINGS, resetBuffers } from "./env_buffers.ts";
 import {
   checkEnvFamily,
   checkNumEnvs,
@@ -70,13 +70,26 @@ export const warehouseLocalReset = defineKernel({
   threads: (p) => p.numAgents * p.numEnvs,
 });
 
-/** One LS step of every lane with auto-reset; one thread per lane. */
+/**
+ * One LS step of every lane with auto-reset; one thread per lane. Writes every step buffer but
+ * `terminated`: LS episodes end only by the time limit, so it holds the 0 that
+ * {@linkcode warehouseLocalReset} wrote (and keeps the kernel within 8 storage buffers).
+ */
 export const warehouseLocalStep = defineKernel({
   name: "warehouse.local.step",
   shader: SHADER,
   entryPoint: "step",
   includes: WAREHOUSE_INCLUDES,
-  bindings: { state: "write", influence: "read", ...STEP_BINDINGS },
+  bindings: {
+    state: "write",
+    influence: "read",
+    actions: "read",
+    obs: "write",
+    terminalObs: "write",
+    reward: "write",
+    truncated: "write",
+    episodeStep: "write",
+  },
   params: PARAMS,
   threads: (p) => p.numAgents * p.numEnvs,
 });
@@ -197,6 +210,7 @@ export async function createWarehouseLocalEnv(
     compileKernel(engine, warehouseLocalStep),
   ]);
   const reset = kr.bind({ ...resetBuffers(buffers), state }, params, "warehouse.local.reset");
-  const step = ks.bind({ ...buffers, influence, state }, params, "warehouse.local.step");
+  const { terminated: _, ...stepBuffers } = buffers;
+  const step = ks.bind({ ...stepBuffers, influence, state }, params, "warehouse.local.step");
   return new WarehouseLocalEnv(engine, spec, { options, buffers, influence, state, reset, step });
 }

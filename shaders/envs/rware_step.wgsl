@@ -1,13 +1,15 @@
 // Multi-Robot Warehouse (rware-*-v2, spec shared/specs/envs/rware.md). Owner: envs/rware.ts.
-// One thread per env runs all agents (n <= 19): each env is a short sequential program.
+// reset and step run one thread per env for all its agents (n <= 19): a short sequential program.
 // reset: one thread per env: episode 0 of the env's reset stream.
 //        writes state, obs, reward (0), terminated (0), truncated (0), episodeStep (0).
 // step:  one thread per env: carrying restriction (§6.1), move-graph conflicts (§6.2, ties to the
 //        lowest agent id), execution (§6.3), deliveries with refills (§6.4: the k-th delivery
 //        of the step takes injected[e, k] when it is non-zero, else a draw; injected is cleared),
 //        counters and done (§6.5). On done copies the final obs into terminalObs and resets the
-//        env (episode + 1). writes state, injected (zeroed), obs, terminalObs (ended envs only),
-//        reward, terminated, truncated (always 0, R5), episodeStep.
+//        env (episode + 1). writes state, injected (zeroed), terminalObs (ended envs only),
+//        reward, terminated, truncated (always 0, R5).
+// observe: one thread per (agent, env), after step: reads state. writes obs, episodeStep (the
+//        thread of agent 0).
 // State per env (u32 words): steps, inactiveSteps, episode, totalSteps, agents (x, y, dir,
 // carried shelf id, hasDelivered) × numAgents, request queue × queueSize, shelf grid (shelf id
 // per cell, row-major, 0 = none; a carried shelf sits on its carrier's cell) × rows·cols.
@@ -518,6 +520,23 @@ fn step(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg:
     resetEnv(e);
   }
   storeState(e);
-  writeObs(e);
-  episodeStep[e] = steps;
+}
+
+@compute @workgroup_size(WORKGROUP_SIZE)
+fn observe(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
+  let t = flatIndex(gid, nwg);
+  if (t >= params.numAgents * params.numEnvs) {
+    return;
+  }
+  let i = t / params.numEnvs;
+  let e = t % params.numEnvs;
+  loadState(e);
+  buildObs(e, i);
+  let dim = obsDim();
+  for (var k = 0u; k < dim; k++) {
+    obs[t * dim + k] = ob[k];
+  }
+  if (i == 0u) {
+    episodeStep[e] = steps;
+  }
 }

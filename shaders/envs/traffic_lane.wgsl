@@ -16,7 +16,8 @@ const OBS_BINS: u32 = 9u;
 const OBS_DIM: u32 = 40u;
 const YELLOW_STEPS: u32 = 3u;
 // Junction record words: signal direction (0 = N–S, 1 = E–W), yellow flag, yellow timer, episode
-// step, episode index, global step (RNG counter), 2 unused.
+// step, episode index, global step (RNG counter), 2 unused here (traffic_gs.wgsl keeps the action
+// of the current step in word 6 between its two dispatches).
 const JUNCTION_WORDS: u32 = 8u;
 const J_DIR: u32 = 0u;
 const J_YELLOW: u32 = 1u;

@@ -5,8 +5,9 @@
 // step:  age; move by actions[lane]; reward (ages after ageing, before removal); remove the item
 //        under the robot; for each neighbour n (E, S, W, N) with class k = influence[lane, n] < 3
 //        remove the item on edge cell k + 1; spawn; obs (terminalObs when the episode ends, then
-//        auto-reset). writes state, obs, terminalObs, reward, terminated (0), truncated,
-//        episodeStep (flags from the lanes of agent 0).
+//        auto-reset). writes state, obs, terminalObs, reward, truncated, episodeStep (flags from
+//        the lanes of agent 0); not terminated: episodes end only by the time limit, so it keeps
+//        the 0 that reset wrote (and the step binds 8 storage buffers).
 // State per lane (u32 × 16): step, episode, counter, cell (5r + c), ages × 12 slots.
 // Spawn keys are the GS's: rngU32(seed, purpose, env, scan index of the cell in the agent's GS
 // region, episode | counter, 0), so an LS fed with a GS run's actions and influence sources
@@ -143,7 +144,6 @@ fn step(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg:
     store(lane, vec4u(t0 + 1u, episode, counter + 1u, cell), ages);
   }
   if (a == 0u) {
-    terminated[e] = 0u;
     truncated[e] = select(0u, 1u, ending);
     episodeStep[e] = select(t0 + 1u, 0u, ending);
   }

@@ -2,15 +2,17 @@
 // Owner: envs/warehouse.ts. reset/step: one workgroup per env; its threads stride over robots,
 // shelf cells and learning agents, with barriers between the phases of §4. resetSerial/
 // stepSerial: one thread per env runs the same phase functions in order (CPU adapters).
+// A step is two dispatches: flags, then step (or stepSerial).
 // reset(Serial): writes state (episode 0, counter 0), obs, reward (0), terminated, truncated,
 //        episodeStep (0).
+// flags: one thread per env; from the header before the step, the flags the step ends with.
+//        writes terminated (0), truncated, episodeStep.
 // step(Serial):  1. robots: dset (obs before the step) and the given action for learning robots, the
 //           hand-coded action (§8) for the ring; move; reward of learning robots (ages + 1,
 //           before removal);  2. shelf cells: age, remove under any robot, spawn; influence
-//           classes of learning robots;  3. obs (terminalObs when the episode ends) and flags;
+//           classes of learning robots;  3. obs (terminalObs when the episode ends);
 //        4./5. when the episode ends: reset cells and robots, then obs of the new episode.
-//        writes state, obs, terminalObs (ended envs), reward, terminated (0), truncated,
-//        episodeStep, dset, influence.
+//        writes state, obs, terminalObs (ended envs), reward, dset, influence.
 // State per env (u32): step, episode, counter, robot cells (5r + c) × K², remembered slots × K²,
 // item ages × 6K(K + 1) in scan order (WH_NONE = no item).
 // Random keys: spawn rngU32(seed, purpose, env, scanIndex, episode | counter, 0); ring-robot random
@@ -39,10 +41,16 @@ struct Params {
 @group(0) @binding(8) var<storage, read_write> episodeStep: array<u32>;
 @group(0) @binding(9) var<storage, read_write> dset: array<f32>;
 @group(0) @binding(10) var<storage, read_write> influence: array<u32>;
+@group(0) @binding(11) var<storage, read> stateIn: array<u32>;
 
 fn stride() -> u32 {
   let k = params.robotsPerSide;
   return 3u + 2u * k * k + 6u * k * (k + 1u);
+}
+
+// Whether the step from episode step t0 ends the episode (by the time limit).
+fn endsEpisode(t0: u32) -> bool {
+  return t0 + 1u >= params.maxSteps;
 }
 
 fn posBase(e: u32) -> u32 {
@@ -242,17 +250,12 @@ fn stepCells(e: u32, lid: u32, span: u32, counter: u32) {
   }
 }
 
-// Step phase 3: observations after the step (terminalObs when ending) and flags.
-fn stepObserve(e: u32, lid: u32, span: u32, t0: u32, ending: bool) {
+// Step phase 3: observations after the step (terminalObs when ending).
+fn stepObserve(e: u32, lid: u32, span: u32, ending: bool) {
   if (ending) {
     writeTerminalObs(e, lid, span);
   } else {
     writeObs(e, lid, span);
-  }
-  if (lid == 0u) {
-    terminated[e] = 0u;
-    truncated[e] = select(0u, 1u, ending);
-    episodeStep[e] = select(t0 + 1u, 0u, ending);
   }
 }
 
@@ -273,6 +276,21 @@ fn stepFinish(e: u32, lid: u32, span: u32, header: vec3u, ending: bool) {
 fn readHeader(e: u32) -> vec3u {
   let base = e * stride();
   return vec3u(state[base], state[base + 1u], state[base + 2u]);
+}
+
+// The env flags of a step, from the header before it (dispatched before step / stepSerial, which
+// rewrite the header): episodes end only by the time limit.
+@compute @workgroup_size(WORKGROUP_SIZE)
+fn flags(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
+  let e = flatIndex(gid, nwg);
+  if (e >= params.numEnvs) {
+    return;
+  }
+  let t0 = stateIn[e * stride()];
+  let ending = endsEpisode(t0);
+  terminated[e] = 0u;
+  truncated[e] = select(0u, 1u, ending);
+  episodeStep[e] = select(t0 + 1u, 0u, ending);
 }
 
 // Parallel variants: one workgroup per env, barriers between the phases.
@@ -303,12 +321,12 @@ fn step(
     return;
   }
   let h = readHeader(e);
-  let ending = h.x + 1u >= params.maxSteps;
+  let ending = endsEpisode(h.x);
   stepRobots(e, lid, WORKGROUP_SIZE, h.z);
   allBarrier();
   stepCells(e, lid, WORKGROUP_SIZE, h.z);
   allBarrier();
-  stepObserve(e, lid, WORKGROUP_SIZE, h.x, ending);
+  stepObserve(e, lid, WORKGROUP_SIZE, ending);
   allBarrier();
   if (ending) {
     resetWorld(e, lid, WORKGROUP_SIZE, h.y + 1u);
@@ -337,10 +355,10 @@ fn stepSerial(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups
     return;
   }
   let h = readHeader(e);
-  let ending = h.x + 1u >= params.maxSteps;
+  let ending = endsEpisode(h.x);
   stepRobots(e, 0u, 1u, h.z);
   stepCells(e, 0u, 1u, h.z);
-  stepObserve(e, 0u, 1u, h.x, ending);
+  stepObserve(e, 0u, 1u, ending);
   if (ending) {
     resetWorld(e, 0u, 1u, h.y + 1u);
   }
