@@ -6,8 +6,8 @@
  * shaders are fetched from `shaders/` next to `dist/`. `examples/browser/index.html` trains live in
  * the page.
  *
- * Browsers expose fewer storage buffers per shader stage than Deno (Chrome: 10, the WebGPU minimum
- * is 8); every kernel binds at most {@linkcode PORTABLE_STORAGE_BUFFERS}.
+ * Browsers expose fewer storage buffers per shader stage than Deno (Chrome: 10); every kernel binds
+ * at most {@linkcode PORTABLE_STORAGE_BUFFERS}, the WebGPU minimum of 8.
  *
  * @example Train SEAC for a few thousand steps in a page
  * ```ts ignore

@@ -18,9 +18,9 @@ export const HAS_GPU: boolean = await (async () => {
 })();
 
 /**
- * Storage buffers per shader stage of the test engines: the portable limit (what Chrome exposes)
- * when the adapter offers at least that many, so every GPU test also checks that its kernels would
- * run in a browser.
+ * Storage buffers per shader stage of the test engines: the portable limit (the WebGPU minimum)
+ * when the adapter offers at least that many, so every GPU test also checks that its kernels run
+ * on any adapter, browsers included.
  */
 const TEST_STORAGE_BUFFERS: number | undefined = await (async () => {
   try {

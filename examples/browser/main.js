@@ -30,7 +30,9 @@ async function main() {
     algo,
     log: { interval: Number(q.get("interval") ?? Math.max(1, steps / 12)), checkpointEvery: 0 },
   }, "query string");
-  const engine = await createEngine();
+  // `maxStorageBuffers=8` caps the device at the WebGPU minimum (as strict adapters do).
+  const cap = q.get("maxStorageBuffers");
+  const engine = await createEngine(cap ? { maxStorageBuffers: Number(cap) } : {});
   try {
     const { description, vendor, architecture } = engine.adapter;
     const adapter = [vendor, architecture, description].filter((s) => s && s !== "unknown adapter")
