@@ -1,5 +1,5 @@
 import { deepStrictEqual as assertEquals, ok as assert } from "node:assert/strict";
-import { assertAdamStepClose } from "./_idqn_testing.ts";
+import { assertAdamStepClose, assertPresetsValidate } from "./_idqn_testing.ts";
 import type { Engine } from "../../engine/device.ts";
 import { adamReferenceState } from "../../engine/ops/adam_reference.ts";
 import { createNet } from "../../engine/ops/net.ts";
@@ -370,18 +370,14 @@ Deno.test("IDQN-family presets state source and expectation and validate against
   const presets = (await listPresets()).filter((p) => /^(idqn|ps|seql|iql)_/.test(p.name));
   assert(presets.length >= 8, `found ${presets.length} presets`);
   for (const p of presets) {
-    assert(p.source.length > 0 && p.expected.length > 0, `${p.name} header`);
-    const raw = await parseYaml(p.text, p.name) as { algo: Record<string, unknown>; env: string };
+    const raw = await parseYaml(p.text, p.name) as { algo: { name: string } };
     const def = IDQN_ALGORITHMS[raw.algo.name as IdqnVariant];
     assert(def, `${p.name}: algo.name "${raw.algo.name}"`);
-    for (const [k, v] of Object.entries(raw.algo)) {
-      if (k === "name") continue;
-      const d = (def.defaults as unknown as Record<string, unknown>)[k];
-      assert(d !== undefined, `${p.name}: unknown key algo.${k}`);
-      assertEquals(typeof v, typeof d, `${p.name}: algo.${k}`);
-    }
-    const algo = { ...def.defaults, ...raw.algo } as unknown as IdqnConfig;
-    assertEquals(def.check!({ seed: 1, numEnvs: 8, totalSteps: 1, env: raw.env }, algo), []);
+    await assertPresetsValidate<IdqnConfig>([p], {
+      name: raw.algo.name,
+      defaults: def.defaults,
+      check: def.check!,
+    });
   }
 });
 
