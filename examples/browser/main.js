@@ -8,6 +8,9 @@ const q = new URLSearchParams(location.search);
 const status = document.getElementById("status");
 const table = document.getElementById("rows");
 const report = q.get("report");
+// The form shows the settings in use; submitting it reloads the page with the new query.
+const form = document.getElementById("settings");
+for (const el of form.elements) if (el.name && q.has(el.name)) el.value = q.get(el.name);
 
 /** Query value as JSON when it parses (numbers, booleans, arrays), else as a string. */
 function value(text) {
