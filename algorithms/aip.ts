@@ -9,6 +9,10 @@
  * local simulators and samples the influence sources on the GPU. Kernels in
  * `shaders/algorithms/aip.wgsl`.
  *
+ * Dataset inputs are binary, so the datasets store them bit-packed (`envs/bits.ts`): a row of
+ * `inDim` 0/1 values is ⌈inDim / 32⌉ u32 words, value d at bit d % 32 of word ⌊d / 32⌋. The
+ * gather unpacks bit 1 → 1.0 and bit 0 → −1.0, which is (x − 0.5)/0.5 of x ∈ {0, 1} exactly.
+ *
  * @module
  */
 import type { Engine } from "../engine/device.ts";
@@ -20,6 +24,7 @@ import type { LogitLoss } from "../engine/ops/policy.ts";
 import { createNet, type Net } from "../engine/ops/net.ts";
 import { RNG_PURPOSE } from "../engine/rng.ts";
 import type { Tensor } from "../engine/tensor.ts";
+import { packedWords } from "../envs/bits.ts";
 import { createTrunkLearner, trunkInitParams, trunkLayout, type TrunkSpec } from "./ppo_policy.ts";
 
 const SHADER = "algorithms/aip.wgsl";
@@ -122,8 +127,11 @@ export function aipTrunk(spec: AipSpec): TrunkSpec {
 export interface AipOptions {
   spec: AipSpec;
   numAgents: number;
-  /** Dataset inputs [numAgents, rows, inDim] f32 (raw 0/1 values). */
-  inputs: Tensor;
+  /**
+   * Dataset inputs [numAgents, rows, ⌈inDim / 32⌉] u32: each row's 0/1 values bit-packed as in
+   * `envs/bits.ts` (value d at bit d % 32 of word ⌊d / 32⌋).
+   */
+  inputs: Tensor<"u32">;
   /** Dataset targets [numAgents, rows, sources]: u32 class indices or 0/1, or f32 0/1. */
   targets: Tensor;
   /** Rows per agent (a multiple of seqLen). */
@@ -214,6 +222,14 @@ export async function createAip(engine: Engine, o: AipOptions): Promise<Aip> {
   if (!(Number.isInteger(o.rows / L) && o.rows >= 2 * L)) {
     throw new RangeError(
       `Cannot build "${o.label}": ${o.rows} rows are not at least 2 whole sequences of ${L}`,
+    );
+  }
+  const W = packedWords(spec.inDim), want = [N, o.rows, W];
+  if (o.inputs.dtype !== "u32" || o.inputs.shape.join() !== want.join()) {
+    throw new TypeError(
+      `Cannot build "${o.label}": inputs are ${o.inputs.dtype} [${
+        o.inputs.shape.join(", ")
+      }], need bit-packed u32 [${want.join(", ")}]`,
     );
   }
   const Q = o.rows / L;

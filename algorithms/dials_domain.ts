@@ -10,7 +10,7 @@ import type { Encoder } from "../engine/encoder.ts";
 import type { Tensor } from "../engine/tensor.ts";
 import type { EnvSpec, VecEnv } from "../envs/env.ts";
 import { createTrafficEnv } from "../envs/traffic.ts";
-import { createTrafficInfluenceRecorder } from "../envs/traffic_influence.ts";
+import { createTrafficInfluenceRecorder, TRAFFIC_DSET_DIM } from "../envs/traffic_influence.ts";
 import { createTrafficLocalEnv } from "../envs/traffic_local.ts";
 import { createWarehouseEnv } from "../envs/warehouse.ts";
 import { createWarehouseDataset } from "../envs/warehouse_dataset.ts";
@@ -30,8 +30,11 @@ export interface DialsDomain {
   /** LS observation entries before the AIP input. */
   readonly aipSkip: number;
   readonly dataset: {
-    /** [numAgents, rows, inDim] f32 inputs and [numAgents, rows, sources] u32 targets. */
-    readonly inputs: Tensor;
+    /**
+     * [numAgents, rows, ⌈inDim / 32⌉] u32 inputs, bit-packed as in `envs/bits.ts` (see
+     * `aip.ts`), and [numAgents, rows, sources] targets (u32, or f32 0/1).
+     */
+    readonly inputs: Tensor<"u32">;
     readonly targets: Tensor;
     readonly rows: number;
     /** GS steps per env of one collection (whole episodes from a reset). */
@@ -127,7 +130,14 @@ export async function createTrafficDomain(
     gs,
     ls,
     influence: ls.sources,
-    aipSpec: { loss: "bce", inDim: 36, sources: 4, classes: 2, hidden: o.aipHidden, seqLen: 1 },
+    aipSpec: {
+      loss: "bce",
+      inDim: TRAFFIC_DSET_DIM,
+      sources: 4,
+      classes: 2,
+      hidden: o.aipHidden,
+      seqLen: 1,
+    },
     aipSkip: 0,
     dataset: {
       inputs: rec.dset,

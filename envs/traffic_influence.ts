@@ -1,7 +1,8 @@
 /**
  * AIP training data from the traffic global simulator (`dials.md` §3, spec A6/A9): after each GS
  * step, {@linkcode createTrafficInfluenceRecorder}'s op appends every agent's sample — the 36-value
- * d-set and the 4 influence sources of that step — to GPU ring buffers, with no host round trip
+ * d-set (0/1 values, bit-packed as in `envs/bits.ts`) and the 4 influence sources of that step —
+ * to GPU ring buffers, with no host round trip
  * (`shaders/envs/traffic_aux.wgsl`, entry points `record` and `advance`).
  *
  * Pairing as in the reference: d and u are both read after the step (the sample of an episode's
@@ -16,9 +17,12 @@ import type { Engine } from "../engine/device.ts";
 import type { Encoder } from "../engine/encoder.ts";
 import { compileKernel, defineKernel } from "../engine/kernel.ts";
 import type { Tensor } from "../engine/tensor.ts";
+import { packedWords } from "./bits.ts";
 import type { TrafficEnv } from "./traffic.ts";
 
 const AUX_SHADER = "envs/traffic_aux.wgsl";
+/** AIP input values per sample: bins 0..8 of the 4 approaches (`DSET_DIM` of the shader). */
+export const TRAFFIC_DSET_DIM = 36;
 /** Params of `shaders/envs/traffic_aux.wgsl` (shared by the baseline and the recorder). */
 export const TRAFFIC_AUX_PARAMS = {
   numEnvs: "u32",
@@ -63,8 +67,11 @@ export const trafficAdvance = defineKernel({
 
 /** AIP training data of every agent, filled on the GPU from global-simulator steps. */
 export interface TrafficInfluenceRecorder {
-  /** [A, capacity, 36] f32: the d-set (bins 0..8 of W, S, E, N) after the step. */
-  readonly dset: Tensor<"f32">;
+  /**
+   * [A, capacity, 2] u32: the d-set (the 36 0/1 values of bins 0..8 of W, S, E, N) after the step,
+   * bit-packed as in `envs/bits.ts` (value i at bit i % 32 of word ⌊i / 32⌋).
+   */
+  readonly dset: Tensor<"u32">;
   /** [A, capacity, 4] f32: the influence sources of the same step (targets). */
   readonly targets: Tensor<"f32">;
   /** [1] u32: steps recorded since creation (slot = cursor mod slots). */
@@ -97,8 +104,8 @@ export async function createTrafficInfluenceRecorder(
   const n = gs.numEnvs, A = gs.spec.numAgents;
   const slots = Math.ceil(size / n), capacity = slots * n;
   const dset = engine.tensor({
-    dtype: "f32",
-    shape: [A, capacity, 36],
+    dtype: "u32",
+    shape: [A, capacity, packedWords(TRAFFIC_DSET_DIM)],
     label: "traffic.influence.dset",
   });
   const targets = engine.tensor({

@@ -1,8 +1,9 @@
 /**
  * AIP training data from the warehouse GS (§3 of `shared/specs/algorithms/dials.md`): after
  * every GS step, {@linkcode WarehouseDataset.encodeRecord} copies each agent's `dset` (its
- * observation before the step, the AIP input) and `influence` (its neighbours' classes after
- * the move, the AIP target) into per-agent tables, encode-only. Rows are `e · stepsPerEnv + slot`
+ * observation before the step, the AIP input: 37 values 0/1, stored bit-packed as in
+ * `envs/bits.ts`) and `influence` (its neighbours' classes after the move, the AIP target) into
+ * per-agent tables, encode-only. Rows are `e · stepsPerEnv + slot`
  * with `slot` the env's steps since {@linkcode WarehouseDataset.encodeBegin}, so when recording
  * starts at an episode boundary every 100 consecutive rows are one whole episode (one GRU
  * training sequence). Rows past `stepsPerEnv` are not written.
@@ -20,6 +21,7 @@ import type { Encoder } from "../engine/encoder.ts";
 import { compileKernel, defineKernel, type Dispatch } from "../engine/kernel.ts";
 import type { Tensor } from "../engine/tensor.ts";
 import type { WarehouseEnv } from "./warehouse.ts";
+import { packedWords } from "./bits.ts";
 import { WAREHOUSE_OBS, WAREHOUSE_SOURCES, warehouseStateStride } from "./warehouse_layout.ts";
 
 const SHADER = "envs/warehouse_dataset.wgsl";
@@ -37,7 +39,7 @@ export const warehouseDatasetBegin = defineKernel({
   threads: (p) => p.numEnvs,
 });
 
-/** Copies the last GS step's `dset` and `influence` into the tables. */
+/** Copies the last GS step's `dset` (bit-packed) and `influence` into the tables by rows. */
 export const warehouseDatasetRecord = defineKernel({
   name: "warehouse.dataset.record",
   shader: SHADER,
@@ -52,7 +54,7 @@ export const warehouseDatasetRecord = defineKernel({
     targets: "write",
   },
   params: PARAMS,
-  threads: (p) => p.numAgents * p.numEnvs * (WAREHOUSE_OBS + WAREHOUSE_SOURCES),
+  threads: (p) => p.numAgents * p.numEnvs,
 });
 
 /** Sizes of a collection. */
@@ -86,8 +88,11 @@ export function planWarehouseDataset(
 /** Recorder bound to one GS. */
 export class WarehouseDataset {
   readonly plan: WarehouseDatasetPlan;
-  /** [numAgents, rows, 37] f32: AIP inputs (observations before each step). */
-  readonly inputs: Tensor<"f32">;
+  /**
+   * [numAgents, rows, 2] u32: AIP inputs (the 37 0/1 observation values before each step),
+   * bit-packed as in `envs/bits.ts` (value q at bit q % 32 of word ⌊q / 32⌋).
+   */
+  readonly inputs: Tensor<"u32">;
   /** [numAgents, rows, 4] u32: AIP targets (classes of E, S, W, N; 3 = off the edge). */
   readonly targets: Tensor<"u32">;
   /** [numEnvs] u32: GS step counters at `encodeBegin`. */
@@ -98,7 +103,7 @@ export class WarehouseDataset {
   /** Use {@linkcode createWarehouseDataset}. */
   constructor(parts: {
     plan: WarehouseDatasetPlan;
-    inputs: Tensor<"f32">;
+    inputs: Tensor<"u32">;
     targets: Tensor<"u32">;
     start: Tensor<"u32">;
     begin: Dispatch<typeof PARAMS>;
@@ -143,8 +148,8 @@ export async function createWarehouseDataset(
   });
   const A = env.spec.numAgents;
   const inputs = engine.tensor({
-    dtype: "f32",
-    shape: [A, plan.rows, WAREHOUSE_OBS],
+    dtype: "u32",
+    shape: [A, plan.rows, packedWords(WAREHOUSE_OBS)],
     label: "warehouse.dataset.inputs",
   });
   const targets = engine.tensor({

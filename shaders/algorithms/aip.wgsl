@@ -1,15 +1,17 @@
 // Approximate influence predictors of DIALS (dials.md §4, §5): minibatch gathering from the GS
 // datasets, and influence sampling inside the local simulators. Owner: algorithms/aip.ts.
 // N agents, dataset rows Q·L per agent (Q sequences of L = seqLen rows; sequence q = rows
-// q·L … q·L + L − 1), inputs [N, Q·L, D] f32, targets [N, Q·L, S] u32 (S sources; or f32 0/1
-// in targetsF when floatTargets = 1).
+// q·L … q·L + L − 1), inputs [N, Q·L, W] u32: D 0/1 values per row bit-packed into W = ⌈D / 32⌉
+// words (value d at bit d % 32 of word d / 32, the layout of envs/bits.ts), targets [N, Q·L, S]
+// u32 (S sources; or f32 0/1 in targetsF when floatTargets = 1).
 // Training sequences are q < Qtr; the test set is q ≥ Qtr.
 // gather:  one thread per (a, l, b) of a minibatch x [N, L, B, D] (time-major): training
 //          (test = 0) minibatch stepIn[0] = epoch·batchesPerEpoch + mb of round stepIn[1] uses
 //          sequence q = permute(mb·B + b), a bijection of [0, Qtr) per (agent, round, epoch)
 //          (4-round Feistel network on 2k bits keyed by rngU32(seed, purpose, a, round·65536 +
-//          epoch, rd, ·), cycle-walking into range); test (test = 1) q = Qtr + b. Writes x = (input − 0.5)/0.5,
-//          labels [N, L·B·S] u32 = targets and soft [N, L·B·S] f32 = targets as 0/1 floats.
+//          epoch, rd, ·), cycle-walking into range); test (test = 1) q = Qtr + b. Writes
+//          x = (input − 0.5)/0.5 of the unpacked input (bit 1 → 1.0, bit 0 → −1.0), labels
+//          [N, L·B·S] u32 = targets and soft [N, L·B·S] f32 = targets as 0/1 floats.
 //                                                                writes x, labels, soft
 // rescale: one thread per element of obs [N, E, Dobs]: xAct = (obs[pick] − 0.5)/0.5 for the first
 //          D entries after skipping `skip` leading ones (traffic drops its 4 light bits).
@@ -30,7 +32,7 @@ struct Params {
   hidden: u32, mode: u32, slot: u32, floatTargets: u32, seed: u32, purpose: u32
 }
 @group(0) @binding(0) var<uniform> params: Params;
-@group(0) @binding(1) var<storage, read> inputs: array<f32>;
+@group(0) @binding(1) var<storage, read> inputs: array<u32>;
 @group(0) @binding(2) var<storage, read> targets: array<u32>;
 @group(0) @binding(3) var<storage, read_write> x: array<f32>;
 @group(0) @binding(4) var<storage, read_write> labels: array<u32>;
@@ -92,7 +94,11 @@ fn gather(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nw
   }
   let row = a * params.seqsPerAgent * L + q * L + l;
   let D = params.inDim;
-  for (var d = 0u; d < D; d++) { x[t * D + d] = (inputs[row * D + d] - 0.5) / 0.5; }
+  let W = (D + 31u) / 32u;
+  for (var d = 0u; d < D; d++) {
+    // (x − 0.5)/0.5 of x ∈ {0, 1}: exactly −1 or 1.
+    x[t * D + d] = select(-1.0, 1.0, ((inputs[row * W + d / 32u] >> (d % 32u)) & 1u) != 0u);
+  }
   let S = params.sources;
   for (var s = 0u; s < S; s++) {
     let y = select(targets[row * S + s], u32(targetsF[row * S + s] > 0.5), params.floatTargets != 0u);

@@ -5,8 +5,10 @@
 //          (green steps, steps without a vehicle in bins 0..1 of the green approaches).
 // record:  one thread per (agent, env): appends the step's AIP sample of every agent to the
 //          influence dataset at slot cursorIn[0] mod slots (row = slot · numEnvs + env): dset = the
-//          36 bitmap values of the post-step observation (terminalObs where the episode ended),
-//          targets = the 4 influence sources (vehicle inserted on W, S, E, N). Writes dset, targets.
+//          36 0/1 bitmap values of the post-step observation (terminalObs where the episode ended)
+//          bit-packed into DSET_WORDS = 2 u32 (value i at bit i % 32 of word i / 32, the layout of
+//          envs/bits.ts; the thread writes the whole row), targets = the 4 influence sources
+//          (vehicle inserted on W, S, E, N). Writes dset, targets.
 // advance: one thread: cursor[0] += 1.
 
 struct Params {
@@ -21,6 +23,7 @@ struct Params {
 
 const DIM: u32 = 40u;
 const DSET_DIM: u32 = 36u;
+const DSET_WORDS: u32 = (DSET_DIM + 31u) / 32u;
 const BINS: u32 = 9u;
 
 @group(0) @binding(0) var<uniform> params: Params;
@@ -33,7 +36,7 @@ const BINS: u32 = 9u;
 @group(0) @binding(7) var<storage, read> truncated: array<u32>;
 @group(0) @binding(8) var<storage, read> sources: array<u32>;
 @group(0) @binding(9) var<storage, read> cursorIn: array<u32>;
-@group(0) @binding(10) var<storage, read_write> dset: array<f32>;
+@group(0) @binding(10) var<storage, read_write> dset: array<u32>;
 @group(0) @binding(11) var<storage, read_write> targets: array<f32>;
 @group(0) @binding(12) var<storage, read_write> cursor: array<u32>;
 
@@ -77,8 +80,13 @@ fn record(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nw
   let e = r % params.numEnvs;
   let row = k * params.slots * params.numEnvs + (cursorIn[0] % params.slots) * params.numEnvs + e;
   let done = terminated[e] != 0u || truncated[e] != 0u;
-  for (var i = 0u; i < DSET_DIM; i++) {
-    dset[row * DSET_DIM + i] = select(obs[r * DIM + i], terminalObs[r * DIM + i], done);
+  for (var w = 0u; w < DSET_WORDS; w++) {
+    var word = 0u;
+    for (var b = 0u; b < 32u && w * 32u + b < DSET_DIM; b++) {
+      let i = r * DIM + w * 32u + b;
+      word |= select(0u, 1u << b, select(obs[i], terminalObs[i], done) > 0.5);
+    }
+    dset[row * DSET_WORDS + w] = word;
   }
   for (var a = 0u; a < 4u; a++) { targets[row * 4u + a] = f32(sources[r * 4u + a]); }
 }

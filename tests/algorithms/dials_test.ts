@@ -1,4 +1,8 @@
-import { deepStrictEqual as assertEquals, ok as assert } from "node:assert/strict";
+import {
+  deepStrictEqual as assertEquals,
+  ok as assert,
+  rejects as assertRejects,
+} from "node:assert/strict";
 import type { Engine } from "../../engine/device.ts";
 import { readTensor, readTensors } from "../../engine/readback.ts";
 import { aipGather, aipSample, type AipSpec, aipTrunk, createAip } from "../../algorithms/aip.ts";
@@ -9,6 +13,7 @@ import { aipBceReference, aipGruCeReference } from "../../algorithms/aip_referen
 import { createDialsTrainer } from "../../algorithms/dials.ts";
 import { DIALS_DEFAULTS } from "../../algorithms/dials_config.ts";
 import { trunkInitParams } from "../../algorithms/ppo_policy.ts";
+import { packBits, packedWords } from "../../envs/bits.ts";
 import { AGENT_COUNTS, assertAllClose, finiteDiff, gpuTest, seeded } from "../_testing.ts";
 
 /** Random 0/1 inputs [rows][D] and targets [rows][S] with `classes` values. */
@@ -28,15 +33,15 @@ Deno.test("aipBceReference() gradient matches central finite differences", () =>
   assertAllClose(grad, finiteDiff(f, p, 1e-6), { atol: 1e-7, rtol: 1e-5 });
 });
 
-/** Uploads per-agent datasets [N, rows, ·] as the AIP expects them. */
+/** Uploads per-agent datasets [N, rows, ·] as the AIP expects them (inputs bit-packed). */
 function upload(engine: Engine, sets: ReturnType<typeof dataset>[], D: number, S: number) {
   const rows = sets[0].inputs.length, N = sets.length;
   return {
     inputs: engine.tensor({
-      dtype: "f32",
-      shape: [N, rows, D],
+      dtype: "u32",
+      shape: [N, rows, packedWords(D)],
       label: "t.inputs",
-      data: Float32Array.from(sets.flatMap((s) => s.inputs.flat())),
+      data: packBits(sets.flatMap((s) => s.inputs.flat()), D),
     }),
     targets: engine.tensor({
       dtype: "u32",
@@ -48,7 +53,7 @@ function upload(engine: Engine, sets: ReturnType<typeof dataset>[], D: number, S
 }
 
 async function bceStepCase(engine: Engine, N: number) {
-  const D = 7, H = 9, S = 4, rows = 30;
+  const D = 37, H = 9, S = 4, rows = 30; // D over two packed words, the last one partial
   const spec: AipSpec = { loss: "bce", inDim: D, sources: S, classes: 2, hidden: H, seqLen: 1 };
   const sets = Array.from({ length: N }, (_, a) => dataset(50 + a, rows, D, S, 2));
   const aip = await createAip(engine, {
@@ -99,6 +104,34 @@ for (const N of AGENT_COUNTS) {
     (e) => bceStepCase(e, N),
   );
 }
+
+gpuTest("createAip() rejects dataset inputs that are not bit-packed u32", async (engine) => {
+  const spec: AipSpec = { loss: "bce", inDim: 37, sources: 4, classes: 2, hidden: 3, seqLen: 1 };
+  const sets = [dataset(5, 20, 37, 4, 2)];
+  const { inputs, targets } = upload(engine, sets, 37, 4);
+  const o = {
+    spec,
+    numAgents: 1,
+    targets,
+    rows: 20,
+    epochs: 1,
+    batch: 4,
+    lr: 1e-3,
+    testFraction: 0.1,
+    seed: 1,
+    label: "t.aip",
+  };
+  const f32 = engine.tensor({ dtype: "f32", shape: [1, 20, 37], label: "t.f32" });
+  const short = engine.tensor({ dtype: "u32", shape: [1, 20, 1], label: "t.short" });
+  for (const [bad, want] of [[f32, "f32 [1, 20, 37]"], [short, "u32 [1, 20, 1]"]] as const) {
+    await assertRejects(
+      () => createAip(engine, { ...o, inputs: bad as Tensor<"u32"> }),
+      (e: Error) =>
+        e instanceof TypeError && e.message.includes(want) && e.message.includes("[1, 20, 2]"),
+    );
+  }
+  assertEquals((await createAip(engine, { ...o, inputs })).plan.sequences, 20);
+});
 
 gpuTest("AIP (softmax, GRU) train and test losses match aipGruCeReference()", async (engine) => {
   const N = 3, D = 5, H = 6, S = 4, C = 4, L = 7, Q = 10;
@@ -328,19 +361,22 @@ gpuTest(
 );
 
 gpuTest(
-  "aipGather() visits every training sequence once per epoch (Feistel permutation)",
+  "aipGather() visits every training sequence once per epoch (Feistel permutation), bits as ±1",
   async (engine) => {
-    const N = 2, Q = 30, Qtr = 27, B = 9, D = 2, S = 1;
-    // Input = sequence id / 64, so x = (input − 0.5)/0.5 identifies the row.
-    const inputs = new Float32Array(N * Q * D);
-    for (let i = 0; i < N * Q; i++) inputs.fill((i % Q) / 64, i * D, i * D + D);
+    const N = 2, Q = 30, Qtr = 27, B = 9, D = 37, S = 1, ID_BITS = 5;
+    // Random 0/1 rows over two words, bits 0..4 = the sequence id, so x identifies the row.
+    const values = Float32Array.from(seeded(21).u32(N * Q * D, 2));
+    for (let i = 0; i < N * Q; i++) {
+      for (let bit = 0; bit < ID_BITS; bit++) values[i * D + bit] = ((i % Q) >> bit) & 1;
+    }
+    const inputs = packBits(values, D);
     const t = (data: Float32Array | Uint32Array, label: string, dtype: "f32" | "u32" = "f32") =>
       engine.tensor({ dtype, shape: [data.length], label, data: data as never });
     const step = t(new Uint32Array(2), "t.step", "u32");
     const x = engine.tensor({ dtype: "f32", shape: [N * B * D], label: "t.x" });
     const k = await compileKernel(engine, aipGather);
     const d = k.bind({
-      inputs: t(inputs, "t.inputs"),
+      inputs: t(inputs, "t.inputs", "u32"),
       targets: t(new Uint32Array(N * Q * S), "t.targets", "u32"),
       targetsF: t(new Float32Array(1), "t.none"),
       stepIn: step,
@@ -379,9 +415,14 @@ gpuTest(
         const got = await readTensor(engine, x);
         for (let a = 0; a < N; a++) {
           for (let b = 0; b < B; b++) {
-            seen[a].push(
-              Math.round(((got[(a * B + b) * D] + 1) / 2) * 64),
+            const row = got.subarray((a * B + b) * D, (a * B + b + 1) * D);
+            let q = 0;
+            for (let bit = 0; bit < ID_BITS; bit++) q |= (row[bit] > 0 ? 1 : 0) << bit;
+            const want = values.subarray((a * Q + q) * D, (a * Q + q + 1) * D).map((v) =>
+              2 * v - 1
             );
+            assertEquals(Array.from(row), Array.from(want), `agent ${a} sequence ${q} x`);
+            seen[a].push(q);
           }
         }
       }

@@ -13,6 +13,7 @@ import {
   trafficControllerReference,
 } from "../../envs/traffic_baseline.ts";
 import { createTrafficInfluenceRecorder } from "../../envs/traffic_influence.ts";
+import { packBits, unpackBits } from "../../envs/bits.ts";
 import {
   createTrafficLocalEnv,
   TRAFFIC_LOCAL,
@@ -380,10 +381,12 @@ gpuTest(
         ),
       );
     }
-    const [dset, targets, cursor] = await readTensors(
+    const [packed, targets, cursor] = await readTensors(
       engine,
       [rec.dset, rec.targets, rec.cursor] as const,
     );
+    assertExact(rec.dset.shape, [A, 12, 2], "dset shape (36 values in 2 words)");
+    const dset = unpackBits(packed, 36);
     assertExact(cursor, [7], "cursor");
     if (rec.slots !== 4 || rec.capacity !== 12) {
       throw new Error(
@@ -400,6 +403,11 @@ gpuTest(
             dset.subarray(row * 36, row * 36 + 36),
             w.d,
             `dset agent ${k} slot ${slot} env ${e}`,
+          );
+          assertExact(
+            packed.subarray(row * 2, row * 2 + 2),
+            packBits(w.d, 36),
+            `packed dset agent ${k} slot ${slot} env ${e}`,
           );
           assertExact(
             targets.subarray(row * 4, row * 4 + 4),

@@ -6,6 +6,7 @@ import { createWarehouseEnv, type WarehouseEnv } from "../../envs/warehouse.ts";
 import { createWarehouseLocalEnv } from "../../envs/warehouse_local.ts";
 import { createWarehouseBaseline } from "../../envs/warehouse_baseline.ts";
 import { createWarehouseDataset, planWarehouseDataset } from "../../envs/warehouse_dataset.ts";
+import { packBits, packedWords, unpackBits } from "../../envs/bits.ts";
 import {
   WAREHOUSE_OBS,
   type WarehouseConfig,
@@ -299,8 +300,10 @@ gpuTest(
         }
       }
     }
+    assertEq(data.inputs.shape, [A, data.plan.rows, packedWords(WAREHOUSE_OBS)], "inputs shape");
     const [inputs, targets] = await readTensors(engine, [data.inputs, data.targets] as const);
-    assertExact(inputs, wantIn, "inputs");
+    assertExact(unpackBits(inputs, WAREHOUSE_OBS), wantIn, "inputs");
+    assertExact(inputs, packBits(wantIn, WAREHOUSE_OBS), "packed inputs (zero padding bits)");
     assertExact(targets, wantTg, "targets");
     const offEdge = targets.filter((x) => x === 3).length / targets.length;
     if (!(offEdge > 0.3 && offEdge < 0.99)) throw new Error(`class 3 share ${offEdge}`);
