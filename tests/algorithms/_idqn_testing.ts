@@ -1,8 +1,8 @@
-// Shared checks of the IDQN-family learning-step tests (idqn, SUPER, LBS).
+// Shared checks of the IDQN-family learning-step and learning smoke tests (idqn, SUPER, LBS).
 import { deepStrictEqual as assertEquals, ok as assert } from "node:assert/strict";
 import { parseYaml } from "../../algorithms/config.ts";
 import type { Preset } from "../../algorithms/presets.ts";
-import type { RunConfig } from "../../algorithms/trainer.ts";
+import type { Metrics, RunConfig, Trainer } from "../../algorithms/trainer.ts";
 import { assertAllClose } from "../_testing.ts";
 
 /**
@@ -64,4 +64,29 @@ export async function assertPresetsValidate<C extends object>(
     out.push(algo);
   }
   return out;
+}
+
+/**
+ * The learning smoke check of SUPER and LBS on Foraging-5x5-2p-1f: 8 intervals of 80 iterations;
+ * the mean return of intervals 6–7 must exceed that of intervals 2–3 by 0.05 and their episodes
+ * must be shorter.
+ *
+ * @param tr A freshly built trainer.
+ * @returns The metrics of the 8 intervals (for further checks).
+ */
+export async function assertReturnsRiseEpisodesShorten(tr: Trainer): Promise<Metrics[]> {
+  const log: Metrics[] = [];
+  for (let k = 0; k < 8; k++) {
+    tr.run(80);
+    log.push(await tr.readMetrics());
+  }
+  const line = log.map((m) => `${m.meanReturn.toFixed(3)} (${m.meanLength.toFixed(1)})`).join(", ");
+  const mean = (i: number, j: number, f: (m: Metrics) => number) => (f(log[i]) + f(log[j])) / 2;
+  const early = mean(2, 3, (m) => m.meanReturn), late = mean(6, 7, (m) => m.meanReturn);
+  assert(late >= early + 0.05, `returns did not rise: ${line}`);
+  assert(
+    mean(6, 7, (m) => m.meanLength) < mean(2, 3, (m) => m.meanLength),
+    `episodes did not shorten: ${line}`,
+  );
+  return log;
 }

@@ -13,8 +13,11 @@ import {
 import { listPresets } from "../../algorithms/presets.ts";
 import { lbsPoolTdReference, lbsResampleReference } from "../../algorithms/lbs_reference.ts";
 import type { StageTrainer } from "../../algorithms/super_metrics.ts";
-import type { Metrics } from "../../algorithms/trainer.ts";
-import { assertAdamStepClose, assertPresetsValidate } from "./_idqn_testing.ts";
+import {
+  assertAdamStepClose,
+  assertPresetsValidate,
+  assertReturnsRiseEpisodesShorten,
+} from "./_idqn_testing.ts";
 import { assertAllClose, assertExact, gpuTest, seeded } from "../_testing.ts";
 
 Deno.test("lbsResampleReference() draws in proportion to p2 with unbiased weights", () => {
@@ -319,17 +322,5 @@ gpuTest("LBS learns Foraging-5x5-2p-1f: returns rise and episodes shorten", asyn
     totalSteps: 1e9,
     env: "Foraging-5x5-2p-1f",
   }, algo);
-  const log: Metrics[] = [];
-  for (let k = 0; k < 8; k++) {
-    tr.run(80);
-    log.push(await tr.readMetrics());
-  }
-  const line = log.map((m) => `${m.meanReturn.toFixed(3)} (${m.meanLength.toFixed(1)})`).join(", ");
-  const mean = (i: number, j: number, f: (m: Metrics) => number) => (f(log[i]) + f(log[j])) / 2;
-  const early = mean(2, 3, (m) => m.meanReturn), late = mean(6, 7, (m) => m.meanReturn);
-  assert(late >= early + 0.05, `returns did not rise: ${line}`);
-  assert(
-    mean(6, 7, (m) => m.meanLength) < mean(2, 3, (m) => m.meanLength),
-    `episodes did not shorten: ${line}`,
-  );
+  await assertReturnsRiseEpisodesShorten(tr);
 });

@@ -19,7 +19,6 @@ import {
   type SuperStage,
 } from "../../algorithms/super.ts";
 import type { StageTrainer } from "../../algorithms/super_metrics.ts";
-import type { Metrics } from "../../algorithms/trainer.ts";
 import {
   createSuperSelect,
   normalQuantile,
@@ -32,7 +31,11 @@ import {
   quantileLinear,
   SuperSelectReference,
 } from "../../algorithms/super_reference.ts";
-import { assertAdamStepClose, assertPresetsValidate } from "./_idqn_testing.ts";
+import {
+  assertAdamStepClose,
+  assertPresetsValidate,
+  assertReturnsRiseEpisodesShorten,
+} from "./_idqn_testing.ts";
 import { AGENT_COUNTS, assertAllClose, assertExact, gpuTest, seeded } from "../_testing.ts";
 
 // Φ⁻¹(1 − β) from standard tables (scipy.stats.norm.isf), independent of normalQuantile().
@@ -922,19 +925,7 @@ gpuTest("SUPER learns Foraging-5x5-2p-1f: returns rise and episodes shorten", as
     totalSteps: 1e9,
     env: "Foraging-5x5-2p-1f",
   }, algo);
-  const log: Metrics[] = [];
-  for (let k = 0; k < 8; k++) {
-    tr.run(80);
-    log.push(await tr.readMetrics());
-  }
-  const line = log.map((m) => `${m.meanReturn.toFixed(3)} (${m.meanLength.toFixed(1)})`).join(", ");
-  const mean = (i: number, j: number, f: (m: Metrics) => number) => (f(log[i]) + f(log[j])) / 2;
-  const early = mean(2, 3, (m) => m.meanReturn), late = mean(6, 7, (m) => m.meanReturn);
-  assert(late >= early + 0.05, `returns did not rise: ${line}`);
-  assert(
-    mean(6, 7, (m) => m.meanLength) < mean(2, 3, (m) => m.meanLength),
-    `episodes did not shorten: ${line}`,
-  );
+  const log = await assertReturnsRiseEpisodesShorten(tr);
   assert(
     log[7].scalars.sharedFraction > 0.03 && log[7].scalars.sharedFraction < 0.2,
     `${log[7].scalars.sharedFraction}`,
