@@ -18,25 +18,12 @@ export const HAS_GPU: boolean = await (async () => {
 })();
 
 /**
- * Storage buffers per shader stage of the test engines: the portable limit (the WebGPU minimum)
- * when the adapter offers at least that many, so every GPU test also checks that its kernels run
- * on any adapter, browsers included.
+ * A fresh engine capped at the portable storage buffers per shader stage (the WebGPU minimum,
+ * which every adapter offers), so every GPU test also checks that its kernels run on any adapter,
+ * browsers included; destroy it in `finally`.
  */
-const TEST_STORAGE_BUFFERS: number | undefined = await (async () => {
-  try {
-    const adapter = await navigator.gpu?.requestAdapter();
-    const max = adapter?.limits.maxStorageBuffersPerShaderStage ?? 0;
-    return max >= PORTABLE_STORAGE_BUFFERS ? PORTABLE_STORAGE_BUFFERS : undefined;
-  } catch {
-    return undefined;
-  }
-})();
-
-/** A fresh engine (at most the portable storage buffers per stage); destroy it in `finally`. */
 export function testEngine(): Promise<Engine> {
-  return createEngine(
-    TEST_STORAGE_BUFFERS === undefined ? {} : { maxStorageBuffers: TEST_STORAGE_BUFFERS },
-  );
+  return createEngine({ maxStorageBuffers: PORTABLE_STORAGE_BUFFERS });
 }
 
 /**
