@@ -31,19 +31,10 @@
  *
  * @module
  */
-export { createEngine, Engine, GpuError } from "./engine/device.ts";
-export type { AdapterReport, EngineOptions } from "./engine/device.ts";
-export { Tensor } from "./engine/tensor.ts";
-export type { DType } from "./engine/tensor.ts";
-export { compileKernel, defineKernel, PORTABLE_STORAGE_BUFFERS } from "./engine/kernel.ts";
-export { readTensor, readTensors } from "./engine/readback.ts";
-export type { EnvBuffers, EnvDef, EnvSpec, VecEnv } from "./envs/env.ts";
-export { ENVS, findTask } from "./envs/registry.ts";
-export { ALGORITHMS, findAlgorithm } from "./algorithms/registry.ts";
-export type { AlgorithmDef, Metrics, RunConfig, Trainer } from "./algorithms/trainer.ts";
-export { parseConfig, RUN_DEFAULTS, validateConfig } from "./algorithms/config.ts";
-export type { ExperimentConfig, LogConfig } from "./algorithms/config.ts";
+// Everything the browser entry offers, plus the file-system parts (train, parseConfig) and the
+// kernel system for writing new ops.
+export * from "./web.ts";
+export { compileKernel, defineKernel } from "./engine/kernel.ts";
+export { parseConfig } from "./algorithms/config.ts";
 export { train } from "./algorithms/train.ts";
-export { buildTrainer, trainLoop } from "./algorithms/train_loop.ts";
-export type { LoopState, TrainLoopOptions } from "./algorithms/train_loop.ts";
-export type { MetricsRow, SeedResult, TrainOptions, TrainResult } from "./algorithms/train.ts";
+export type { SeedResult, TrainOptions, TrainResult } from "./algorithms/train.ts";
