@@ -35,6 +35,6 @@
 // kernel system for writing new ops.
 export * from "./web.ts";
 export { compileKernel, defineKernel } from "./engine/kernel.ts";
-export { parseConfig } from "./algorithms/config.ts";
-export { train } from "./algorithms/train.ts";
-export type { SeedResult, TrainOptions, TrainResult } from "./algorithms/train.ts";
+export { parseConfig } from "./app/config.ts";
+export { train } from "./app/train.ts";
+export type { SeedResult, TrainOptions, TrainResult } from "./app/train.ts";

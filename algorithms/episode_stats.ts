@@ -11,7 +11,7 @@ import type { Tensor } from "../engine/tensor.ts";
 import type { EnvBuffers } from "../envs/env.ts";
 
 const SHADER = "algorithms/episode_stats.wgsl";
-const INCLUDES = ["common/index.wgsl"] as const;
+const INCLUDES = ["common/_index.wgsl"] as const;
 const PARAMS = { numAgents: "u32", numEnvs: "u32" } as const;
 
 /** Adds one env step into the running and finished-episode accumulators. */

@@ -10,8 +10,8 @@ import { type Access, type BindingTensors, compileKernel, defineKernel } from ".
 import { settle } from "../engine/readback.ts";
 
 const engine: Engine = await createEngine();
-const SHADER = "engine/bench_probe.wgsl";
-const INCLUDES = ["common/index.wgsl"] as const;
+const SHADER = "bench/adapter_bench.wgsl";
+const INCLUDES = ["common/_index.wgsl"] as const;
 const PARAMS = { n: "u32", iters: "u32", mask: "u32" } as const;
 const THREADS = engine.isCpu ? 4096 : 1 << 20;
 const ITERS = engine.isCpu ? 1000 : 4000;

@@ -10,9 +10,9 @@
 // so llvmpipe finishes in minutes. Run: deno bench -A bench/dials_bench.ts
 import { createEngine } from "../engine/device.ts";
 import { findTask } from "../envs/registry.ts";
-import { createDialsTrainer } from "../algorithms/dials.ts";
-import { DIALS_DEFAULTS, type DialsConfig } from "../algorithms/dials_config.ts";
-import { createPpoGsTrainer } from "../algorithms/ppo.ts";
+import { createDialsTrainer } from "../algorithms/dials/mod.ts";
+import { DIALS_DEFAULTS, type DialsConfig } from "../algorithms/dials/config.ts";
+import { createPpoGsTrainer } from "../algorithms/dials/gs.ts";
 
 const FULL = Deno.env.get("DIALS_BENCH_FULL") === "1";
 const AGENTS = (Deno.env.get("DIALS_BENCH_AGENTS") ?? "4,25,49,100").split(",").map(Number);

@@ -64,6 +64,6 @@ phase envs 90 deno bench "${flags[@]}" bench/lbf_bench.ts bench/rware_bench.ts \
 # Each preset trains for 120 s with a metrics line every 10k env steps (runs go to /tmp: their
 # checkpoints are large); the log keeps the progress lines (env steps, steps/s) to extrapolate from.
 phase presets 260 bash -c 'for p in lbs_pursuit dials_warehouse_100; do
-  timeout -s KILL 120 deno run '"${flags[*]}"' algorithms/run.ts "$p" --plain \
+  timeout -s KILL 120 deno run '"${flags[*]}"' app/run.ts "$p" --plain \
     --root /tmp/gpu-check-runs --log.interval=10000 --log.checkpointEvery=0; done'
 echo "summary: $summary"

@@ -7,7 +7,7 @@
 import { createEngine } from "../engine/device.ts";
 import { settle } from "../engine/readback.ts";
 import { findTask } from "../envs/registry.ts";
-import { createIdqnTrainer, IDQN_DEFAULTS, type IdqnConfig } from "../algorithms/idqn.ts";
+import { createIdqnTrainer, IDQN_DEFAULTS, type IdqnConfig } from "../algorithms/idqn/mod.ts";
 
 const engine = await createEngine();
 const ITERS = Number(Deno.env.get("IDQN_BENCH_ITERS") ?? 8);

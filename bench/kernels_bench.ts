@@ -8,8 +8,8 @@
 import { createEngine, type Engine } from "../engine/device.ts";
 import type { Encoder } from "../engine/encoder.ts";
 import { compileKernel, defineKernel } from "../engine/kernel.ts";
-import { createLinear, linearParamCount, type LinearVariant } from "../engine/ops/linear.ts";
-import { createNet } from "../engine/ops/net.ts";
+import { createLinear, linearParamCount, type LinearVariant } from "../engine/nn/linear.ts";
+import { createNet } from "../engine/nn/net.ts";
 import { settle } from "../engine/readback.ts";
 
 const engine: Engine = await createEngine();
@@ -100,9 +100,9 @@ for (const s of SIZES) for (const v of VARIANTS) denseBench(s, v);
 /** One workgroup that writes one word: the per-dispatch cost of the encoder → queue path. */
 const benchEmpty = defineKernel({
   name: "bench.empty",
-  shader: "engine/bench_empty.wgsl",
+  shader: "bench/kernels_bench.wgsl",
   entryPoint: "empty",
-  includes: ["common/index.wgsl"],
+  includes: ["common/_index.wgsl"],
   bindings: { out: "write" },
   params: { n: "u32" },
   threads: (p) => p.n,

@@ -4,9 +4,9 @@
 import { createEngine } from "../engine/device.ts";
 import { settle } from "../engine/readback.ts";
 import { HostRng, RNG_PURPOSE } from "../engine/rng.ts";
-import { createLbfEnv, LBF } from "../envs/lbf.ts";
-import type { LbfConfig } from "../envs/lbf.ts";
-import { LbfReferenceVec } from "../envs/lbf_reference.ts";
+import { createLbfEnv, LBF } from "../envs/lbf/env.ts";
+import type { LbfConfig } from "../envs/lbf/env.ts";
+import { LbfReferenceVec } from "../envs/lbf/reference.ts";
 
 const engine = await createEngine();
 const STEPS = 100;

@@ -6,8 +6,8 @@
 import { createEngine } from "../engine/device.ts";
 import { settle } from "../engine/readback.ts";
 import { HostRng, RNG_PURPOSE } from "../engine/rng.ts";
-import { createPursuitEnv, PURSUIT, type PursuitConfig } from "../envs/pursuit.ts";
-import { PursuitReferenceVec } from "../envs/pursuit_reference.ts";
+import { createPursuitEnv, PURSUIT, type PursuitConfig } from "../envs/pursuit/env.ts";
+import { PursuitReferenceVec } from "../envs/pursuit/reference.ts";
 
 const engine = await createEngine();
 /** Steps behind one await: enough to dwarf the ~11 ms sync. */

@@ -10,14 +10,14 @@
  * @module
  */
 import { createEngine } from "../engine/device.ts";
-import { createReplay, memoryReport, type ReplayConfig } from "../engine/replay.ts";
+import { createReplay, memoryReport, type ReplayConfig } from "../engine/replay/buffer.ts";
 import {
   createPerSampler,
   createSumTree,
   createUniformSampler,
   EMPTY_MIN,
-} from "../engine/ops/sampling.ts";
-import { buildTreesReference } from "../engine/ops/sampling_reference.ts";
+} from "../engine/replay/sampling.ts";
+import { buildTreesReference } from "../engine/replay/sampling_reference.ts";
 import { settle } from "../engine/readback.ts";
 import { HostRng } from "../engine/rng.ts";
 

@@ -8,9 +8,9 @@ import { createEngine, type Engine } from "../engine/device.ts";
 import { createRandomFill } from "../engine/ops/random.ts";
 import { settle } from "../engine/readback.ts";
 import { HostRng, RNG_PURPOSE } from "../engine/rng.ts";
-import { createRwareEnv, RWARE, type RwareEnv } from "../envs/rware.ts";
-import type { RwareConfig } from "../envs/rware_layout.ts";
-import { RwareReferenceVec } from "../envs/rware_reference.ts";
+import { createRwareEnv, RWARE, type RwareEnv } from "../envs/rware/env.ts";
+import type { RwareConfig } from "../envs/rware/layout.ts";
+import { RwareReferenceVec } from "../envs/rware/reference.ts";
 
 const engine: Engine = await createEngine();
 /** Steps behind one await: enough to dwarf the ~11 ms sync. */

@@ -6,13 +6,13 @@
 // rware-tiny-4ag and Foraging-8x8-2p-2f-coop, 4 envs (the paper's setting) and 1024 envs, SEAC,
 // IAC and SNAC; choose with SEAC_BENCH_ENVS=4,1024,16384 (a real GPU),
 // SEAC_BENCH_TASKS=rware-tiny-4ag and SEAC_BENCH_SHARING=seac,iac.
-import { createSeacTrainer, SEAC_DEFAULTS } from "../algorithms/seac.ts";
-import type { SeacSharing } from "../algorithms/seac_learner.ts";
+import { createSeacTrainer, SEAC_DEFAULTS } from "../algorithms/seac/mod.ts";
+import type { SeacSharing } from "../algorithms/seac/learner.ts";
 import { createEngine } from "../engine/device.ts";
 import { settle } from "../engine/readback.ts";
 import type { EnvDef, VecEnv } from "../envs/env.ts";
-import { LBF } from "../envs/lbf.ts";
-import { RWARE } from "../envs/rware.ts";
+import { LBF } from "../envs/lbf/env.ts";
+import { RWARE } from "../envs/rware/env.ts";
 
 const engine = await createEngine();
 const list = (name: string, fallback: string) => (Deno.env.get(name) ?? fallback).split(",");

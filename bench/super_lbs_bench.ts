@@ -7,8 +7,8 @@
 // Run: deno bench -A bench/super_lbs_bench.ts
 import { createEngine } from "../engine/device.ts";
 import { settle } from "../engine/readback.ts";
-import { LBS, LBS_DEFAULTS, type LbsConfig } from "../algorithms/lbs.ts";
-import { SUPER, SUPER_DEFAULTS, type SuperConfig } from "../algorithms/super.ts";
+import { LBS, LBS_DEFAULTS, type LbsConfig } from "../algorithms/lbs/mod.ts";
+import { SUPER, SUPER_DEFAULTS, type SuperConfig } from "../algorithms/super/mod.ts";
 import type { Trainer } from "../algorithms/trainer.ts";
 
 const engine = await createEngine();

@@ -9,14 +9,14 @@ import type { Encoder } from "../engine/encoder.ts";
 import { settle } from "../engine/readback.ts";
 import { HostRng, RNG_PURPOSE } from "../engine/rng.ts";
 import type { Tensor } from "../engine/tensor.ts";
-import { createTrafficEnv, TRAFFIC } from "../envs/traffic.ts";
-import { TRAFFIC_SEGMENT } from "../envs/traffic_state.ts";
-import { createTrafficLocalEnv } from "../envs/traffic_local.ts";
+import { createTrafficEnv, TRAFFIC } from "../envs/traffic/env.ts";
+import { TRAFFIC_SEGMENT } from "../envs/traffic/state.ts";
+import { createTrafficLocalEnv } from "../envs/traffic/local.ts";
 import {
   type TrafficConfig,
   TrafficGlobalReference,
   TrafficLocalReference,
-} from "../envs/traffic_reference.ts";
+} from "../envs/traffic/reference.ts";
 
 const engine = await createEngine();
 const STEPS = engine.isCpu ? 10 : 100;

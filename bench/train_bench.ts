@@ -8,12 +8,12 @@
 import { createEngine, type Engine } from "../engine/device.ts";
 import type { Encoder } from "../engine/encoder.ts";
 import { initNetParams, linearInit, type ParamTensor } from "../engine/init.ts";
-import { createAdam } from "../engine/ops/adam.ts";
-import { conv2dParamCount, createConv2d } from "../engine/ops/conv2d.ts";
-import { createFlatten } from "../engine/ops/flatten.ts";
-import { createLinear, linearParamCount } from "../engine/ops/linear.ts";
+import { createAdam } from "../engine/nn/adam.ts";
+import { conv2dParamCount, createConv2d } from "../engine/nn/conv2d.ts";
+import { createFlatten } from "../engine/nn/flatten.ts";
+import { createLinear, linearParamCount } from "../engine/nn/linear.ts";
 import { createQLoss } from "../engine/ops/losses.ts";
-import { createNet } from "../engine/ops/net.ts";
+import { createNet } from "../engine/nn/net.ts";
 import { settle } from "../engine/readback.ts";
 import { HostRng } from "../engine/rng.ts";
 

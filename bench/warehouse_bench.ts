@@ -12,16 +12,16 @@ import type { Encoder } from "../engine/encoder.ts";
 import { settle } from "../engine/readback.ts";
 import { HostRng, RNG_PURPOSE } from "../engine/rng.ts";
 import type { Tensor } from "../engine/tensor.ts";
-import { createWarehouseEnv, WAREHOUSE } from "../envs/warehouse.ts";
-import { createWarehouseBaseline } from "../envs/warehouse_baseline.ts";
-import { createWarehouseLocalEnv } from "../envs/warehouse_local.ts";
-import type { WarehouseConfig } from "../envs/warehouse_layout.ts";
+import { createWarehouseEnv, WAREHOUSE } from "../envs/warehouse/env.ts";
+import { createWarehouseBaseline } from "../envs/warehouse/baseline.ts";
+import { createWarehouseLocalEnv } from "../envs/warehouse/local.ts";
+import type { WarehouseConfig } from "../envs/warehouse/layout.ts";
 import {
   warehouseLocalResetReference,
   warehouseLocalStepReference,
   warehouseResetReference,
   warehouseStepReference,
-} from "../envs/warehouse_reference.ts";
+} from "../envs/warehouse/reference.ts";
 
 const STEPS = 10;
 const POOL = 4;

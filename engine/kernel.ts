@@ -5,8 +5,8 @@
  *
  * ```ts ignore
  * const linearForward = defineKernel({
- *   name: "linear.forward", shader: "engine/linear.wgsl", entryPoint: "forward",
- *   includes: ["common/index.wgsl"],
+ *   name: "linear.forward", shader: "engine/nn/linear.wgsl", entryPoint: "forward",
+ *   includes: ["common/_index.wgsl"],
  *   bindings: { x: "read", w: "read", y: "write" },
  *   params: { batch: "u32", inDim: "u32", outDim: "u32" },
  *   threads: (p) => p.batch * p.outDim,

@@ -1,5 +1,5 @@
 /**
- * Counter-based random numbers, bit-identical to `shaders/common/rng.wgsl`: a draw is a pure
+ * Counter-based random numbers, bit-identical to `shaders/common/_rng.wgsl`: a draw is a pure
  * function of (seed, purpose, a, b, step, draw), so results do not depend on dispatch order and a
  * CPU reference can replay GPU decisions.
  *

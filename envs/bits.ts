@@ -1,12 +1,12 @@
 /**
- * Bit-packed rows of 0/1 values, the layout of the AIP datasets (`dials.md` §3, §4): a row of
+ * Bit-packed rows of 0/1 values, the layout of the AIP datasets (`docs/algorithms/dials.md` §3, §4): a row of
  * `width` binary values is {@linkcode packedWords}`(width)` = ⌈width / 32⌉ u32 words, value `d`
  * at bit `d % 32` of word `⌊d / 32⌋` (bits past `width` in the last word are 0). A table
  * [numAgents, rows, width] of 0/1 values is stored as [numAgents, rows, ⌈width / 32⌉] u32, a
  * quarter of a 32-bit float per value at most, so the 100-agent datasets fit a 128 MiB storage
- * binding. Writers: `shaders/envs/warehouse_dataset.wgsl` (`record`) and
- * `shaders/envs/traffic_aux.wgsl` (`record`), one thread per row, so no two threads share a word;
- * reader: `shaders/algorithms/aip.wgsl` (`gather`). These helpers are the CPU side (tests,
+ * binding. Writers: `shaders/envs/warehouse/dataset.wgsl` (`record`) and
+ * `shaders/envs/traffic/influence.wgsl` (`record`), one thread per row, so no two threads share a word;
+ * reader: `shaders/algorithms/dials/aip.wgsl` (`gather`). These helpers are the CPU side (tests,
  * uploads).
  *
  * ```ts

@@ -1,5 +1,5 @@
 /**
- * Loader for golden trajectories (`peers-golden/1` JSON Lines, see `shared/golden/README.md`):
+ * Loader for golden trajectories (`peers-golden/1` JSON Lines, see `tests/fixtures/golden/README.md`):
  * a header line (the contract: config, state fields, step order, observation layout), then
  * `reset` and `step` lines. Generic over the env family: the family's state type is a type
  * parameter and stays plain JSON here; each env converts it into its own state.
@@ -150,8 +150,8 @@ function requireFields(
 }
 
 /**
- * The golden data folder: `$GOLDEN_DIR` when set, else `shared/golden/` next to the project
- * checkout (`../../shared/golden/` from this module).
+ * The golden data folder: `$GOLDEN_DIR` when set, else the fixture set shipped with the
+ * repository (`tests/fixtures/golden/`).
  */
 export function goldenDir(): URL {
   let env: string | undefined;
@@ -161,7 +161,7 @@ export function goldenDir(): URL {
     env = undefined; // no --allow-env: use the default
   }
   if (env) return new URL(env.endsWith("/") ? env : `${env}/`, `file://${Deno.cwd()}/`);
-  return new URL("../../shared/golden/", import.meta.url);
+  return new URL("../tests/fixtures/golden/", import.meta.url);
 }
 
 /**

@@ -5,12 +5,12 @@
  * @module
  */
 import type { EnvDef, EnvSpec } from "./env.ts";
-import { LBF } from "./lbf.ts";
-import { PURSUIT } from "./pursuit.ts";
-import { RWARE } from "./rware.ts";
-import { TRAFFIC } from "./traffic.ts";
-import { TRAFFIC_LOCAL } from "./traffic_local.ts";
-import { WAREHOUSE } from "./warehouse.ts";
+import { LBF } from "./lbf/env.ts";
+import { PURSUIT } from "./pursuit/env.ts";
+import { RWARE } from "./rware/env.ts";
+import { TRAFFIC } from "./traffic/env.ts";
+import { TRAFFIC_LOCAL } from "./traffic/local.ts";
+import { WAREHOUSE } from "./warehouse/env.ts";
 
 /** Every environment family. Tests and `--list` iterate this map. */
 export const ENVS = {

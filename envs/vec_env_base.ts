@@ -11,7 +11,7 @@ import type { Engine } from "../engine/device.ts";
 import type { Encoder } from "../engine/encoder.ts";
 import type { Tensor } from "../engine/tensor.ts";
 import type { EnvBuffers, EnvSpec, VecEnv, VecEnvOptions } from "./env.ts";
-import type { TypedEnvBuffers } from "./env_buffers.ts";
+import type { TypedEnvBuffers } from "./buffers.ts";
 
 /** Something that records work into an encoder (a bound `Dispatch`). */
 export interface Encodable {

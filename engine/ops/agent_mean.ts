@@ -16,9 +16,9 @@ export const MEAN_WORKGROUP_SIZE = 256;
 /** out[a] = coef·Σ_{i < count} values[a, i], one workgroup per agent. */
 export const agentMeanKernel = defineKernel({
   name: "agentMean.reduce",
-  shader: "engine/agent_mean.wgsl",
+  shader: "engine/ops/agent_mean.wgsl",
   entryPoint: "reduce",
-  includes: ["common/index.wgsl"],
+  includes: ["common/_index.wgsl"],
   bindings: { values: "read", out: "write" },
   params: { numAgents: "u32", count: "u32", coef: "f32" },
   workgroups: (p) => [p.numAgents, 1, 1],

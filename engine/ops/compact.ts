@@ -11,8 +11,8 @@ import { compileKernel, defineKernel } from "../kernel.ts";
 import type { Tensor } from "../tensor.ts";
 import { createScan } from "./scan.ts";
 
-const SHADER = "engine/compact.wgsl";
-const INCLUDES = ["common/index.wgsl"] as const;
+const SHADER = "engine/ops/compact.wgsl";
+const INCLUDES = ["common/_index.wgsl"] as const;
 const PARAMS = { numSegments: "u32", n: "u32", group: "u32" } as const;
 /** Workgroup size of {@linkcode compactGather} (its indirect args must count groups of this). */
 export const GATHER_WORKGROUP_SIZE = 64;

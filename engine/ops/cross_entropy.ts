@@ -1,6 +1,6 @@
 /**
  * Classification losses on logits, batched over agents, with explicit backward (kernels in
- * `shaders/engine/policy.wgsl`): softmax cross-entropy against integer labels or against target
+ * `shaders/engine/ops/policy.wgsl`): softmax cross-entropy against integer labels or against target
  * probabilities (rows `[numAgents, batch, numActions]`), and binary cross-entropy with logits
  * against targets `[numAgents, batch, K]` in the stable form max(x, 0) − x·y + log(1 + e^{−|x|}).
  * Each writes a per-row (per-element for BCE) loss `out` and its per-agent mean.

@@ -8,8 +8,8 @@ import type { Encoder } from "../encoder.ts";
 import { compileKernel, defineKernel } from "../kernel.ts";
 import type { Tensor } from "../tensor.ts";
 
-const SHADER = "engine/elementwise.wgsl";
-const INCLUDES = ["common/index.wgsl"] as const;
+const SHADER = "engine/ops/elementwise.wgsl";
+const INCLUDES = ["common/_index.wgsl"] as const;
 const PARAMS = { n: "u32", value: "f32", alpha: "f32", beta: "f32" } as const;
 
 /** out[i] = value. */

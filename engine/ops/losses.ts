@@ -22,8 +22,8 @@ import type { RegressionKind } from "./losses_reference.ts";
 
 export type { RegressionKind } from "./losses_reference.ts";
 
-const SHADER = "engine/losses.wgsl";
-const INCLUDES = ["common/index.wgsl"] as const;
+const SHADER = "engine/ops/losses.wgsl";
+const INCLUDES = ["common/_index.wgsl"] as const;
 const PARAMS = {
   numAgents: "u32",
   batch: "u32",

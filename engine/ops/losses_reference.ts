@@ -1,6 +1,6 @@
 /**
  * CPU reference (float64) of the regression losses and TD targets, written from the maths in
- * `specs/algorithms/README.md` §3 and `idqn.md` §2, not from the WGSL.
+ * `specs/algorithms/README.md` §3 and `docs/algorithms/idqn.md` §2, not from the WGSL.
  *
  * @module
  */

@@ -40,9 +40,9 @@ export function policyKernel<const B extends Record<string, Access>>(
 ): KernelDef<B, Params> {
   return defineKernel({
     name: `policy.${entryPoint}`,
-    shader: "engine/policy.wgsl",
+    shader: "engine/ops/policy.wgsl",
     entryPoint,
-    includes: ["common/index.wgsl"],
+    includes: ["common/_index.wgsl"],
     bindings,
     params: PARAMS,
     threads: (p) => p.numAgents * p.batch * (perElement ? p.numActions : 1),

@@ -16,9 +16,9 @@ export const QUANTILE_WORKGROUP_SIZE = 256;
 /** Sorts each agent's filled window and interpolates the requested quantiles. */
 export const quantileWindow = defineKernel({
   name: "quantile.window",
-  shader: "engine/quantile.wgsl",
+  shader: "engine/ops/quantile.wgsl",
   entryPoint: "windowQuantile",
-  includes: ["common/index.wgsl"],
+  includes: ["common/_index.wgsl"],
   bindings: { window: "read", countIn: "read", qs: "read", sorted: "write", out: "write" },
   params: { numAgents: "u32", capacity: "u32", numQ: "u32", sortSize: "u32" },
   workgroups: (p) => [p.numAgents, 1, 1],

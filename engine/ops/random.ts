@@ -1,5 +1,5 @@
 /**
- * GPU random draws from the counter-based hash (`shaders/common/rng.wgsl`): tensors filled with
+ * GPU random draws from the counter-based hash (`shaders/common/_rng.wgsl`): tensors filled with
  * bits, uniform, integer, normal, Gumbel or Bernoulli draws, and categorical sampling per
  * (agent, env) row from probabilities (inverse CDF) or logits (Gumbel-max).
  *
@@ -10,8 +10,8 @@ import type { Encoder } from "../encoder.ts";
 import { compileKernel, defineKernel } from "../kernel.ts";
 import type { Tensor } from "../tensor.ts";
 
-const SHADER = "engine/random.wgsl";
-const INCLUDES = ["common/index.wgsl", "common/rng.wgsl", "common/categorical.wgsl"] as const;
+const SHADER = "engine/ops/random.wgsl";
+const INCLUDES = ["common/_index.wgsl", "common/_rng.wgsl", "common/_categorical.wgsl"] as const;
 const PARAMS = {
   rows: "u32",
   cols: "u32",

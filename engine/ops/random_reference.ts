@@ -1,6 +1,6 @@
 /**
  * CPU reference of engine/ops/random.ts. The hash and the f32 sampling protocols come from the TS
- * twins in engine/rng.ts (bit-identical to shaders/common/rng.wgsl); the mapping of elements and
+ * twins in engine/rng.ts (bit-identical to shaders/common/_rng.wgsl); the mapping of elements and
  * rows to counters, and the affine transforms, are written here from the documented layout.
  *
  * @module

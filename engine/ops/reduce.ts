@@ -11,8 +11,8 @@ import { compileKernel, defineKernel, type Dispatch } from "../kernel.ts";
 import type { Tensor } from "../tensor.ts";
 import { gridOf } from "./scan.ts";
 
-const SHADER = "engine/reduce.wgsl";
-const INCLUDES = ["common/index.wgsl"] as const;
+const SHADER = "engine/ops/reduce.wgsl";
+const INCLUDES = ["common/_index.wgsl"] as const;
 const PARAMS = {
   numSegments: "u32",
   n: "u32",

@@ -10,7 +10,7 @@ import type { Encoder } from "../encoder.ts";
 import { compileKernel, defineKernel, type Dispatch } from "../kernel.ts";
 import type { Tensor } from "../tensor.ts";
 
-const SHADER = "engine/scan.wgsl";
+const SHADER = "engine/ops/scan.wgsl";
 const PARAMS = { numSegments: "u32", n: "u32", numBlocks: "u32", exclusive: "u32" } as const;
 /** Threads per scan workgroup. */
 export const SCAN_WORKGROUP_SIZE = 256;
@@ -31,7 +31,7 @@ export const scanBlocks = defineKernel({
   name: "scan.blocks",
   shader: SHADER,
   entryPoint: "scanBlocks",
-  includes: ["common/index.wgsl"],
+  includes: ["common/_index.wgsl"],
   bindings: { x: "read", y: "write", blockSums: "write" },
   params: PARAMS,
   workgroups: (p) => gridOf(p.numSegments * p.numBlocks),
@@ -44,7 +44,7 @@ export const scanAddOffsets = defineKernel({
   name: "scan.addOffsets",
   shader: SHADER,
   entryPoint: "addOffsets",
-  includes: ["common/index.wgsl"],
+  includes: ["common/_index.wgsl"],
   bindings: { y: "write", offsets: "read" },
   params: PARAMS,
   threads: (p) => p.numSegments * p.n,

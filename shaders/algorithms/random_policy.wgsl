@@ -1,4 +1,4 @@
-// Uniform random policy (the "random" baseline). Owner: algorithms/random.ts.
+// Uniform random policy (the "random" baseline). Owner: algorithms/random_policy.ts.
 // act:     one thread per (agent a, env e): actions[a, e] = rngBelow(rngU32(seed, purpose, e, a,
 //          step[0], 0), numActions), step[0] being the policy's iteration counter.  writes actions
 // advance: one thread: counter[0] += 1 (recorded after act, so each iteration draws fresh actions

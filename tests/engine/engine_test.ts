@@ -6,7 +6,7 @@ import {
   createUnpackU8,
   iotaKernel,
 } from "../../engine/ops/elementwise.ts";
-import { linearForward } from "../../engine/ops/linear.ts";
+import { linearForward } from "../../engine/nn/linear.ts";
 import { readTensor, readTensors } from "../../engine/readback.ts";
 import { assertAllClose, assertExact, gpuTest, HAS_GPU } from "../_testing.ts";
 
@@ -68,7 +68,7 @@ gpuTest("compileKernel() maps a WGSL error to the file and line of its source", 
     name: "test.broken",
     shader: "../tests/fixtures/broken.wgsl",
     entryPoint: "main",
-    includes: ["common/index.wgsl"],
+    includes: ["common/_index.wgsl"],
     bindings: { out: "write" },
     params: {},
     threads: (_p) => 1,

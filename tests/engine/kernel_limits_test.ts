@@ -77,7 +77,7 @@ const sumKernel = (inputs: 7 | 8) =>
     name: `test.limits.sum${inputs}`,
     shader: "../tests/fixtures/storage_limit.wgsl",
     entryPoint: `sum${inputs}`,
-    includes: ["common/index.wgsl"],
+    includes: ["common/_index.wgsl"],
     bindings: {
       ...Object.fromEntries(INPUTS.slice(0, inputs).map((x) => [x, "read"])),
       out: "write",

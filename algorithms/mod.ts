@@ -1,0 +1,38 @@
+/**
+ * The algorithm registry: every training pipeline in one typed map, looked up by the config's
+ * `algo.name`. Tests, `--list` and config validation iterate this map.
+ *
+ * @module
+ */
+import { DIALS, UNTRAINED_DIALS } from "./dials/mod.ts";
+import { IDQN_ALGORITHMS } from "./idqn/mod.ts";
+import { LBS } from "./lbs/mod.ts";
+import { PPO_GS } from "./dials/gs.ts";
+import { RANDOM } from "./random_policy.ts";
+import { IAC, SEAC, SNAC } from "./seac/mod.ts";
+import { SUPER } from "./super/mod.ts";
+import type { AlgorithmDef } from "./trainer.ts";
+
+/** Every algorithm, by the name configs use in `algo.name`. */
+export const ALGORITHMS = {
+  random: RANDOM,
+  seac: SEAC,
+  iac: IAC,
+  snac: SNAC,
+  ...IDQN_ALGORITHMS,
+  super: SUPER,
+  lbs: LBS,
+  dials: DIALS,
+  untrained_dials: UNTRAINED_DIALS,
+  ppo_gs: PPO_GS,
+} as const satisfies Record<string, AlgorithmDef<object>>;
+
+/** Algorithm names. */
+export type AlgorithmName = keyof typeof ALGORITHMS;
+
+/** The algorithm called `name`, or null. */
+export function findAlgorithm(name: string): AlgorithmDef<object> | null {
+  return Object.hasOwn(ALGORITHMS, name)
+    ? (ALGORITHMS as Record<string, AlgorithmDef<object>>)[name]
+    : null;
+}

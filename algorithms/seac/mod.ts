@@ -1,0 +1,301 @@
+/**
+ * Shared Experience Actor-Critic (Christianos, Schäfer, Albrecht, NeurIPS 2020) and its
+ * baselines on the GPU: {@linkcode SEAC} (each agent's A2C loss plus λ-weighted, importance-
+ * sampled terms over every other agent's rollout), {@linkcode IAC} (independent A2C, SEAC with
+ * λ = 0) and {@linkcode SNAC} (one actor and critic shared by all agents). Spec:
+ * `docs/algorithms/seac.md`.
+ *
+ * One iteration, recorded without any readback:
+ *   act T = nSteps steps in every env (actor/critic forward, sample, env step, store)
+ *   → n-step returns per (agent, env) with each agent's own critic
+ *   → every learner's batched forward on its gathered batch → fused loss → backward
+ *   → Adam with per-learner global-norm clipping → metrics accumulate on the GPU.
+ *
+ * @module
+ */
+import type { Engine } from "../../engine/device.ts";
+import type { Encoder } from "../../engine/encoder.ts";
+import { mlpParamCount } from "../../engine/nn/mlp.ts";
+import { createNet, type Net } from "../../engine/nn/net.ts";
+import { readTensors } from "../../engine/readback.ts";
+import type { Tensor } from "../../engine/tensor.ts";
+import type { VecEnv } from "../../envs/env.ts";
+import { findTask } from "../../envs/registry.ts";
+import { createEpisodeStats, type EpisodeStats } from "../episode_stats.ts";
+import {
+  createSeacLearner,
+  type ForeignTarget,
+  SEAC_FIELDS,
+  type SeacLearner,
+  type SeacSharing,
+} from "./learner.ts";
+import {
+  checkSeacConfig,
+  SEAC_DEFAULTS,
+  type SeacConfig,
+  seacInitParams,
+  seacSpecs,
+} from "./config.ts";
+import { createSeacMlp } from "./net.ts";
+import { createSeacRollout, type SeacRollout } from "./rollout.ts";
+import {
+  type AlgorithmDef,
+  envStateTensors,
+  episodeMetrics,
+  type Metrics,
+  recordIterations,
+  restoredCounters,
+  type RunConfig,
+  type Trainer,
+} from "../trainer.ts";
+
+export { checkSeacConfig, SEAC_DEFAULTS, type SeacConfig } from "./config.ts";
+
+/** The parts a built SEAC-family pipeline is made of (exposed for tests and benches). */
+export interface SeacParts {
+  readonly env: VecEnv;
+  readonly net: Net;
+  readonly rollout: SeacRollout;
+  readonly learner: SeacLearner;
+  readonly stats: EpisodeStats;
+  /** Episode-statistics accumulators to checkpoint. */
+  readonly statsState: Record<string, Tensor>;
+}
+
+/**
+ * Builds every part of a SEAC-family pipeline on an existing env (reset is recorded and submitted).
+ *
+ * @param engine Engine that owns the device.
+ * @param env The vectorised env (flat f32 observations).
+ * @param options Sharing mode, seed and hyper-parameters.
+ * @returns The {@linkcode SeacParts}.
+ */
+export async function buildSeacParts(
+  engine: Engine,
+  env: VecEnv,
+  options: { sharing: SeacSharing; seed: number; algo: SeacConfig; label?: string },
+): Promise<SeacParts> {
+  const { sharing, algo } = options;
+  const label = options.label ?? sharing;
+  const problems = checkSeacConfig({
+    seed: options.seed,
+    numEnvs: env.numEnvs,
+    totalSteps: 0,
+    env: env.spec.name,
+  }, algo);
+  if (problems.length) {
+    throw new RangeError(`Cannot build "${label}": ${problems.join("; ")}`);
+  }
+  const spec = env.spec, N = spec.numAgents, E = env.numEnvs;
+  const D = spec.obsShape.reduce((a, b) => a * b, 1);
+  const specs = seacSpecs(D, spec.numActions, algo.hidden);
+  const blocks = sharing === "snac" ? 1 : N;
+  const actorCount = mlpParamCount(specs.actor);
+  const stride = actorCount + mlpParamCount(specs.critic);
+  const net = createNet(engine, {
+    numAgents: blocks,
+    stride,
+    label: `${label}.net`,
+    init: seacInitParams(blocks, specs, options.seed),
+  });
+  const actRows = (N * E) / blocks;
+  const obs = env.buffers.obs;
+  const actActor = await createSeacMlp(engine, {
+    net,
+    offset: 0,
+    spec: specs.actor,
+    x: obs,
+    batch: actRows,
+    label: `${label}.act.actor`,
+  });
+  const actCritic = await createSeacMlp(engine, {
+    net,
+    offset: actorCount,
+    spec: specs.critic,
+    x: obs,
+    batch: actRows,
+    label: `${label}.act.critic`,
+  });
+  const rollout = await createSeacRollout(engine, {
+    env,
+    actor: actActor,
+    critic: actCritic,
+    nSteps: algo.nSteps,
+    gamma: algo.gamma,
+    seed: options.seed,
+    label: `${label}.rollout`,
+  });
+  const learner = await createSeacLearner(engine, {
+    net,
+    actorSpec: specs.actor,
+    criticSpec: specs.critic,
+    storage: rollout.storage,
+    sharing,
+    foreignTarget: algo.foreignTarget as ForeignTarget,
+    numAgents: N,
+    numEnvs: E,
+    nSteps: algo.nSteps,
+    lambda: sharing === "seac" ? algo.lambda : 0,
+    gamma: algo.gamma,
+    entropyCoef: algo.entropyCoef,
+    valueCoef: algo.valueCoef,
+    lr: algo.lr,
+    adamEps: algo.adamEps,
+    maxGradNorm: algo.maxGradNorm,
+    label: `${label}.learn`,
+  });
+  const stats = await createEpisodeStats(engine, {
+    env: env.buffers,
+    numAgents: N,
+    numEnvs: E,
+    label: `${label}.stats`,
+  });
+  const statsState = stats.stateTensors();
+  const enc = engine.encoder(`${label}.reset`);
+  env.encodeReset(enc);
+  engine.submit(enc);
+  return { env, net, rollout, learner, stats, statsState };
+}
+
+class SeacTrainer implements Trainer {
+  readonly env: VecEnv;
+  readonly stepsPerIteration: number;
+  readonly #engine: Engine;
+  readonly #parts: SeacParts;
+  readonly #algo: SeacConfig;
+  readonly #sharing: SeacSharing;
+  readonly #label: string;
+  #iterations = 0;
+
+  constructor(
+    engine: Engine,
+    parts: SeacParts,
+    algo: SeacConfig,
+    sharing: SeacSharing,
+    label: string,
+  ) {
+    this.#engine = engine;
+    this.#parts = parts;
+    this.#algo = algo;
+    this.#sharing = sharing;
+    this.#label = label;
+    this.env = parts.env;
+    this.stepsPerIteration = parts.env.numEnvs * algo.nSteps;
+  }
+
+  get envSteps(): number {
+    return this.#iterations * this.stepsPerIteration;
+  }
+
+  /** Categorical sample (or argmax when `greedy`) from each agent's actor on the current obs. */
+  encodeAct(enc: Encoder, options: { greedy: boolean }): void {
+    this.#parts.rollout.encodeAct(enc, options.greedy);
+  }
+
+  /** Records one full iteration: collect, returns, loss, backward, Adam, metrics. */
+  encodeIteration(enc: Encoder): void {
+    const { rollout, learner, stats } = this.#parts;
+    rollout.encodeCollect(enc, (e) => stats.track(e));
+    learner.encodeLoss(enc);
+    learner.encodeStep(enc);
+  }
+
+  run(iterations: number): void {
+    recordIterations(this.#engine, iterations, {
+      what: `"${this.#label}"`,
+      label: `${this.#label}.run`,
+      perSubmit: this.#algo.iterationsPerSubmit,
+      encodeIteration: (enc) => {
+        this.encodeIteration(enc);
+        this.#iterations++;
+      },
+    });
+  }
+
+  async readMetrics(): Promise<Metrics> {
+    const { stats, learner } = this.#parts;
+    const enc = this.#engine.encoder(`${this.#label}.metrics`);
+    stats.summarise(enc);
+    learner.encodeSummarise(enc);
+    this.#engine.submit(enc);
+    const [out, m] = await readTensors(this.#engine, [stats.out, learner.metricsOut] as const);
+    const s = stats.decode(out);
+    const N = this.env.spec.numAgents, E = this.env.numEnvs, T = this.#algo.nSteps;
+    const updates = m[SEAC_FIELDS + 1];
+    const learners = this.#parts.net.numAgents;
+    const per = (v: number, n: number) => (updates > 0 && n > 0 ? v / (updates * n) : NaN);
+    const scalars: Record<string, number> = {
+      policyLoss: per(m[0], learners),
+      valueLoss: per(m[1], learners),
+      entropy: per(m[2], N),
+      gradNorm: per(m[SEAC_FIELDS], learners),
+      updates,
+    };
+    if (this.#sharing === "seac" && N > 1) scalars.ratioMean = per(m[3], N * (N - 1) * T * E);
+    return episodeMetrics(s, { envSteps: this.envSteps, scalars });
+  }
+
+  stateTensors(): Record<string, Tensor> {
+    const { net, learner, rollout, statsState, env } = this.#parts;
+    return {
+      "net.params": net.params,
+      "adam.m": learner.adam.m,
+      "adam.v": learner.adam.v,
+      "adam.count": learner.adam.count,
+      "rollout.counter": rollout.counter,
+      "metrics.acc": learner.metricsAcc,
+      ...statsState,
+      ...envStateTensors(env),
+    };
+  }
+
+  hostState(): Record<string, number> {
+    return { iterations: this.#iterations };
+  }
+
+  restoreHostState(state: Record<string, number>): void {
+    const what = `"${this.#label}"`;
+    this.#iterations = restoredCounters(state, { names: ["iterations"], what }).iterations;
+  }
+}
+
+/**
+ * Builds a SEAC-family trainer on an existing env (benches, tests; `create` looks the env up).
+ *
+ * @param engine Engine that owns the device.
+ * @param env The vectorised env.
+ * @param options Sharing mode, seed and hyper-parameters.
+ * @returns The trainer and its parts.
+ */
+export async function createSeacTrainer(
+  engine: Engine,
+  env: VecEnv,
+  options: { sharing: SeacSharing; seed: number; algo: SeacConfig },
+): Promise<Trainer & { readonly parts: SeacParts; encodeIteration(enc: Encoder): void }> {
+  const parts = await buildSeacParts(engine, env, options);
+  const trainer = new SeacTrainer(engine, parts, options.algo, options.sharing, options.sharing);
+  return Object.assign(trainer, { parts });
+}
+
+function defFor(sharing: SeacSharing, source: string): AlgorithmDef<SeacConfig> {
+  return Object.freeze({
+    name: sharing,
+    source,
+    defaults: SEAC_DEFAULTS,
+    check: checkSeacConfig,
+    async create(engine: Engine, run: RunConfig, algo: SeacConfig): Promise<Trainer> {
+      const { def, spec } = findTask(run.env);
+      const env = await def.create(engine, spec, { numEnvs: run.numEnvs, seed: run.seed });
+      return createSeacTrainer(engine, env, { sharing, seed: run.seed, algo });
+    },
+  });
+}
+
+const PAPER = "Christianos, Schäfer, Albrecht 2020, Shared Experience Actor-Critic (NeurIPS)";
+
+/** SEAC: A2C per agent plus λ-weighted importance-sampled losses on the other agents' rollouts. */
+export const SEAC: AlgorithmDef<SeacConfig> = defFor("seac", `${PAPER}; uoe-agents/seac`);
+/** IAC: independent A2C per agent (SEAC with λ = 0). */
+export const IAC: AlgorithmDef<SeacConfig> = defFor("iac", `${PAPER}, baseline IAC`);
+/** SNAC: one actor and one critic shared by all agents, trained on all agents' data. */
+export const SNAC: AlgorithmDef<SeacConfig> = defFor("snac", `${PAPER}, baseline SNAC`);

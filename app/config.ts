@@ -1,0 +1,336 @@
+/**
+ * Experiment configs: YAML text → plain object → CLI overrides (`--algo.lr=1e-3`) → validation
+ * against typed defaults (run settings here, algorithm settings from the algorithm's
+ * {@linkcode AlgorithmDef.defaults}) → a deeply frozen {@linkcode ExperimentConfig}. Keys are the TS
+ * field names; every problem names its dotted path and the allowed values.
+ *
+ * ```yaml
+ * seed: 1
+ * numEnvs: 64
+ * totalSteps: 200000
+ * env: Foraging-8x8-2p-2f-coop
+ * algo: { name: random }
+ * log: { interval: 6400, checkpointEvery: 64000 }
+ * ```
+ *
+ * @module
+ */
+import { findTask } from "../envs/registry.ts";
+import { ALGORITHMS, findAlgorithm } from "../algorithms/mod.ts";
+import type { RunConfig } from "../algorithms/trainer.ts";
+
+/** When to log and checkpoint, in env steps (summed over envs). */
+export interface LogConfig {
+  /** Env steps between metrics rows (rounded to whole iterations, at least one). */
+  interval: number;
+  /** Env steps between checkpoints (taken at the first log point at or after); 0: only at the end. */
+  checkpointEvery: number;
+}
+
+/** Algorithm section: its registry name and its fields (validated against its defaults). */
+export type AlgoSection = { readonly name: string } & Readonly<Record<string, unknown>>;
+
+/** A validated experiment: run settings, algorithm, logging and the run's name. */
+export interface ExperimentConfig extends RunConfig {
+  /** Run name (directory under the runs root); "" derives `<algo>-<env>-<time>`. */
+  name: string;
+  algo: AlgoSection;
+  log: LogConfig;
+}
+
+/** Defaults of every field except `algo` (which needs at least `name`). */
+export const RUN_DEFAULTS: Readonly<Omit<ExperimentConfig, "algo">> = Object.freeze({
+  seed: 1,
+  numEnvs: 64,
+  totalSteps: 200_000,
+  env: "Foraging-8x8-2p-2f-coop",
+  name: "",
+  log: Object.freeze({ interval: 10_000, checkpointEvery: 50_000 }),
+});
+
+/** One problem found in a config. */
+interface Problem {
+  kind: "syntax" | "type" | "range";
+  message: string;
+}
+
+/** Integer rules of the run fields: inclusive bounds. */
+const INTEGER_RANGES: Readonly<Record<string, readonly [number, number]>> = {
+  seed: [0, 2 ** 32 - 1],
+  numEnvs: [1, 2 ** 20],
+  totalSteps: [1, Number.MAX_SAFE_INTEGER],
+  "log.interval": [1, Number.MAX_SAFE_INTEGER],
+  "log.checkpointEvery": [0, Number.MAX_SAFE_INTEGER],
+};
+
+const NAME_RE = /^[A-Za-z0-9][\w.-]*$/;
+
+function isPlainObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === "object" && v !== null && !Array.isArray(v);
+}
+
+function show(v: unknown): string {
+  return typeof v === "string" ? JSON.stringify(v) : Array.isArray(v) ? "a list" : String(v);
+}
+
+function typeName(v: unknown): string {
+  return Array.isArray(v) ? "list" : v === null ? "null" : typeof v;
+}
+
+/**
+ * Parses YAML text to a plain value (no validation). The `yaml` package is loaded on first use,
+ * so importing this module (or `mod.ts` by URL) does not need it.
+ *
+ * @param text YAML text.
+ * @param source Name used in errors (file or preset).
+ * @returns The parsed document.
+ */
+export async function parseYaml(text: string, source: string): Promise<unknown> {
+  const { parse } = await import("yaml");
+  try {
+    return parse(text);
+  } catch (e) {
+    const msg = (e instanceof Error ? e.message : String(e)).split("\n")[0];
+    throw new SyntaxError(`Cannot read config "${source}": invalid YAML: ${msg}`);
+  }
+}
+
+/**
+ * Parses a CLI value as a YAML scalar would be read: numbers, `true`/`false`, else a string
+ * (surrounding quotes removed).
+ */
+export function parseScalar(text: string): number | boolean | string {
+  const t = text.trim();
+  if (t === "true") return true;
+  if (t === "false") return false;
+  if (/^[-+]?(\d[\d_]*\.?\d*([eE][-+]?\d+)?|\.\d+([eE][-+]?\d+)?)$/.test(t)) {
+    return Number(t.replaceAll("_", ""));
+  }
+  const q = /^(["'])(.*)\1$/.exec(t);
+  return q ? q[2] : t;
+}
+
+/**
+ * Returns a copy of `raw` with each `path=value` override set (value parsed by
+ * {@linkcode parseScalar}); intermediate objects are created. Unknown paths are left for
+ * validation to report.
+ *
+ * @param raw A parsed config (plain object).
+ * @param overrides Pairs of dotted path and value text, e.g. `["algo.lr", "1e-3"]`.
+ * @returns The updated copy.
+ */
+export function applyOverrides(
+  raw: unknown,
+  overrides: readonly (readonly [string, string])[],
+): Record<string, unknown> {
+  const out: Record<string, unknown> = isPlainObject(raw) ? structuredClone(raw) : {};
+  for (const [path, value] of overrides) {
+    const keys = path.split(".");
+    if (keys.some((k) => k === "")) {
+      throw new TypeError(`Cannot apply override "--${path}=${value}": empty key in the path`);
+    }
+    let node = out;
+    for (const k of keys.slice(0, -1)) {
+      if (!isPlainObject(node[k])) node[k] = {};
+      node = node[k] as Record<string, unknown>;
+    }
+    node[keys.at(-1)!] = parseScalar(value);
+  }
+  return out;
+}
+
+function checkInteger(path: string, v: unknown, problems: Problem[]): v is number {
+  const [lo, hi] = INTEGER_RANGES[path];
+  if (typeof v !== "number") {
+    problems.push({ kind: "type", message: `"${path}" must be an integer, got ${show(v)}` });
+    return false;
+  }
+  if (!Number.isInteger(v) || v < lo || v > hi) {
+    const upper = hi === Number.MAX_SAFE_INTEGER ? "" : ` and ${hi}`;
+    problems.push({
+      kind: "range",
+      message: `"${path}" must be an integer ${upper ? "between" : ">="} ${lo}${upper}, got ${v}`,
+    });
+    return false;
+  }
+  return true;
+}
+
+function unknownKeys(
+  obj: Record<string, unknown>,
+  allowed: readonly string[],
+  prefix: string,
+  problems: Problem[],
+): void {
+  for (const k of Object.keys(obj)) {
+    if (!allowed.includes(k)) {
+      problems.push({
+        kind: "type",
+        message: `unknown key "${prefix}${k}" (allowed: ${allowed.join(", ") || "none"})`,
+      });
+    }
+  }
+}
+
+function validateAlgo(raw: unknown, problems: Problem[]): AlgoSection | null {
+  const names = Object.keys(ALGORITHMS).join(", ");
+  if (!isPlainObject(raw)) {
+    problems.push({
+      kind: "type",
+      message: raw === undefined
+        ? `missing "algo" (a map with "name": one of ${names})`
+        : `"algo" must be a map with "name": one of ${names}, got ${show(raw)}`,
+    });
+    return null;
+  }
+  const def = typeof raw.name === "string" ? findAlgorithm(raw.name) : null;
+  if (!def) {
+    problems.push({
+      kind: raw.name === undefined || typeof raw.name === "string" ? "range" : "type",
+      message: `"algo.name" must be one of ${names}, got ${show(raw.name)}`,
+    });
+    return null;
+  }
+  const defaults = def.defaults as Record<string, unknown>;
+  const algo: Record<string, unknown> = { name: def.name };
+  unknownKeys(raw, ["name", ...Object.keys(defaults)], "algo.", problems);
+  for (const [k, d] of Object.entries(defaults)) {
+    const v = raw[k] ?? d;
+    const ok = typeof v === typeof d && Array.isArray(v) === Array.isArray(d) &&
+      (typeof v !== "number" || Number.isFinite(v));
+    if (!ok) {
+      problems.push({
+        kind: "type",
+        message: `"algo.${k}" must be a finite ${typeName(d)} (default ${show(d)}), got ${show(v)}`,
+      });
+    }
+    algo[k] = v;
+  }
+  return algo as AlgoSection;
+}
+
+function deepFreeze<T>(v: T): T {
+  if (typeof v === "object" && v !== null) {
+    for (const x of Object.values(v)) deepFreeze(x);
+    Object.freeze(v);
+  }
+  return v;
+}
+
+/**
+ * Validates a parsed config against the defaults: unknown keys, wrong types and out-of-range
+ * values are reported together, each with its dotted path and the allowed values; then the
+ * algorithm's own `check`. Missing fields take their defaults.
+ *
+ * @param raw The parsed (and overridden) config.
+ * @param source File or preset name used in the error.
+ * @returns The deeply frozen effective config.
+ * @throws TypeError (unknown key, wrong type), RangeError (out of range) naming every problem.
+ */
+export function validateConfig(raw: unknown, source = "config"): ExperimentConfig {
+  const problems: Problem[] = [];
+  if (!isPlainObject(raw)) {
+    throw new TypeError(`Cannot read config "${source}": expected a map of keys, got ${show(raw)}`);
+  }
+  unknownKeys(raw, ["seed", "numEnvs", "totalSteps", "env", "name", "algo", "log"], "", problems);
+  const d = RUN_DEFAULTS;
+  const seed = raw.seed ?? d.seed, numEnvs = raw.numEnvs ?? d.numEnvs;
+  const totalSteps = raw.totalSteps ?? d.totalSteps;
+  checkInteger("seed", seed, problems);
+  checkInteger("numEnvs", numEnvs, problems);
+  checkInteger("totalSteps", totalSteps, problems);
+  const env = raw.env ?? d.env;
+  if (typeof env !== "string") {
+    problems.push({ kind: "type", message: `"env" must be a task name, got ${show(env)}` });
+  } else {
+    try {
+      findTask(env);
+    } catch (e) {
+      problems.push({ kind: "range", message: `"env": ${(e as Error).message}` });
+    }
+  }
+  const name = raw.name ?? d.name;
+  if (typeof name !== "string" || (name !== "" && !NAME_RE.test(name))) {
+    problems.push({
+      kind: typeof name === "string" ? "range" : "type",
+      message: `"name" must be letters, digits, ".", "_" or "-" (or "" to derive), got ${
+        show(name)
+      }`,
+    });
+  }
+  const rawLog = raw.log ?? {};
+  const log = { ...d.log };
+  if (!isPlainObject(rawLog)) {
+    problems.push({
+      kind: "type",
+      message: `"log" must be a map with interval, checkpointEvery, got ${show(rawLog)}`,
+    });
+  } else {
+    unknownKeys(rawLog, Object.keys(d.log), "log.", problems);
+    log.interval = (rawLog.interval ?? d.log.interval) as number;
+    log.checkpointEvery = (rawLog.checkpointEvery ?? d.log.checkpointEvery) as number;
+    checkInteger("log.interval", log.interval, problems);
+    checkInteger("log.checkpointEvery", log.checkpointEvery, problems);
+  }
+  const algo = validateAlgo(raw.algo, problems);
+  const cfg = { seed, numEnvs, totalSteps, env, name, algo, log } as ExperimentConfig;
+  if (problems.length === 0 && algo) {
+    const def = findAlgorithm(algo.name)!;
+    for (const p of def.check?.(cfg, algo) ?? []) problems.push({ kind: "range", message: p });
+  }
+  if (problems.length > 0) {
+    const msg = `Cannot read config "${source}": ${problems.map((p) => p.message).join("; ")}`;
+    throw problems[0].kind === "range" ? new RangeError(msg) : new TypeError(msg);
+  }
+  return deepFreeze(structuredClone(cfg));
+}
+
+/**
+ * Parses YAML text, applies overrides and validates.
+ *
+ * @param text YAML text.
+ * @param options `source` (for errors) and `overrides` (dotted path, value text).
+ * @returns The frozen effective config.
+ */
+export async function parseConfig(
+  text: string,
+  options: { source?: string; overrides?: readonly (readonly [string, string])[] } = {},
+): Promise<ExperimentConfig> {
+  const source = options.source ?? "config";
+  const raw = await parseYaml(text, source);
+  return validateConfig(applyOverrides(raw ?? {}, options.overrides ?? []), source);
+}
+
+function yamlScalar(v: unknown): string {
+  if (typeof v === "string") {
+    return /^[A-Za-z_][\w.\-/]*$/.test(v) && !/^(true|false|null|yes|no|on|off|~)$/i.test(v)
+      ? v
+      : JSON.stringify(v);
+  }
+  return String(v);
+}
+
+/**
+ * Writes a config as block YAML (keys in order; strings quoted where YAML would misread them).
+ * Reading the text back with {@linkcode parseConfig} gives the same config.
+ *
+ * @param cfg A config (nested maps of scalars).
+ * @returns YAML text ending in a newline.
+ */
+export function configToYaml(cfg: object): string {
+  const lines: string[] = [];
+  const walk = (obj: Readonly<Record<string, unknown>>, indent: string) => {
+    for (const [k, v] of Object.entries(obj)) {
+      if (isPlainObject(v)) {
+        lines.push(`${indent}${k}:`);
+        walk(v, indent + "  ");
+      } else if (Array.isArray(v)) {
+        lines.push(`${indent}${k}: [${v.map(yamlScalar).join(", ")}]`);
+      } else {
+        lines.push(`${indent}${k}: ${yamlScalar(v)}`);
+      }
+    }
+  };
+  walk(cfg as Record<string, unknown>, "");
+  return lines.join("\n") + "\n";
+}

@@ -1,0 +1,195 @@
+import {
+  deepStrictEqual as assertEquals,
+  match as assertMatch,
+  ok as assert,
+} from "node:assert/strict";
+import {
+  applyOverrides,
+  configToYaml,
+  parseConfig,
+  parseScalar,
+  RUN_DEFAULTS,
+  validateConfig,
+} from "../../app/config.ts";
+import { listPresets, presetHeader } from "../../app/presets.ts";
+import { formatDuration, progressText } from "../../app/progress.ts";
+
+/** Runs `fn`, asserts it throws an instance of `cls`, returns the error. */
+function assertThrows<E extends Error>(fn: () => unknown, cls: new (...a: never[]) => E): E {
+  try {
+    fn();
+  } catch (e) {
+    assert(
+      e instanceof cls,
+      `threw ${(e as Error)?.name}: ${(e as Error)?.message}, want ${cls.name}`,
+    );
+    return e;
+  }
+  throw new Error(`did not throw, want ${cls.name}`);
+}
+
+/** Awaits `fn`, asserts it rejects with `cls` (and `includes` in the message), returns the error. */
+async function assertRejects<E extends Error>(
+  fn: () => Promise<unknown>,
+  cls: new (...a: never[]) => E,
+  includes = "",
+): Promise<E> {
+  try {
+    await fn();
+  } catch (e) {
+    assert(
+      e instanceof cls,
+      `threw ${(e as Error)?.name}: ${(e as Error)?.message}, want ${cls.name}`,
+    );
+    assert(e.message.includes(includes), `message "${e.message}" lacks "${includes}"`);
+    return e;
+  }
+  throw new Error(`did not reject, want ${cls.name}`);
+}
+
+const BASE = {
+  seed: 3,
+  numEnvs: 8,
+  totalSteps: 800,
+  env: "Foraging-8x8-2p-2f-coop",
+  algo: { name: "random" },
+  log: { interval: 80, checkpointEvery: 0 },
+};
+
+Deno.test("validateConfig() fills defaults and freezes the config deeply", () => {
+  const cfg = validateConfig({ algo: { name: "random" } });
+  assertEquals(cfg.numEnvs, RUN_DEFAULTS.numEnvs);
+  assertEquals(cfg.log, { ...RUN_DEFAULTS.log });
+  assertEquals(cfg.algo, { name: "random" });
+  assert(Object.isFrozen(cfg) && Object.isFrozen(cfg.log) && Object.isFrozen(cfg.algo));
+});
+
+Deno.test("validateConfig() names unknown keys with their dotted path and the allowed keys", () => {
+  const e = assertThrows(
+    () => validateConfig({ ...BASE, algo: { name: "random", lr: 1e-3 } }, "x.yaml"),
+    TypeError,
+  );
+  assertMatch(e.message, /^Cannot read config "x.yaml": unknown key "algo.lr" \(allowed: name\)$/);
+  const e2 = assertThrows(() => validateConfig({ ...BASE, log: { every: 3 } }), TypeError);
+  assertMatch(e2.message, /unknown key "log.every" \(allowed: interval, checkpointEvery\)/);
+  const e3 = assertThrows(() => validateConfig({ ...BASE, numEnv: 3 }), TypeError);
+  assertMatch(e3.message, /unknown key "numEnv" \(allowed: seed, numEnvs, totalSteps/);
+});
+
+Deno.test("validateConfig() rejects wrong types and out-of-range values naming the bounds", () => {
+  assertMatch(
+    assertThrows(() => validateConfig({ ...BASE, numEnvs: "many" }), TypeError).message,
+    /"numEnvs" must be an integer, got "many"/,
+  );
+  assertMatch(
+    assertThrows(() => validateConfig({ ...BASE, numEnvs: 0 }), RangeError).message,
+    /"numEnvs" must be an integer between 1 and 1048576, got 0/,
+  );
+  assertMatch(
+    assertThrows(() => validateConfig({ ...BASE, log: { interval: 2.5 } }), RangeError).message,
+    /"log.interval" must be an integer >= 1, got 2.5/,
+  );
+  assertMatch(
+    assertThrows(() => validateConfig({ ...BASE, seed: -1 }), RangeError).message,
+    /"seed" must be an integer between 0 and 4294967295, got -1/,
+  );
+  assertMatch(
+    assertThrows(() => validateConfig({ ...BASE, name: "a b" }), RangeError).message,
+    /"name" must be letters, digits/,
+  );
+});
+
+Deno.test("validateConfig() lists the known algorithms and tasks when a name is unknown", () => {
+  assertMatch(
+    assertThrows(() => validateConfig({ ...BASE, algo: { name: "ppo" } }), RangeError).message,
+    /"algo.name" must be one of random[^;]*, got "ppo"/,
+  );
+  assertMatch(
+    assertThrows(() => validateConfig({ ...BASE, algo: undefined }), TypeError).message,
+    /missing "algo"/,
+  );
+  assertMatch(
+    assertThrows(() => validateConfig({ ...BASE, env: "Foraging-huge" }), RangeError).message,
+    /"env": Cannot find environment "Foraging-huge".*e\.g\. Foraging-8x8-2p-2f-coop/,
+  );
+});
+
+Deno.test("validateConfig() reports every problem in one line", () => {
+  const e = assertThrows(() => validateConfig({ ...BASE, numEnvs: 0, bogus: 1 }), TypeError);
+  assertMatch(e.message, /unknown key "bogus".*; "numEnvs" must be/);
+  assert(!e.message.includes("\n"));
+});
+
+Deno.test("parseConfig() turns bad YAML into a SyntaxError naming the source", async () => {
+  const e = await assertRejects(
+    () => parseConfig("seed: [1, 2\nnumEnvs: 3", { source: "bad.yaml" }),
+    SyntaxError,
+  );
+  assertMatch(e.message, /^Cannot read config "bad.yaml": invalid YAML: /);
+  assert(!e.message.includes("\n"));
+});
+
+Deno.test("overrides use the config's dotted paths and YAML scalar parsing", async () => {
+  assertEquals(parseScalar("1e-3"), 0.001);
+  assertEquals(parseScalar("128"), 128);
+  assertEquals(parseScalar("true"), true);
+  assertEquals(parseScalar("'7'"), "7");
+  assertEquals(parseScalar("Foraging-10x10-3p-3f"), "Foraging-10x10-3p-3f");
+  const raw = applyOverrides(BASE, [["numEnvs", "16"], ["log.checkpointEvery", "160"]]);
+  assertEquals(BASE.numEnvs, 8, "the input is not mutated");
+  const cfg = validateConfig(raw);
+  assertEquals([cfg.numEnvs, cfg.log.checkpointEvery], [16, 160]);
+  const text = configToYaml(BASE);
+  const over = await parseConfig(text, { overrides: [["env", "Foraging-10x10-3p-3f"]] });
+  assertEquals(over.env, "Foraging-10x10-3p-3f");
+  await assertRejects(
+    () => parseConfig(text, { overrides: [["algo.lr", "1e-3"]] }),
+    TypeError,
+    'unknown key "algo.lr"',
+  );
+});
+
+Deno.test("configToYaml() output parses back to the same config", async () => {
+  const cfg = validateConfig({ ...BASE, name: "run-1.a", env: "Foraging-2s-8x8-3p-2f" });
+  const text = configToYaml(cfg);
+  assertMatch(text, /^seed: 3\nnumEnvs: 8\n/);
+  assertEquals(await parseConfig(text), cfg);
+  assertEquals(
+    configToYaml({ a: "true", b: "x y", c: [1, 2] }),
+    'a: "true"\nb: "x y"\nc: [1, 2]\n',
+  );
+});
+
+Deno.test("presetHeader() reads the description, source and expected result", () => {
+  const h = presetHeader(
+    "# Line one.\n# Source: Paper A (2020),\n#   table 2.\n# Expected: return 1.0\nseed: 1\n# later\n",
+  );
+  assertEquals(h, {
+    description: "Line one.",
+    source: "Paper A (2020), table 2.",
+    expected: "return 1.0",
+  });
+});
+
+Deno.test("every preset states its source and expected result and validates", async () => {
+  const presets = await listPresets();
+  assert(presets.some((p) => p.name === "random_lbf"));
+  for (const p of presets) {
+    assert(p.source.length > 0, `${p.name} has no "# Source:" line`);
+    assert(p.expected.length > 0, `${p.name} has no "# Expected:" line`);
+    await parseConfig(p.text, { source: p.name });
+  }
+});
+
+Deno.test("progressText() shows steps, rate, return and ETA", () => {
+  const t = progressText(
+    { envSteps: 5000, stepsPerSecond: 1000, meanReturn: 0.25, episodes: 7 },
+    65000,
+  );
+  assertEquals(t, "5,000/65,000 steps (8%)  1,000 steps/s  return 0.250 (7 eps)  ETA 1m00s");
+  assertMatch(
+    progressText({ envSteps: 1, stepsPerSecond: 0, meanReturn: NaN, episodes: 0 }, 2),
+    /return – \(0 eps\) {2}ETA \?$/,
+  );
+  assertEquals([formatDuration(5), formatDuration(3725)], ["5s", "1h02m"]);
+});
