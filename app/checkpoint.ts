@@ -16,6 +16,9 @@ import type { Engine } from "../engine/device.ts";
 import { readTensors } from "../engine/readback.ts";
 import type { DType, Tensor } from "../engine/tensor.ts";
 import type { Trainer } from "../algorithms/trainer.ts";
+import { writeFileAtomic } from "./run_files.ts";
+
+export { writeFileAtomic } from "./run_files.ts";
 
 /** Format tag written into `__metadata__.format`. */
 export const CHECKPOINT_FORMAT = "marl-webgpu/1";
@@ -126,38 +129,6 @@ export function decodeSafetensors(bytes: Uint8Array, source = "checkpoint"): Saf
     out.tensors[name] = { dtype, shape: [...e.shape], data };
   }
   return out;
-}
-
-/**
- * Writes `bytes` to `path` atomically: a temp file in the same folder, fsync, rename over `path`.
- * A crash at any point leaves either the old file or the new one, never a partial file.
- *
- * @param path Destination.
- * @param bytes Contents.
- */
-export async function writeFileAtomic(path: string, bytes: Uint8Array): Promise<void> {
-  const slash = path.lastIndexOf("/");
-  const dir = slash >= 0 ? path.slice(0, slash) : ".";
-  const tmp = `${dir}/.${path.slice(slash + 1)}.tmp-${Deno.pid}-${
-    crypto.getRandomValues(new Uint32Array(1))[0].toString(16)
-  }`;
-  const file = await Deno.open(tmp, { write: true, create: true, truncate: true });
-  try {
-    let pos = 0;
-    while (pos < bytes.length) pos += await file.write(bytes.subarray(pos));
-    await file.sync();
-  } catch (e) {
-    file.close();
-    await Deno.remove(tmp).catch(() => {});
-    throw e;
-  }
-  file.close();
-  try {
-    await Deno.rename(tmp, path);
-  } catch (e) {
-    await Deno.remove(tmp).catch(() => {});
-    throw e;
-  }
 }
 
 /**

@@ -16,6 +16,9 @@
  * @module
  */
 import { findTask } from "../envs/registry.ts";
+import { parseYaml } from "./run_files.ts";
+
+export { parseYaml } from "./run_files.ts";
 import { ALGORITHMS, findAlgorithm } from "../algorithms/mod.ts";
 import type { RunConfig } from "../algorithms/trainer.ts";
 
@@ -75,24 +78,6 @@ function show(v: unknown): string {
 
 function typeName(v: unknown): string {
   return Array.isArray(v) ? "list" : v === null ? "null" : typeof v;
-}
-
-/**
- * Parses YAML text to a plain value (no validation). The `yaml` package is loaded on first use,
- * so importing this module (or `mod.ts` by URL) does not need it.
- *
- * @param text YAML text.
- * @param source Name used in errors (file or preset).
- * @returns The parsed document.
- */
-export async function parseYaml(text: string, source: string): Promise<unknown> {
-  const { parse } = await import("yaml");
-  try {
-    return parse(text);
-  } catch (e) {
-    const msg = (e instanceof Error ? e.message : String(e)).split("\n")[0];
-    throw new SyntaxError(`Cannot read config "${source}": invalid YAML: ${msg}`);
-  }
 }
 
 /**

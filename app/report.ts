@@ -10,9 +10,7 @@
  *
  * @module
  */
-import { writeFileAtomic } from "./checkpoint.ts";
-import { parseYaml } from "./config.ts";
-import { readMetricsRows, RUN_FILES } from "./train.ts";
+import { parseYaml, readMetricsRows, RUN_FILES, writeFileAtomic } from "./run_files.ts";
 
 /** One seed's curve. */
 export interface SeedSeries {
@@ -68,7 +66,7 @@ export async function chartJsBundle(): Promise<string> {
       tried.push(`${spec}: ${(e as Error).message}`);
       continue;
     }
-    const umd = new URL("../algorithms/chart.umd.min.js", entry);
+    const umd = new URL("./chart.umd.min.js", entry);
     try {
       return await Deno.readTextFile(umd);
     } catch {

@@ -14,9 +14,11 @@ import { readCheckpoint, restoreCheckpoint, saveCheckpoint } from "./checkpoint.
 import { configToYaml, type ExperimentConfig, validateConfig } from "./config.ts";
 import { createProgress, type Progress } from "./progress.ts";
 import { writeReport } from "./report.ts";
-import { buildTrainer, type MetricsRow, trainLoop } from "./train_loop.ts";
+import { exists, type MetricsRow, readMetricsRows, rowToJson, RUN_FILES } from "./run_files.ts";
+import { buildTrainer, trainLoop } from "./train_loop.ts";
 
-export type { MetricsRow } from "./train_loop.ts";
+export type { MetricsRow } from "./run_files.ts";
+export { readMetricsRows, rowFromJson, rowToJson, RUN_FILES } from "./run_files.ts";
 
 /** Options of {@linkcode train}. */
 export interface TrainOptions {
@@ -58,73 +60,8 @@ export interface TrainResult {
   report: string | null;
 }
 
-/** File names inside a seed folder. */
-export const RUN_FILES = Object.freeze({
-  config: "config.yaml",
-  jsonl: "metrics.jsonl",
-  csv: "metrics.csv",
-  checkpoint: "checkpoint.safetensors",
-  report: "report.html",
-});
-
-async function exists(path: string): Promise<boolean> {
-  try {
-    await Deno.stat(path);
-    return true;
-  } catch (e) {
-    if (e instanceof Deno.errors.NotFound) return false;
-    throw e;
-  }
-}
-
 function timestamp(d = new Date()): string {
   return d.toISOString().slice(0, 19).replace(/[-:]/g, "").replace("T", "-");
-}
-
-/** Encodes a row as one JSON line (NaN → null). */
-export function rowToJson(row: MetricsRow): string {
-  return JSON.stringify(row, (_k, v) => typeof v === "number" && !Number.isFinite(v) ? null : v);
-}
-
-/** Decodes a JSON line (null → NaN). */
-export function rowFromJson(line: string): MetricsRow {
-  const r = JSON.parse(line);
-  const num = (v: unknown) => (v === null ? NaN : v as number);
-  return {
-    envSteps: r.envSteps,
-    wallSeconds: r.wallSeconds,
-    stepsPerSecond: r.stepsPerSecond,
-    episodes: r.episodes,
-    meanReturn: num(r.meanReturn),
-    meanLength: num(r.meanLength),
-    returnPerAgent: (r.returnPerAgent as unknown[]).map(num),
-    scalars: Object.fromEntries(Object.entries(r.scalars ?? {}).map(([k, v]) => [k, num(v)])),
-  };
-}
-
-/** Reads `metrics.jsonl` of a seed folder (empty when absent). */
-export async function readMetricsRows(dir: string): Promise<MetricsRow[]> {
-  let text: string;
-  try {
-    text = await Deno.readTextFile(`${dir}/${RUN_FILES.jsonl}`);
-  } catch (e) {
-    if (e instanceof Deno.errors.NotFound) return [];
-    throw e;
-  }
-  const lines = text.split("\n").filter((l) => l.trim());
-  const rows: MetricsRow[] = [];
-  for (const [i, line] of lines.entries()) {
-    try {
-      rows.push(rowFromJson(line));
-    } catch (e) {
-      // A kill during the append can leave a partial last line; it is after any checkpoint.
-      if (i === lines.length - 1) break;
-      throw new SyntaxError(
-        `Cannot read "${dir}/${RUN_FILES.jsonl}": line ${i + 1}: ${(e as Error).message}`,
-      );
-    }
-  }
-  return rows;
 }
 
 function csvHeader(row: MetricsRow): string {

@@ -10,26 +10,9 @@ import type { Engine } from "../engine/device.ts";
 import type { ExperimentConfig } from "./config.ts";
 import { findAlgorithm } from "../algorithms/mod.ts";
 import type { Metrics, Trainer } from "../algorithms/trainer.ts";
+import type { MetricsRow } from "./run_files.ts";
 
-/** One row of `metrics.jsonl` / `metrics.csv`. Units in brackets. */
-export interface MetricsRow {
-  /** Env steps so far [steps, summed over envs]. */
-  envSteps: number;
-  /** Wall time since the run started, summed over resumed sessions [s]. */
-  wallSeconds: number;
-  /** Env steps per second over the interval. */
-  stepsPerSecond: number;
-  /** Episodes finished in the interval. */
-  episodes: number;
-  /** Mean episode return over agents (NaN, written null, when no episode finished). */
-  meanReturn: number;
-  /** Mean finished-episode length [steps]. */
-  meanLength: number;
-  /** Mean return per agent. */
-  returnPerAgent: number[];
-  /** Algorithm scalars (losses, ε …). */
-  scalars: Record<string, number>;
-}
+export type { MetricsRow } from "./run_files.ts";
 
 /**
  * Builds the trainer of a validated config (its algorithm from the registry).

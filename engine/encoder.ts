@@ -4,19 +4,25 @@
  *
  * @module
  */
-import type { Engine } from "./device.ts";
 import type { Tensor } from "./tensor.ts";
+
+/** What an encoder uses of its engine ({@linkcode Engine} in `device.ts` is one). */
+export interface EncoderHost {
+  readonly device: GPUDevice;
+  /** Counters the engine reports; each recorded dispatch adds one. */
+  readonly stats: { dispatches: number };
+}
 
 /** One command encoder with a lazily opened compute pass. */
 export class Encoder {
-  readonly engine: Engine;
+  readonly engine: EncoderHost;
   readonly #enc: GPUCommandEncoder;
   #pass: GPUComputePassEncoder | null = null;
   #finished = false;
   /** Labels of the dispatches recorded, in order (named in errors raised at submit). */
   readonly labels: string[] = [];
 
-  constructor(engine: Engine, label: string) {
+  constructor(engine: EncoderHost, label: string) {
     this.engine = engine;
     this.#enc = engine.device.createCommandEncoder({ label });
   }

@@ -25,7 +25,7 @@ gpuTest(
 const sortKernel = (entryPoint: string) =>
   defineKernel({
     name: `footguns.${entryPoint}`,
-    shader: "./fixtures/footguns.wgsl",
+    shader: "../tests/fixtures/footguns.wgsl",
     entryPoint,
     bindings: { data: "write" },
     params: { n: "u32" },

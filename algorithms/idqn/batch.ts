@@ -10,10 +10,14 @@
 import type { Engine } from "../../engine/device.ts";
 import type { Encoder } from "../../engine/encoder.ts";
 import { compileKernel, defineKernel, type Dispatch } from "../../engine/kernel.ts";
-import { createPerSampler, createUniformSampler, type Sampler } from "../../engine/replay/sampling.ts";
+import {
+  createPerSampler,
+  createUniformSampler,
+  type Sampler,
+} from "../../engine/replay/sampling.ts";
 import type { Replay, ReplayBatch } from "../../engine/replay/buffer.ts";
 import type { Tensor } from "../../engine/tensor.ts";
-import type { BatchSource, BatchTensors } from "./mod.ts";
+import type { BatchSource, BatchTensors } from "./stages.ts";
 
 /** dst [copies, n] = src [n] repeated (32-bit words). */
 export const idqnReplicate = defineKernel({

@@ -14,7 +14,7 @@ import { createQLoss, createTdTarget, type QLoss } from "../../engine/ops/losses
 import type { Net } from "../../engine/nn/net.ts";
 import { createTargetUpdate, type TargetUpdate } from "../../engine/nn/target.ts";
 import type { Tensor } from "../../engine/tensor.ts";
-import type { BatchSource } from "./mod.ts";
+import type { BatchSource } from "./stages.ts";
 import type { IdqnConfig } from "./config.ts";
 import { createQNetwork, type QNetwork, type QNetworkSpec } from "./network.ts";
 

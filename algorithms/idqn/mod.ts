@@ -15,15 +15,28 @@
  */
 import type { Engine } from "../../engine/device.ts";
 import type { Encoder } from "../../engine/encoder.ts";
-import type { Net } from "../../engine/nn/net.ts";
-import type { Replay } from "../../engine/replay/buffer.ts";
+import { readTensors } from "../../engine/readback.ts";
 import type { Tensor } from "../../engine/tensor.ts";
 import type { VecEnv } from "../../envs/env.ts";
-import { IDQN_DEFAULTS, type IdqnConfig, SEQL_DEFAULTS } from "./config.ts";
-import { checkIdqnConfig, type IdqnVariant } from "./config.ts";
-import { createIdqnTrainer } from "./trainer.ts";
-import type { AlgorithmDef } from "../trainer.ts";
-import type { QNetworkSpec } from "./network.ts";
+import {
+  type AlgorithmDef,
+  envStateTensors,
+  episodeMetrics,
+  type Metrics,
+  recordIterations,
+  restoredCounters,
+  type RunConfig,
+  type Trainer,
+} from "../trainer.ts";
+import { buildIdqn, type IdqnBuild, type IdqnTrainerParts } from "./build.ts";
+import {
+  checkIdqnConfig,
+  IDQN_DEFAULTS,
+  type IdqnConfig,
+  type IdqnVariant,
+  SEQL_DEFAULTS,
+} from "./config.ts";
+import type { IdqnTrainerOptions, StageMetricsRead } from "./stages.ts";
 
 export {
   createQNetwork,
@@ -42,73 +55,180 @@ export {
   networkSpec,
   SEQL_DEFAULTS,
 } from "./config.ts";
-export { createIdqnTrainer, IdqnTrainer, type IdqnTrainerParts } from "./trainer.ts";
+export type { IdqnTrainerParts } from "./build.ts";
+export type {
+  BatchSource,
+  BatchTensors,
+  IdqnParts,
+  IdqnTrainerOptions,
+  ShareStage,
+  StageMetrics,
+} from "./stages.ts";
 
-/** Minibatch tensors one learning step reads; rows of learner a are `[a, b, …]`. */
-export interface BatchTensors {
-  /** [numLearners, batch, obsDim] f32 (u8 observations already converted). */
-  readonly obs: Tensor<"f32">;
-  /** [numLearners, batch, obsDim] f32. */
-  readonly nextObs: Tensor<"f32">;
-  /** [numLearners, batch] u32. */
-  readonly action: Tensor<"u32">;
-  /** [numLearners, batch] f32. */
-  readonly reward: Tensor<"f32">;
-  /** [numLearners, batch] f32: 1 = no bootstrap. */
-  readonly done: Tensor<"f32">;
-  /** [numLearners, batch] f32 per-sample loss weights (PER IS, LBS, SEQL λ); null = ones. */
-  readonly weight: Tensor<"f32"> | null;
+/** Iterations recorded per submit (bounds the size of one command buffer). */
+const ITERATIONS_PER_SUBMIT = 16;
+
+/** The built IDQN-family pipeline. */
+export class IdqnTrainer implements Trainer {
+  readonly env: VecEnv;
+  readonly stepsPerIteration: number;
+  readonly parts: IdqnTrainerParts;
+  readonly #engine: Engine;
+  readonly #tensors: Record<string, Tensor>;
+  readonly #act: (enc: Encoder, greedy: boolean) => void;
+  readonly #insert: { encode(enc: Encoder): void };
+  readonly #fragment: number;
+  #iterations = 0;
+  #pending = 0;
+  #lastSync = 0;
+  #updates = 0;
+
+  constructor(o: IdqnBuild) {
+    this.#engine = o.engine;
+    this.parts = o.parts;
+    this.env = o.parts.env;
+    this.stepsPerIteration = o.parts.numEnvs;
+    this.#tensors = o.tensors;
+    this.#act = o.act;
+    this.#insert = o.insert;
+    this.#fragment = o.fragment;
+  }
+
+  get envSteps(): number {
+    return this.#iterations * this.stepsPerIteration;
+  }
+
+  /** Gradient steps so far (host counter). */
+  get updates(): number {
+    return this.#updates;
+  }
+
+  encodeAct(enc: Encoder, options: { greedy: boolean }): void {
+    this.#act(enc, options.greedy);
+  }
+
+  /**
+   * Records one iteration, Algorithm 1 of DQN per agent (all agents batched in each dispatch).
+   * Learning and target syncs are scheduled from host counters only.
+   */
+  #encodeIteration(enc: Encoder): void {
+    const { config: c, learner, share, stats } = this.parts;
+    // ACT: a_t^i = ε-greedy(Q_i(o_t^i)) for every agent i in every env.
+    this.#act(enc, false);
+    // STEP: o_{t+1}, r_t, done_t ← env.step(a_t), auto-reset; episode statistics.
+    this.env.encodeStep(enc);
+    stats.track(enc);
+    // STORE: (o_t^i, a_t^i, r_t^i, o_{t+1}^i, done_t) into agent i's replay D_i.
+    this.#insert.encode(enc);
+    this.#iterations++;
+    // SHARE (SUPER): at each fragment end, relay selected rows between the agents' buffers.
+    if (share && this.#iterations % this.#fragment === 0) share.encode(enc);
+    const steps = this.envSteps;
+    if (steps <= c.learningStarts) return;
+    this.#pending += this.stepsPerIteration;
+    while (this.#pending >= c.stepsPerUpdate) {
+      this.#pending -= c.stepsPerUpdate;
+      // LEARN: sample a minibatch (uniform / PER / LBS / SEQL), y = r + γ(1 − d)·Q̄(o', argmax
+      // Q(o')) (double DQN) or max Q̄(o'), Huber loss on Q(o, a) − y, backward, Adam (learner.ts).
+      learner.learn(enc);
+      this.parts.policy.accumulate(enc);
+      this.#updates++;
+      // TARGET: θ̄_i ← θ_i every `targetEvery` env steps (Polyak updates run inside learn).
+      if (c.tau >= 1 && steps - this.#lastSync >= c.targetEvery) {
+        learner.syncTarget(enc);
+        this.#lastSync = steps;
+      }
+    }
+  }
+
+  run(iterations: number): void {
+    recordIterations(this.#engine, iterations, {
+      what: `"${this.parts.variant}"`,
+      label: `${this.parts.variant}.run`,
+      perSubmit: ITERATIONS_PER_SUBMIT,
+      encodeIteration: (enc) => this.#encodeIteration(enc),
+    });
+  }
+
+  /**
+   * Summarises and reads the interval's metrics with one readback; a stage's accumulators
+   * (`stage`: SUPER, LBS) are snapshotted, zeroed and read in the same readback.
+   */
+  async readMetrics(stage?: StageMetricsRead): Promise<Metrics> {
+    const { stats, policy, numLearners } = this.parts;
+    const enc = this.#engine.encoder(`${this.parts.variant}.metrics`);
+    stats.summarise(enc);
+    policy.summarise(enc);
+    if (stage) {
+      enc.copy(stage.metrics.accumulators, stage.snapshot);
+      enc.clear(stage.metrics.accumulators);
+    }
+    this.#engine.submit(enc);
+    const [s, m, extra] = await readTensors(
+      this.#engine,
+      [stats.out, policy.out, stage?.snapshot ?? policy.out] as const,
+    );
+    const e = stats.decode(s);
+    let loss = 0, td = 0;
+    for (let l = 0; l < numLearners; l++) {
+      loss += m[2 * l] / numLearners;
+      td += m[2 * l + 1] / numLearners;
+    }
+    const scalars = {
+      loss,
+      meanAbsTd: td,
+      epsilon: m[2 * numLearners],
+      updates: m[2 * numLearners + 1],
+      ...(stage ? stage.metrics.decode(extra) : {}),
+    };
+    return episodeMetrics(e, { envSteps: this.envSteps, scalars });
+  }
+
+  /** Every tensor the build created (keyed by label) and the env's state (`env.*`). */
+  stateTensors(): Record<string, Tensor> {
+    return { ...this.#tensors, ...envStateTensors(this.env) };
+  }
+
+  hostState(): Record<string, number> {
+    return {
+      iterations: this.#iterations,
+      pendingSteps: this.#pending,
+      lastSync: this.#lastSync,
+      updates: this.#updates,
+    };
+  }
+
+  restoreHostState(state: Record<string, number>): void {
+    const c = restoredCounters(state, {
+      names: ["iterations", "pendingSteps", "lastSync", "updates"],
+      what: `"${this.parts.variant}"`,
+    });
+    this.#iterations = c.iterations;
+    this.#pending = c.pendingSteps;
+    this.#lastSync = c.lastSync;
+    this.#updates = c.updates;
+  }
 }
 
 /**
- * Where a learner's minibatch comes from. `numLearners` is the Q-network's `numAgents` (1 with
- * parameter sharing). `encode` is recorded right before each learning step; `afterLearn` right
- * after it with the learner's |δ| [numLearners, batch] (e.g. PER priority updates; bind once per
- * distinct tensor, the same tensor is passed every time).
+ * Builds an IDQN-family trainer (one of the variants) for `run`, with optional custom batch
+ * source and share stage (SUPER, LBS).
+ *
+ * @param engine Engine that owns the device.
+ * @param variant Which variant ({@linkcode IdqnVariant}).
+ * @param run Run settings (seed, numEnvs, task).
+ * @param algo Validated hyper-parameters.
+ * @param options Custom stages and replay options.
+ * @returns The {@linkcode IdqnTrainer}, reset and ready to `run`.
  */
-export interface BatchSource {
-  readonly batch: BatchTensors;
-  /** Rows per learner. */
-  readonly size: number;
-  encode(enc: Encoder): void;
-  afterLearn?(enc: Encoder, absTd: Tensor<"f32">): void;
-}
-
-/** A stage recorded after each store at fragment boundaries (SUPER's relay between buffers). */
-export interface ShareStage {
-  encode(enc: Encoder): void;
-}
-
-/** What a custom stage builder gets: the trainer's parts, built before the stage. */
-export interface IdqnParts {
-  /** Engine to build stages with (records their tensors for checkpoints). */
-  readonly engine: Engine;
-  readonly env: VecEnv;
-  readonly config: Readonly<IdqnConfig>;
-  readonly spec: QNetworkSpec;
-  /** Online Q-networks [numLearners, stride]. */
-  readonly net: Net;
-  /** Target Q-networks, same shape. */
-  readonly target: Net;
-  readonly replay: Replay;
-  /** Learners (1 with parameter sharing, else numAgents). */
-  readonly numLearners: number;
-  /** Envs stepped together: each iteration (one store) adds numEnvs env steps. */
-  readonly numEnvs: number;
-  /** Seed of every random stream. */
-  readonly seed: number;
-}
-
-/** Options of {@linkcode createIdqnTrainer} beyond the config. */
-export interface IdqnTrainerOptions {
-  /** Builds the minibatch source (default: replay sampling, uniform or PER per the config). */
-  batchSource?(parts: IdqnParts): Promise<BatchSource>;
-  /** Builds a share stage, recorded after the store that completes each fragment. */
-  shareStage?(parts: IdqnParts): Promise<ShareStage>;
-  /** Replay options the stage needs (cross-agent insertion staging, relay fragment). */
-  replay?: { crossInsert?: boolean; relayFragment?: number };
-  /** Label prefix of every buffer (default the variant name). */
-  label?: string;
+export async function createIdqnTrainer(
+  engine: Engine,
+  variant: IdqnVariant,
+  run: RunConfig,
+  algo: Readonly<IdqnConfig>,
+  options: IdqnTrainerOptions = {},
+): Promise<IdqnTrainer> {
+  return new IdqnTrainer(await buildIdqn(engine, variant, run, algo, options));
 }
 
 function define(

@@ -7,7 +7,10 @@
  * @module
  */
 import { type AdamRefState, adamStepReference } from "../../engine/nn/adam_reference.ts";
-import { conv2dBackwardReference, conv2dForwardReference } from "../../engine/nn/conv2d_reference.ts";
+import {
+  conv2dBackwardReference,
+  conv2dForwardReference,
+} from "../../engine/nn/conv2d_reference.ts";
 import {
   duelingBackwardReference,
   duelingForwardReference,
@@ -17,8 +20,15 @@ import {
   flattenForwardReference,
 } from "../../engine/nn/flatten_reference.ts";
 import type { Activation } from "../../engine/nn/linear.ts";
-import { linearBackwardReference, linearForwardReference } from "../../engine/nn/linear_reference.ts";
-import { argmaxLowest, qLossReference, tdTargetReference } from "../../engine/ops/losses_reference.ts";
+import {
+  linearBackwardReference,
+  linearForwardReference,
+} from "../../engine/nn/linear_reference.ts";
+import {
+  argmaxLowest,
+  qLossReference,
+  tdTargetReference,
+} from "../../engine/ops/losses_reference.ts";
 import { rngBelow, rngU32, rngUnit } from "../../engine/rng.ts";
 import type { IdqnConfig } from "./config.ts";
 import { qNetworkParamCount, type QNetworkSpec } from "./network.ts";

@@ -9,16 +9,9 @@ import type { Engine } from "../../engine/device.ts";
 import type { Encoder } from "../../engine/encoder.ts";
 import type { Tensor } from "../../engine/tensor.ts";
 import type { VecEnv } from "../../envs/env.ts";
-import type { IdqnTrainer } from "./trainer.ts";
+import type { IdqnTrainer } from "./mod.ts";
+import type { StageMetrics } from "./stages.ts";
 import type { Metrics, Trainer } from "../trainer.ts";
-
-/** Metrics a stage keeps on the GPU. */
-export interface StageMetrics {
-  /** Accumulators (f32), zeroed after each read. */
-  readonly accumulators: Tensor<"f32">;
-  /** Scalars from a host copy of the accumulators. */
-  decode(values: Float32Array): Record<string, number>;
-}
 
 /** An IDQN-family trainer with a stage's metrics. */
 export class StageTrainer implements Trainer {

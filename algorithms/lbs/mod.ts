@@ -15,17 +15,12 @@
  */
 import type { Engine } from "../../engine/device.ts";
 import { checkIdqnConfig, IDQN_DEFAULTS, type IdqnConfig } from "../idqn/config.ts";
-import { createIdqnTrainer } from "../idqn/trainer.ts";
+import { createIdqnTrainer } from "../idqn/mod.ts";
 import { createLbsSource, type LbsSource } from "./source.ts";
 import { StageTrainer } from "../idqn/stage_metrics.ts";
 import type { AlgorithmDef, RunConfig, Trainer } from "../trainer.ts";
 
-export {
-  createLbsSource,
-  type LbsSource,
-  type LbsSourceOptions,
-  P2_SEED_SALT,
-} from "./source.ts";
+export { createLbsSource, type LbsSource, type LbsSourceOptions, P2_SEED_SALT } from "./source.ts";
 
 /** LBS hyper-parameters: the DQN learner's plus the resampling's (docs/algorithms/lbs.md §2, §4). */
 export interface LbsConfig extends IdqnConfig {
@@ -83,7 +78,8 @@ async function createLbs(engine: Engine, run: RunConfig, algo: LbsConfig): Promi
 /** LBS: pooled p1 draws resampled per learner by its own |δ| (docs/algorithms/lbs.md; LaBER for details). */
 export const LBS: AlgorithmDef<LbsConfig> = Object.freeze({
   name: "lbs",
-  source: "Large Batch Sharing (seed 000, App. B) with LaBER details (Lahire et al. 2022), docs/algorithms/lbs.md",
+  source:
+    "Large Batch Sharing (seed 000, App. B) with LaBER details (Lahire et al. 2022), docs/algorithms/lbs.md",
   defaults: LBS_DEFAULTS,
   check: checkLbsConfig,
   create: createLbs,

@@ -22,7 +22,7 @@ import type { Tensor } from "../../engine/tensor.ts";
 import type { BatchSource, BatchTensors, IdqnParts } from "../idqn/mod.ts";
 import { idqnReplicate } from "../idqn/batch.ts";
 import { createQNetwork } from "../idqn/network.ts";
-import type { StageMetrics } from "../idqn/stage_metrics.ts";
+import type { StageMetrics } from "../idqn/stages.ts";
 
 const SHADER = "algorithms/lbs/source.wgsl";
 const INCLUDES = ["common/_index.wgsl"] as const;

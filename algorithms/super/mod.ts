@@ -24,8 +24,9 @@ import type { Tensor } from "../../engine/tensor.ts";
 import type { IdqnParts, ShareStage } from "../idqn/mod.ts";
 import { checkIdqnConfig, IDQN_DEFAULTS, type IdqnConfig } from "../idqn/config.ts";
 import { createQNetwork } from "../idqn/network.ts";
-import { createIdqnTrainer } from "../idqn/trainer.ts";
-import { type StageMetrics, StageTrainer } from "../idqn/stage_metrics.ts";
+import { createIdqnTrainer } from "../idqn/mod.ts";
+import { StageTrainer } from "../idqn/stage_metrics.ts";
+import type { StageMetrics } from "../idqn/stages.ts";
 import {
   createSuperSelect,
   type GaussianScale,
@@ -332,7 +333,8 @@ async function createSuper(
 /** SUPER: DDQN with selective relay of high-|δ| transitions (Gerstgrasser et al., NeurIPS 2023). */
 export const SUPER: AlgorithmDef<SuperConfig> = Object.freeze({
   name: "super",
-  source: "Gerstgrasser et al. 2023 (NeurIPS), mgerstgrasser/super suPERDQN (docs/algorithms/super.md)",
+  source:
+    "Gerstgrasser et al. 2023 (NeurIPS), mgerstgrasser/super suPERDQN (docs/algorithms/super.md)",
   defaults: SUPER_DEFAULTS,
   check: checkSuperConfig,
   create: createSuper,

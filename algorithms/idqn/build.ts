@@ -1,8 +1,7 @@
 /**
- * The IDQN-family {@linkcode Trainer}: builds env, networks, replay, batch source, learner,
- * ε-greedy acting and statistics once, then records iterations
- * (act → env step → statistics → store → share at fragment ends → learn every `stepsPerUpdate`
- * env steps → target sync) with no host reads; metrics are summarised and read once per interval.
+ * Builds the parts of an IDQN-family trainer once: env, online and target networks, replay,
+ * batch source, learner, ε-greedy acting and episode statistics (the loop that runs them is
+ * `IdqnTrainer` in `mod.ts`).
  *
  * @module
  */
@@ -10,13 +9,11 @@ import type { Engine } from "../../engine/device.ts";
 import type { Encoder } from "../../engine/encoder.ts";
 import { createUnpackU8 } from "../../engine/ops/elementwise.ts";
 import { createNet, type Net } from "../../engine/nn/net.ts";
-import { readTensors } from "../../engine/readback.ts";
 import { createReplay, type Replay } from "../../engine/replay/buffer.ts";
 import type { Tensor } from "../../engine/tensor.ts";
-import type { VecEnv } from "../../envs/env.ts";
 import { findTask } from "../../envs/registry.ts";
 import { createEpisodeStats, type EpisodeStats } from "../episode_stats.ts";
-import type { BatchSource, IdqnParts, IdqnTrainerOptions, ShareStage } from "./mod.ts";
+import type { BatchSource, IdqnParts, IdqnTrainerOptions, ShareStage } from "./stages.ts";
 import { createEpsilonGreedy, type EpsilonGreedy } from "./act.ts";
 import {
   createReplayBatchSource,
@@ -26,19 +23,7 @@ import {
 import { checkIdqnConfig, type IdqnConfig, type IdqnVariant, networkSpec } from "./config.ts";
 import { createLearner, type Learner } from "./learner.ts";
 import { createQNetwork, qNetworkInit, qNetworkParamCount } from "./network.ts";
-import {
-  envStateTensors,
-  episodeMetrics,
-  type Metrics,
-  recordIterations,
-  restoredCounters,
-  type RunConfig,
-  type Trainer,
-} from "../trainer.ts";
-import type { StageMetrics } from "./stage_metrics.ts";
-
-/** Iterations recorded per submit (bounds the size of one command buffer). */
-const ITERATIONS_PER_SUBMIT = 16;
+import type { RunConfig } from "../trainer.ts";
 
 /** Creates tensors through `engine` while recording them (for checkpoints). */
 function recordingEngine(engine: Engine, into: Tensor[]): Engine {
@@ -67,153 +52,18 @@ export interface IdqnTrainerParts extends IdqnParts {
   readonly share: ShareStage | null;
 }
 
-/** A stage's GPU metrics and the snapshot they are copied into before the read. */
-export interface StageMetricsRead {
-  readonly metrics: StageMetrics;
-  readonly snapshot: Tensor<"f32">;
-}
-
-/** The built IDQN-family pipeline. */
-export class IdqnTrainer implements Trainer {
-  readonly env: VecEnv;
-  readonly stepsPerIteration: number;
+/** What {@linkcode buildIdqn} wires together: the parts and the recorded act and store. */
+export interface IdqnBuild {
+  readonly engine: Engine;
   readonly parts: IdqnTrainerParts;
-  readonly #engine: Engine;
-  readonly #tensors: Record<string, Tensor>;
-  readonly #act: (enc: Encoder, greedy: boolean) => void;
-  readonly #insert: { encode(enc: Encoder): void };
-  readonly #fragment: number;
-  #iterations = 0;
-  #pending = 0;
-  #lastSync = 0;
-  #updates = 0;
-
-  constructor(o: {
-    engine: Engine;
-    parts: IdqnTrainerParts;
-    tensors: Record<string, Tensor>;
-    act: (enc: Encoder, greedy: boolean) => void;
-    insert: { encode(enc: Encoder): void };
-    fragment: number;
-  }) {
-    this.#engine = o.engine;
-    this.parts = o.parts;
-    this.env = o.parts.env;
-    this.stepsPerIteration = o.parts.numEnvs;
-    this.#tensors = o.tensors;
-    this.#act = o.act;
-    this.#insert = o.insert;
-    this.#fragment = o.fragment;
-  }
-
-  get envSteps(): number {
-    return this.#iterations * this.stepsPerIteration;
-  }
-
-  /** Gradient steps so far (host counter). */
-  get updates(): number {
-    return this.#updates;
-  }
-
-  encodeAct(enc: Encoder, options: { greedy: boolean }): void {
-    this.#act(enc, options.greedy);
-  }
-
-  /** Records one iteration; learning and target syncs are scheduled from host counters only. */
-  #encodeIteration(enc: Encoder): void {
-    const { config: c, learner, share, stats } = this.parts;
-    this.#act(enc, false);
-    this.env.encodeStep(enc);
-    stats.track(enc);
-    this.#insert.encode(enc);
-    this.#iterations++;
-    if (share && this.#iterations % this.#fragment === 0) share.encode(enc);
-    const steps = this.envSteps;
-    if (steps <= c.learningStarts) return;
-    this.#pending += this.stepsPerIteration;
-    while (this.#pending >= c.stepsPerUpdate) {
-      this.#pending -= c.stepsPerUpdate;
-      learner.learn(enc);
-      this.parts.policy.accumulate(enc);
-      this.#updates++;
-      if (c.tau >= 1 && steps - this.#lastSync >= c.targetEvery) {
-        learner.syncTarget(enc);
-        this.#lastSync = steps;
-      }
-    }
-  }
-
-  run(iterations: number): void {
-    recordIterations(this.#engine, iterations, {
-      what: `"${this.parts.variant}"`,
-      label: `${this.parts.variant}.run`,
-      perSubmit: ITERATIONS_PER_SUBMIT,
-      encodeIteration: (enc) => this.#encodeIteration(enc),
-    });
-  }
-
-  /**
-   * Summarises and reads the interval's metrics with one readback; a stage's accumulators
-   * (`stage`: SUPER, LBS) are snapshotted, zeroed and read in the same readback.
-   */
-  async readMetrics(stage?: StageMetricsRead): Promise<Metrics> {
-    const { stats, policy, numLearners } = this.parts;
-    const enc = this.#engine.encoder(`${this.parts.variant}.metrics`);
-    stats.summarise(enc);
-    policy.summarise(enc);
-    if (stage) {
-      enc.copy(stage.metrics.accumulators, stage.snapshot);
-      enc.clear(stage.metrics.accumulators);
-    }
-    this.#engine.submit(enc);
-    const [s, m, extra] = await readTensors(
-      this.#engine,
-      [stats.out, policy.out, stage?.snapshot ?? policy.out] as const,
-    );
-    const e = stats.decode(s);
-    let loss = 0, td = 0;
-    for (let l = 0; l < numLearners; l++) {
-      loss += m[2 * l] / numLearners;
-      td += m[2 * l + 1] / numLearners;
-    }
-    const scalars = {
-      loss,
-      meanAbsTd: td,
-      epsilon: m[2 * numLearners],
-      updates: m[2 * numLearners + 1],
-      ...(stage ? stage.metrics.decode(extra) : {}),
-    };
-    return episodeMetrics(e, { envSteps: this.envSteps, scalars });
-  }
-
-  /** Every tensor the build created (keyed by label) and the env's state (`env.*`). */
-  stateTensors(): Record<string, Tensor> {
-    return { ...this.#tensors, ...envStateTensors(this.env) };
-  }
-
-  hostState(): Record<string, number> {
-    return {
-      iterations: this.#iterations,
-      pendingSteps: this.#pending,
-      lastSync: this.#lastSync,
-      updates: this.#updates,
-    };
-  }
-
-  restoreHostState(state: Record<string, number>): void {
-    const c = restoredCounters(state, {
-      names: ["iterations", "pendingSteps", "lastSync", "updates"],
-      what: `"${this.parts.variant}"`,
-    });
-    this.#iterations = c.iterations;
-    this.#pending = c.pendingSteps;
-    this.#lastSync = c.lastSync;
-    this.#updates = c.updates;
-  }
+  readonly tensors: Record<string, Tensor>;
+  readonly act: (enc: Encoder, greedy: boolean) => void;
+  readonly insert: { encode(enc: Encoder): void };
+  readonly fragment: number;
 }
 
 /**
- * Builds an IDQN-family trainer (one of the variants) for `run`, with optional custom batch
+ * Builds the parts of an IDQN-family trainer (one of the variants) for `run`, with optional custom batch
  * source and share stage (SUPER, LBS).
  *
  * @param engine Engine that owns the device.
@@ -221,15 +71,15 @@ export class IdqnTrainer implements Trainer {
  * @param run Run settings (seed, numEnvs, task).
  * @param algo Validated hyper-parameters.
  * @param options Custom stages and replay options.
- * @returns The {@linkcode IdqnTrainer}, reset and ready to `run`.
+ * @returns The parts, reset, and the act and store recordings the trainer runs.
  */
-export async function createIdqnTrainer(
+export async function buildIdqn(
   engine: Engine,
   variant: IdqnVariant,
   run: RunConfig,
   algo: Readonly<IdqnConfig>,
   options: IdqnTrainerOptions = {},
-): Promise<IdqnTrainer> {
+): Promise<IdqnBuild> {
   const label = options.label ?? variant;
   const problems = checkIdqnConfig(variant, run, algo);
   const { def, spec: envSpec } = findTask(run.env);
@@ -388,7 +238,7 @@ export async function createIdqnTrainer(
   env.encodeReset(enc);
   insert.encode(enc);
   engine.submit(enc);
-  return new IdqnTrainer({
+  return {
     engine,
     parts: { ...parts0, variant, source, learner, policy, stats, share },
     tensors,
@@ -399,5 +249,5 @@ export async function createIdqnTrainer(
     },
     insert,
     fragment: options.replay?.relayFragment ?? 1,
-  });
+  };
 }

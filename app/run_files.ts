@@ -1,0 +1,143 @@
+/**
+ * Run folders on disk, with nothing but the file system: the file names of a seed folder, the
+ * metrics rows (JSON Lines), YAML text, atomic writes. The report command reads runs through this
+ * module alone, so it loads no algorithm, environment or engine.
+ *
+ * @module
+ */
+
+/** File names inside a seed folder. */
+export const RUN_FILES = Object.freeze({
+  config: "config.yaml",
+  jsonl: "metrics.jsonl",
+  csv: "metrics.csv",
+  checkpoint: "checkpoint.safetensors",
+  report: "report.html",
+});
+
+/** One row of `metrics.jsonl` / `metrics.csv`. Units in brackets. */
+export interface MetricsRow {
+  /** Env steps so far [steps, summed over envs]. */
+  envSteps: number;
+  /** Wall time since the run started, summed over resumed sessions [s]. */
+  wallSeconds: number;
+  /** Env steps per second over the interval. */
+  stepsPerSecond: number;
+  /** Episodes finished in the interval. */
+  episodes: number;
+  /** Mean episode return over agents (NaN, written null, when no episode finished). */
+  meanReturn: number;
+  /** Mean finished-episode length [steps]. */
+  meanLength: number;
+  /** Mean return per agent. */
+  returnPerAgent: number[];
+  /** Algorithm scalars (losses, ε …). */
+  scalars: Record<string, number>;
+}
+
+/** Encodes a row as one JSON line (NaN → null). */
+export function rowToJson(row: MetricsRow): string {
+  return JSON.stringify(row, (_k, v) => typeof v === "number" && !Number.isFinite(v) ? null : v);
+}
+
+/** Decodes a JSON line (null → NaN). */
+export function rowFromJson(line: string): MetricsRow {
+  const r = JSON.parse(line);
+  const num = (v: unknown) => (v === null ? NaN : v as number);
+  return {
+    envSteps: r.envSteps,
+    wallSeconds: r.wallSeconds,
+    stepsPerSecond: r.stepsPerSecond,
+    episodes: r.episodes,
+    meanReturn: num(r.meanReturn),
+    meanLength: num(r.meanLength),
+    returnPerAgent: (r.returnPerAgent as unknown[]).map(num),
+    scalars: Object.fromEntries(Object.entries(r.scalars ?? {}).map(([k, v]) => [k, num(v)])),
+  };
+}
+
+/** Reads `metrics.jsonl` of a seed folder (empty when absent). */
+export async function readMetricsRows(dir: string): Promise<MetricsRow[]> {
+  let text: string;
+  try {
+    text = await Deno.readTextFile(`${dir}/${RUN_FILES.jsonl}`);
+  } catch (e) {
+    if (e instanceof Deno.errors.NotFound) return [];
+    throw e;
+  }
+  const lines = text.split("\n").filter((l) => l.trim());
+  const rows: MetricsRow[] = [];
+  for (const [i, line] of lines.entries()) {
+    try {
+      rows.push(rowFromJson(line));
+    } catch (e) {
+      // A kill during the append can leave a partial last line; it is after any checkpoint.
+      if (i === lines.length - 1) break;
+      throw new SyntaxError(
+        `Cannot read "${dir}/${RUN_FILES.jsonl}": line ${i + 1}: ${(e as Error).message}`,
+      );
+    }
+  }
+  return rows;
+}
+
+/**
+ * Parses YAML text to a plain value (no validation). The `yaml` package is loaded on first use,
+ * so importing this module (or `mod.ts` by URL) does not need it.
+ *
+ * @param text YAML text.
+ * @param source Name used in errors (file or preset).
+ * @returns The parsed document.
+ */
+export async function parseYaml(text: string, source: string): Promise<unknown> {
+  const { parse } = await import("yaml");
+  try {
+    return parse(text);
+  } catch (e) {
+    const msg = (e instanceof Error ? e.message : String(e)).split("\n")[0];
+    throw new SyntaxError(`Cannot read config "${source}": invalid YAML: ${msg}`);
+  }
+}
+
+/**
+ * Writes `bytes` to `path` atomically: a temp file in the same folder, fsync, rename over `path`.
+ * A crash at any point leaves either the old file or the new one, never a partial file.
+ *
+ * @param path Destination.
+ * @param bytes Contents.
+ */
+export async function writeFileAtomic(path: string, bytes: Uint8Array): Promise<void> {
+  const slash = path.lastIndexOf("/");
+  const dir = slash >= 0 ? path.slice(0, slash) : ".";
+  const tmp = `${dir}/.${path.slice(slash + 1)}.tmp-${Deno.pid}-${
+    crypto.getRandomValues(new Uint32Array(1))[0].toString(16)
+  }`;
+  const file = await Deno.open(tmp, { write: true, create: true, truncate: true });
+  try {
+    let pos = 0;
+    while (pos < bytes.length) pos += await file.write(bytes.subarray(pos));
+    await file.sync();
+  } catch (e) {
+    file.close();
+    await Deno.remove(tmp).catch(() => {});
+    throw e;
+  }
+  file.close();
+  try {
+    await Deno.rename(tmp, path);
+  } catch (e) {
+    await Deno.remove(tmp).catch(() => {});
+    throw e;
+  }
+}
+
+/** Whether `path` exists (other errors than NotFound are thrown). */
+export async function exists(path: string): Promise<boolean> {
+  try {
+    await Deno.stat(path);
+    return true;
+  } catch (e) {
+    if (e instanceof Deno.errors.NotFound) return false;
+    throw e;
+  }
+}
