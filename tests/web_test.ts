@@ -6,7 +6,7 @@
 import { deepStrictEqual as assertEquals, ok as assert } from "node:assert/strict";
 import { CHROMIUM } from "./_chromium.ts";
 
-const ROOT = new URL("..//", import.meta.url);
+const ROOT = new URL("../", import.meta.url);
 const TYPES: Record<string, string> = {
   ".html": "text/html",
   ".js": "text/javascript",

@@ -2,7 +2,7 @@ import { deepStrictEqual as assertEquals, match, ok as assert, throws } from "no
 import { DEFAULT_PRESET, parseRunArgs } from "../../app/run.ts";
 import { HAS_GPU } from "../_testing.ts";
 
-const REPO = new URL("../..//", import.meta.url).pathname;
+const REPO = new URL("../../", import.meta.url).pathname;
 const PERMS = ["--allow-read", "--allow-write", "--allow-env", "--allow-net"];
 
 /** Runs one of the CLIs (`run`, `eval`, `report`) like `deno task` does. */

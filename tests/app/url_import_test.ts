@@ -1,7 +1,7 @@
 import { deepStrictEqual as assertEquals, match } from "node:assert/strict";
 import { HAS_GPU } from "../_testing.ts";
 
-const REPO = new URL("../..//", import.meta.url).pathname.replace(/\/$/, "");
+const REPO = new URL("../../", import.meta.url).pathname.replace(/\/$/, "");
 
 const TYPES: Record<string, string> = {
   ".ts": "application/typescript; charset=utf-8",
