@@ -30,6 +30,26 @@ export const ALGORITHMS = {
 /** Algorithm names. */
 export type AlgorithmName = keyof typeof ALGORITHMS;
 
+/** The hyper-parameter type of algorithm `N` (the type of its defaults). */
+export type AlgorithmConfig<N extends AlgorithmName> = (typeof ALGORITHMS)[N] extends
+  AlgorithmDef<infer C> ? C : never;
+
+/**
+ * A validated `algo:` section of a config: one variant per registered algorithm, told apart by
+ * `name`, with every hyper-parameter of that algorithm filled in (defaults where the config was
+ * silent). Narrow on `name` to read an algorithm's fields:
+ *
+ * ```ts
+ * import type { AlgoSection } from "./mod.ts";
+ * function learningRate(algo: AlgoSection): number | null {
+ *   return algo.name === "seac" ? algo.lr : null;
+ * }
+ * ```
+ */
+export type AlgoSection = {
+  [N in AlgorithmName]: { readonly name: N } & Readonly<AlgorithmConfig<N>>;
+}[AlgorithmName];
+
 /** The algorithm called `name`, or null. */
 export function findAlgorithm(name: string): AlgorithmDef<object> | null {
   return Object.hasOwn(ALGORITHMS, name)

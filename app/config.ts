@@ -19,7 +19,7 @@ import { findTask } from "../envs/registry.ts";
 import { parseYaml } from "./run_files.ts";
 
 export { parseYaml } from "./run_files.ts";
-import { ALGORITHMS, findAlgorithm } from "../algorithms/mod.ts";
+import { ALGORITHMS, type AlgoSection, findAlgorithm } from "../algorithms/mod.ts";
 import type { RunConfig } from "../algorithms/trainer.ts";
 
 /** When to log and checkpoint, in env steps (summed over envs). */
@@ -30,8 +30,7 @@ export interface LogConfig {
   checkpointEvery: number;
 }
 
-/** Algorithm section: its registry name and its fields (validated against its defaults). */
-export type AlgoSection = { readonly name: string } & Readonly<Record<string, unknown>>;
+export type { AlgoSection } from "../algorithms/mod.ts";
 
 /** A validated experiment: run settings, algorithm, logging and the run's name. */
 export interface ExperimentConfig extends RunConfig {

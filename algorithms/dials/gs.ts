@@ -188,7 +188,9 @@ class PpoGsTrainer implements Trainer {
   /** Records one iteration: a rollout of T steps and one PPO update. */
   encodeIteration(enc: Encoder): void {
     const { rollout, learner, stats } = this.agents;
+    // ACT → STEP → STORE, T steps of every agent in the global simulator, then GAE returns.
     rollout.encodeCollect(enc, (e) => stats.track(e));
+    // LOSS → UPDATE: PPO epochs over minibatches (clipped surrogate and value loss, entropy), Adam.
     learner.encodeUpdate(enc);
   }
 

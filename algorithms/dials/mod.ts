@@ -240,10 +240,15 @@ class DialsTrainer implements Trainer {
     }
   }
 
-  /** Records one PPO iteration on the IALS. */
+  /** Records one PPO iteration on the IALS (the inner loop of DIALS, docs/algorithms/dials.md). */
   encodeIteration(enc: Encoder): void {
     const { agents } = this.parts;
+    // ACT → STEP → STORE, T steps: each agent i acts with π_i in its own local simulator, whose
+    // influence sources u_t ~ Î_i(u | d_t) come from agent i's AIP; then GAE returns
+    // (ppo/rollout.ts).
     agents.rollout.encodeCollect(enc, (e) => agents.stats.track(e));
+    // LOSS → UPDATE: PPO epochs over minibatches, clipped surrogate + clipped value loss −
+    // entropy bonus, Adam with linear lr and clip schedules (ppo/learner.ts).
     agents.learner.encodeUpdate(enc);
   }
 
@@ -251,11 +256,14 @@ class DialsTrainer implements Trainer {
   #events(step: number): void {
     const a = this.#algo, prev = step - this.stepsPerIteration;
     const due = (period: number) => Math.floor(prev / period) !== Math.floor(step / period);
+    // Every F steps (the outer loop of DIALS): COLLECT a dataset of (d_t, u_t) from the global
+    // simulator with the current policies, then TRAIN each agent's AIP Î_i on it (cross-entropy).
     if (a.trainAips && due(a.influenceTrainFreq)) {
       this.#phase("collect", (e) => this.encodeCollect(e));
       this.#phase("aipTrain", (e) => this.encodeAipTrain(e));
       this.#retrainings++;
     }
+    // EVALUATE the policies in the global simulator.
     if (due(a.evalFreq)) {
       this.#phase("eval", (e) => this.encodeEval(e));
       this.#evaluations++;

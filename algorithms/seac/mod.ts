@@ -192,11 +192,30 @@ class SeacTrainer implements Trainer {
     this.#parts.rollout.encodeAct(enc, options.greedy);
   }
 
-  /** Records one full iteration: collect, returns, loss, backward, Adam, metrics. */
+  /**
+   * Records one iteration of Algorithm 1 of the SEAC paper, all agents and envs batched in each
+   * dispatch (docs/algorithms/seac.md §2–§4).
+   */
   encodeIteration(enc: Encoder): void {
-    const { rollout, learner, stats } = this.#parts;
-    rollout.encodeCollect(enc, (e) => stats.track(e));
+    const { env, rollout, learner, stats } = this.#parts;
+    for (let t = 0; t < this.#algo.nSteps; t++) {
+      // ACT: a_t^i ~ π_i(·|o_t^i) and V_i(o_t^i), each agent with its own actor and critic.
+      rollout.encodeActStep(enc, t);
+      // STEP: o_{t+1}, r_t, done_t ← env.step(a_t), auto-reset at episode ends.
+      env.encodeStep(enc);
+      // STORE: o_t, a_t, log π_i(a_t^i|o_t^i), r_t and the done/truncation masks in slot t.
+      rollout.encodeStore(enc, t);
+      stats.track(enc);
+    }
+    // RETURNS: R_t^i = r_t^i + γ·m_{t+1}·R_{t+1}^i, bootstrapped with V_i(o_T^i) (and with V at
+    // truncations); n-step returns per (agent, env) with each agent's own critic.
+    rollout.encodeBootstrap(enc);
+    // LOSS and SHARE: every learner i evaluated on every agent k's rollout (gathered batch):
+    // A2C loss on its own rollout plus λ·Σ_{k≠i} of the importance-weighted (π_i/π_k) policy and
+    // value losses on agent k's (IAC: λ = 0; SNAC: one shared network on all data), entropy
+    // bonus; then backward through actor and critic (learner.ts, shaders/algorithms/seac/learner.wgsl).
     learner.encodeLoss(enc);
+    // UPDATE: per-learner global-norm clipping and Adam; metrics accumulate on the GPU.
     learner.encodeStep(enc);
   }
 

@@ -159,9 +159,15 @@ export interface SeacRollout {
   readonly storage: RolloutStorage;
   /** [2] u32: training iterations done, evaluation steps done (RNG step counters). */
   readonly counter: Tensor<"u32">;
+  /** Records step slot `t`'s acting: actor and critic forward on o_t, a_t ~ π(·|o_t), V(o_t). */
+  encodeActStep(enc: Encoder, t: number): void;
+  /** Records storing slot `t` after the env step: o_t, a_t, log π(a_t|o_t), r_t and the masks. */
+  encodeStore(enc: Encoder, t: number): void;
+  /** Records V(o_T) and the n-step returns of the stored rollout, fused with the counter advance. */
+  encodeBootstrap(enc: Encoder): void;
   /**
-   * Records T acting steps (actor/critic forward, act, env step, record, `afterStep`), the
-   * bootstrap value, and the returns fused with the counter advance.
+   * Records T acting steps (act, env step, store, `afterStep`), then the bootstrap and returns:
+   * the collection phases of one iteration in order.
    */
   encodeCollect(enc: Encoder, afterStep?: (enc: Encoder) => void): void;
   /** Records only the n-step returns of the stored rollout (part of `encodeCollect`). */
@@ -273,21 +279,37 @@ export async function createSeacRollout(
   );
   const advanceEval = kv.bind({ counter }, { ...base, which: 1 }, `${label}.advanceEval`);
 
-  return {
+  const checkSlot = (t: number) => {
+    if (!(Number.isInteger(t) && t >= 0 && t < T)) {
+      throw new RangeError(`Cannot record "${label}" slot ${t}: needs an integer in [0, ${T})`);
+    }
+  };
+  const rollout: SeacRollout = {
     storage,
     counter,
-    encodeCollect(enc, afterStep) {
-      for (let slot = 0; slot < T; slot++) {
-        actor.forward(enc);
-        critic.forward(enc);
-        act[slot].encode(enc);
-        env.encodeStep(enc);
-        record[slot].encode(enc);
-        afterStep?.(enc);
-      }
+    encodeActStep(enc, t) {
+      checkSlot(t);
+      actor.forward(enc);
+      critic.forward(enc);
+      act[t].encode(enc);
+    },
+    encodeStore(enc, t) {
+      checkSlot(t);
+      record[t].encode(enc);
+    },
+    encodeBootstrap(enc) {
       critic.forward(enc);
       act[T].encode(enc);
       returnsAdvance.encode(enc);
+    },
+    encodeCollect(enc, afterStep) {
+      for (let t = 0; t < T; t++) {
+        rollout.encodeActStep(enc, t);
+        env.encodeStep(enc);
+        rollout.encodeStore(enc, t);
+        afterStep?.(enc);
+      }
+      rollout.encodeBootstrap(enc);
     },
     encodeReturns: (enc) => returns.encode(enc),
     encodeAct(enc, greedy) {
@@ -296,4 +318,5 @@ export async function createSeacRollout(
       advanceEval.encode(enc);
     },
   };
+  return rollout;
 }

@@ -285,15 +285,20 @@ export async function createSuperStage(
     fragment: rows,
     absTd: loss.absDelta,
     metrics,
+    /** The SHARE phase of the IDQN loop, after the store that completes a fragment. */
     encode(enc: Encoder) {
+      // GATHER the fragment's rows from each agent's ring.
       slotsD.encode(enc);
       rows.encode(enc);
+      // SCORE: |δ| = |y − Q_i(o, a)| with the training TD definition (double-Q target net).
       q.forward(enc);
       targetNext.forward(enc);
       qNext?.forward(enc);
       td.forward(enc);
       loss.forward(enc);
+      // SELECT rows by the quantile, Gaussian or stochastic rule (select.ts).
       select.encode(enc);
+      // RELAY the selected rows into every other agent's ring, at the arrival priority.
       cross.encode(enc);
       snap.encode(enc);
       select.advance(enc);

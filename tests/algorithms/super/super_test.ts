@@ -781,13 +781,15 @@ Deno.test("checkSuperConfig() checks the stochastic normaliser and α", () => {
 
 Deno.test("SUPER config YAML and overrides set the stochastic normaliser and α", async () => {
   const head = "env: Foraging-5x5-2p-1f\nnumEnvs: 4\nalgo:\n  name: super\n  mode: stochastic\n";
-  const plain = await parseConfig(head, { source: "t.yaml" });
-  assertEquals([plain.algo.stochasticNormaliser, plain.algo.stochasticAlpha], ["batch", 1]);
-  const cfg = await parseConfig(`${head}  stochasticNormaliser: window\n`, {
+  const plain = (await parseConfig(head, { source: "t.yaml" })).algo;
+  if (plain.name !== "super") throw new Error(`algo.name is "${plain.name}"`);
+  assertEquals([plain.stochasticNormaliser, plain.stochasticAlpha], ["batch", 1]);
+  const algo = (await parseConfig(`${head}  stochasticNormaliser: window\n`, {
     source: "t.yaml",
     overrides: [["algo.stochasticAlpha", "0.6"]],
-  });
-  assertEquals([cfg.algo.stochasticNormaliser, cfg.algo.stochasticAlpha], ["window", 0.6]);
+  })).algo;
+  if (algo.name !== "super") throw new Error(`algo.name is "${algo.name}"`);
+  assertEquals([algo.stochasticNormaliser, algo.stochasticAlpha], ["window", 0.6]);
   await assertRejects(
     parseConfig(`${head}  stochasticNormaliser: fragment\n`, { source: "t.yaml" }),
     RangeError,
