@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The prepared device check: everything that still needs a real GPU, in one command that fits the
 # `device` tool's 10-minute call (a task lent a GPU gets 15 minutes in all, start included).
-#   bash ../shared/tools/gpu-pack.sh                     # once, on the development machine
+#   .gpu/ (ignored) holds a Deno 2.9.6 binary and setup.sh, which puts it on PATH; then
 #   device run, carry [".gpu"], timeout_s 600:
 #     source .gpu/setup.sh && bash bench/gpu_check.sh    # phases below, about 9 minutes
 #     source .gpu/setup.sh && GPU_CHECK_PHASES=presets bash bench/gpu_check.sh   # a second call
