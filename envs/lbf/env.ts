@@ -43,7 +43,12 @@ import {
 export type { LbfConfig, LbfState } from "./state.ts";
 
 const SHADER = "envs/lbf/env.wgsl";
-const INCLUDES = ["common/_index.wgsl", "common/_rng.wgsl", "common/_exact.wgsl"] as const;
+const INCLUDES = [
+  "common/_index.wgsl",
+  "common/_rng.wgsl",
+  "common/_exact.wgsl",
+  "envs/common/_episode.wgsl",
+] as const;
 const PARAMS = {
   numEnvs: "u32",
   rows: "u32",

@@ -20,6 +20,7 @@
  */
 import { RNG_PURPOSE, rngBelow, rngU32 } from "../../engine/rng.ts";
 import type { LbfConfig, LbfState } from "./state.ts";
+import { ReferenceVec, type SingleEnvReference } from "../reference_vec.ts";
 
 /** Action ids of LBF. */
 export const LBF_ACTIONS = Object.freeze({
@@ -303,97 +304,47 @@ export function lbfResetReference(
 }
 
 /**
+ * The LBF reference as the hooks of a {@linkcode ReferenceVec}: reset of episode 0, auto-reset
+ * (episode + 1, the ended episode's positions stale) and observations.
+ *
+ * @param cfg Task parameters.
+ * @param seed Seed of every env's stream.
+ * @returns The single-env hooks.
+ */
+export function lbfReference(
+  cfg: LbfConfig,
+  seed: number,
+): SingleEnvReference<LbfState, LbfStepResult> {
+  return {
+    numAgents: cfg.numPlayers,
+    obsDim: 3 * cfg.numFood + 3 * cfg.numPlayers,
+    reset: (env) => lbfResetReference(cfg, { seed, env, episode: 0, previous: null }),
+    next: (env, ended) =>
+      lbfResetReference(cfg, { seed, env, episode: ended.episode + 1, previous: ended }),
+    step: (_env, state, actions) => lbfStepReference(cfg, state, actions),
+    observe: (state) => lbfObsReference(cfg, state),
+    episodeStep: (state) => state.step,
+    clone: cloneState,
+  };
+}
+
+/**
  * `numEnvs` reference envs stepped together with the GPU env's semantics: agent-major actions,
  * auto-reset (episode + 1, stale positions) and terminal observations.
  */
-export class LbfReferenceVec {
+export class LbfReferenceVec extends ReferenceVec<LbfState, Float32Array, LbfStepResult> {
   readonly cfg: LbfConfig;
-  readonly numEnvs: number;
   readonly seed: number;
-  states: LbfState[];
-  /** [numPlayers, numEnvs, obsDim] of the current states. */
-  obs: Float32Array;
-  /** [numPlayers, numEnvs, obsDim]: final observations of envs that ended at the last step. */
-  terminalObs: Float32Array;
-  /** [numPlayers, numEnvs]. */
-  reward: Float32Array;
-  terminated: Uint32Array;
-  truncated: Uint32Array;
-  episodeStep: Uint32Array;
-
-  constructor(cfg: LbfConfig, options: { numEnvs: number; seed: number }) {
-    this.cfg = cfg;
-    this.numEnvs = options.numEnvs;
-    this.seed = options.seed;
-    const obsDim = 3 * cfg.numFood + 3 * cfg.numPlayers;
-    this.obs = new Float32Array(cfg.numPlayers * this.numEnvs * obsDim);
-    this.terminalObs = new Float32Array(this.obs.length);
-    this.reward = new Float32Array(cfg.numPlayers * this.numEnvs);
-    this.terminated = new Uint32Array(this.numEnvs);
-    this.truncated = new Uint32Array(this.numEnvs);
-    this.episodeStep = new Uint32Array(this.numEnvs);
-    this.states = [];
-    this.reset();
-  }
-
-  /** Episode 0 of every env's stream. */
-  reset(): void {
-    this.states = Array.from(
-      { length: this.numEnvs },
-      (_, env) => lbfResetReference(this.cfg, { seed: this.seed, env, episode: 0, previous: null }),
-    );
-    this.reward.fill(0);
-    this.terminated.fill(0);
-    this.truncated.fill(0);
-    this.episodeStep.fill(0);
-    for (let e = 0; e < this.numEnvs; e++) this.#writeObs(this.obs, e);
-  }
-
-  /** Replaces the states (e.g. loaded from golden files) and recomputes observations. */
-  setStates(states: LbfState[]): void {
-    if (states.length !== this.numEnvs) {
-      throw new RangeError(
-        `Cannot set ${states.length} states: reference has ${this.numEnvs} envs`,
-      );
-    }
-    this.states = states.map(cloneState);
-    for (let e = 0; e < this.numEnvs; e++) {
-      this.episodeStep[e] = this.states[e].step;
-      this.#writeObs(this.obs, e);
-    }
-  }
 
   /**
-   * Steps every env with `actions` [numPlayers, numEnvs] and auto-resets the envs that ended.
+   * Resets every env to episode 0.
    *
-   * @param actions Agent-major actions.
+   * @param cfg Task parameters.
+   * @param options Number of envs and the seed.
    */
-  step(actions: ArrayLike<number>): void {
-    const P = this.cfg.numPlayers, n = this.numEnvs;
-    for (let e = 0; e < n; e++) {
-      const acts = Array.from({ length: P }, (_, p) => actions[p * n + e]);
-      const res = lbfStepReference(this.cfg, this.states[e], acts);
-      res.rewards.forEach((r, p) => (this.reward[p * n + e] = r));
-      this.terminated[e] = res.terminated ? 1 : 0;
-      this.truncated[e] = res.truncated ? 1 : 0;
-      this.states[e] = res.state;
-      if (res.terminated || res.truncated) {
-        this.#writeObs(this.terminalObs, e);
-        this.states[e] = lbfResetReference(this.cfg, {
-          seed: this.seed,
-          env: e,
-          episode: res.state.episode + 1,
-          previous: res.state,
-        });
-      }
-      this.episodeStep[e] = this.states[e].step;
-      this.#writeObs(this.obs, e);
-    }
-  }
-
-  #writeObs(target: Float32Array, e: number): void {
-    const obs = lbfObsReference(this.cfg, this.states[e]);
-    const dim = obs[0].length;
-    obs.forEach((o, p) => target.set(o, (p * this.numEnvs + e) * dim));
+  constructor(cfg: LbfConfig, options: { numEnvs: number; seed: number }) {
+    super(lbfReference(cfg, options.seed), { numEnvs: options.numEnvs, obsType: Float32Array });
+    this.cfg = cfg;
+    this.seed = options.seed;
   }
 }

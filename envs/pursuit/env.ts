@@ -118,7 +118,7 @@ export const pursuitObserve = defineKernel({
   name: "pursuit.observe",
   shader: "envs/pursuit/env_observe.wgsl",
   entryPoint: "observe",
-  includes: ["common/_index.wgsl"],
+  includes: ["common/_index.wgsl", "envs/common/_episode.wgsl"],
   bindings: {
     scene: "read",
     terminalScene: "read",

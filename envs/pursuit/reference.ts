@@ -20,6 +20,7 @@
  */
 import { RNG_PURPOSE, rngBelow, rngU32 } from "../../engine/rng.ts";
 import type { PursuitCell, PursuitConfig, PursuitEvader, PursuitState } from "./env.ts";
+import { ReferenceVec, type SingleEnvReference } from "../reference_vec.ts";
 
 /** Displacement (dx, dy) of each action (spec §5). */
 export const PURSUIT_MOVES: readonly (readonly [number, number])[] = Object.freeze([
@@ -273,105 +274,64 @@ function cloneState(s: PursuitState): PursuitState {
 }
 
 /**
- * `numEnvs` reference envs stepped with the GPU env's semantics: agent-major actions, rewards as
- * f32, auto-reset (episode + 1) and terminal observations.
+ * The Pursuit reference as the hooks of a {@linkcode ReferenceVec}: reset of episode 0, auto-reset
+ * (episode + 1, the env's cycle count kept) and observations. A step's extra input is optional
+ * [numEnvs, numEvaders] evader moves by id (else drawn).
+ *
+ * @param cfg Task parameters.
+ * @param seed Seed of every env's stream.
+ * @returns The single-env hooks.
  */
-export class PursuitReferenceVec {
+export function pursuitReference(
+  cfg: PursuitConfig,
+  seed: number,
+): SingleEnvReference<PursuitState, PursuitStepResult, ArrayLike<number> | undefined> {
+  const E = cfg.numEvaders;
+  return {
+    numAgents: cfg.numPursuers,
+    obsDim: cfg.obsRange * cfg.obsRange * 3,
+    reset: (env) => pursuitResetReference(cfg, { seed, env, episode: 0, cycles: 0 }),
+    next: (env, ended) =>
+      pursuitResetReference(cfg, {
+        seed,
+        env,
+        episode: ended.episode + 1,
+        cycles: ended.cycles,
+      }),
+    step(env, state, actions, evaderActions) {
+      const policy: EvaderPolicy = evaderActions
+        ? (id) => evaderActions[env * E + id]
+        : (id) => pursuitEvaderDraw(seed, env, id, state.cycles);
+      return pursuitStepReference(cfg, state, actions, policy);
+    },
+    observe: (state) => pursuitObsReference(cfg, state),
+    episodeStep: (state) => state.frames,
+    clone: cloneState,
+  };
+}
+
+/**
+ * `numEnvs` reference envs stepped with the GPU env's semantics: agent-major actions, rewards as
+ * f32, auto-reset (episode + 1) and terminal observations; `step(actions, evaderActions?)`.
+ */
+export class PursuitReferenceVec extends ReferenceVec<
+  PursuitState,
+  Uint8Array,
+  PursuitStepResult,
+  ArrayLike<number> | undefined
+> {
   readonly cfg: PursuitConfig;
-  readonly numEnvs: number;
   readonly seed: number;
-  states: PursuitState[] = [];
-  /** [numPursuers, numEnvs, R, R, 3] of the current states. */
-  obs: Uint8Array;
-  /** As `obs`: final observations of envs that ended (other rows keep their values). */
-  terminalObs: Uint8Array;
-  /** [numPursuers, numEnvs]. */
-  reward: Float32Array;
-  terminated: Uint32Array;
-  truncated: Uint32Array;
-  episodeStep: Uint32Array;
-  /** Per env, what its last cycle returned (before the reset of an ended episode). */
-  last: (PursuitStepResult | null)[];
-
-  constructor(cfg: PursuitConfig, options: { numEnvs: number; seed: number }) {
-    this.cfg = cfg;
-    this.numEnvs = options.numEnvs;
-    this.seed = options.seed;
-    const n = this.numEnvs;
-    this.obs = new Uint8Array(cfg.numPursuers * n * cfg.obsRange * cfg.obsRange * 3);
-    this.terminalObs = new Uint8Array(this.obs.length);
-    this.reward = new Float32Array(cfg.numPursuers * n);
-    this.terminated = new Uint32Array(n);
-    this.truncated = new Uint32Array(n);
-    this.episodeStep = new Uint32Array(n);
-    this.last = new Array(n).fill(null);
-    this.reset();
-  }
-
-  /** Episode 0 of every env's stream. */
-  reset(): void {
-    this.states = Array.from(
-      { length: this.numEnvs },
-      (_, env) => pursuitResetReference(this.cfg, { seed: this.seed, env, episode: 0, cycles: 0 }),
-    );
-    this.reward.fill(0);
-    this.terminated.fill(0);
-    this.truncated.fill(0);
-    this.episodeStep.fill(0);
-    for (let e = 0; e < this.numEnvs; e++) this.#writeObs(this.obs, e);
-  }
-
-  /** Replaces the states (e.g. loaded from golden files) and recomputes observations. */
-  setStates(states: readonly PursuitState[]): void {
-    if (states.length !== this.numEnvs) {
-      throw new RangeError(
-        `Cannot set ${states.length} states: reference has ${this.numEnvs} envs`,
-      );
-    }
-    this.states = states.map(cloneState);
-    for (let e = 0; e < this.numEnvs; e++) {
-      this.episodeStep[e] = this.states[e].frames;
-      this.#writeObs(this.obs, e);
-    }
-  }
 
   /**
-   * Plays one cycle of every env and auto-resets the envs that ended.
+   * Resets every env to episode 0.
    *
-   * @param actions [numPursuers, numEnvs] agent-major actions.
-   * @param evaderActions Optional [numEnvs, numEvaders] evader moves by id (else drawn).
+   * @param cfg Task parameters.
+   * @param options Number of envs and the seed.
    */
-  step(actions: ArrayLike<number>, evaderActions?: ArrayLike<number>): void {
-    const N = this.cfg.numPursuers, n = this.numEnvs, E = this.cfg.numEvaders;
-    for (let e = 0; e < n; e++) {
-      const s = this.states[e];
-      const policy: EvaderPolicy = evaderActions
-        ? (id) => evaderActions[e * E + id]
-        : (id) => pursuitEvaderDraw(this.seed, e, id, s.cycles);
-      const acts = Array.from({ length: N }, (_, i) => actions[i * n + e]);
-      const res = pursuitStepReference(this.cfg, s, acts, policy);
-      this.last[e] = res;
-      res.rewards.forEach((r, i) => (this.reward[i * n + e] = r));
-      this.terminated[e] = res.terminated ? 1 : 0;
-      this.truncated[e] = res.truncated ? 1 : 0;
-      this.states[e] = res.state;
-      if (res.terminated || res.truncated) {
-        this.#writeObs(this.terminalObs, e);
-        this.states[e] = pursuitResetReference(this.cfg, {
-          seed: this.seed,
-          env: e,
-          episode: res.state.episode + 1,
-          cycles: res.state.cycles,
-        });
-      }
-      this.episodeStep[e] = this.states[e].frames;
-      this.#writeObs(this.obs, e);
-    }
-  }
-
-  #writeObs(target: Uint8Array, e: number): void {
-    const obs = pursuitObsReference(this.cfg, this.states[e]);
-    const size = obs[0]?.length ?? 0;
-    obs.forEach((o, i) => target.set(o, (i * this.numEnvs + e) * size));
+  constructor(cfg: PursuitConfig, options: { numEnvs: number; seed: number }) {
+    super(pursuitReference(cfg, options.seed), { numEnvs: options.numEnvs, obsType: Uint8Array });
+    this.cfg = cfg;
+    this.seed = options.seed;
   }
 }

@@ -158,7 +158,7 @@ export function rwareWarehouseWords(layout: RwareLayout): Uint32Array {
 }
 
 const SHADER = "envs/rware/env.wgsl";
-const INCLUDES = ["common/_index.wgsl", "common/_rng.wgsl"] as const;
+const INCLUDES = ["common/_index.wgsl", "common/_rng.wgsl", "envs/common/_episode.wgsl"] as const;
 const PARAMS = {
   numEnvs: "u32",
   rows: "u32",

@@ -25,6 +25,7 @@ import {
   rwareObsDim,
   type RwareState,
 } from "./layout.ts";
+import { ReferenceVec, type SingleEnvReference } from "../reference_vec.ts";
 
 /** Options of {@linkcode rwareStepReference}. */
 export interface RwareStepOptions {
@@ -393,109 +394,61 @@ export function rwareObsReference(
 }
 
 /**
- * `numEnvs` reference envs with auto-reset, in the GPU's buffer layouts (for rollouts compared
- * with the kernel, and the CPU benchmark).
+ * The RWARE reference as the hooks of a {@linkcode ReferenceVec}: reset of episode 0, auto-reset
+ * (episode + 1, the env's total step count kept) and observations; refills are drawn.
+ *
+ * @param cfg Task parameters.
+ * @param layout The task's layout.
+ * @param seed Seed of every env's stream.
+ * @returns The single-env hooks.
  */
-export class RwareReferenceVec {
+export function rwareReference(
+  cfg: RwareConfig,
+  layout: RwareLayout,
+  seed: number,
+): SingleEnvReference<RwareState, RwareStepResult> {
+  return {
+    numAgents: cfg.numAgents,
+    obsDim: rwareObsDim(cfg),
+    reset: (env) => rwareResetReference(cfg, layout, { seed, env, episode: 0 }),
+    next: (env, ended) =>
+      rwareResetReference(cfg, layout, {
+        seed,
+        env,
+        episode: ended.episode + 1,
+        totalSteps: ended.totalSteps,
+      }),
+    step: (env, state, actions) => rwareStepReference(cfg, layout, state, actions, { seed, env }),
+    observe: (state) => rwareObsReference(cfg, layout, state),
+    episodeStep: (state) => state.steps,
+    clone: cloneRwareState,
+  };
+}
+
+/**
+ * `numEnvs` reference envs with auto-reset, in the GPU's buffer layouts (for rollouts compared
+ * with the kernel): an env whose episode ended is reset (episode + 1) after its final
+ * observation is copied into `terminalObs`.
+ */
+export class RwareReferenceVec extends ReferenceVec<RwareState, Float32Array, RwareStepResult> {
   readonly cfg: RwareConfig;
   readonly layout: RwareLayout;
-  readonly numEnvs: number;
   readonly seed: number;
-  states: RwareState[] = [];
-  /** [numAgents, numEnvs, obsDim]. */
-  readonly obs: Float32Array;
-  readonly terminalObs: Float32Array;
-  /** [numAgents, numEnvs]. */
-  readonly reward: Float32Array;
-  /** [numEnvs]. */
-  readonly terminated: Uint32Array;
-  readonly truncated: Uint32Array;
-  readonly episodeStep: Uint32Array;
 
+  /**
+   * Resets every env to episode 0.
+   *
+   * @param cfg Task parameters.
+   * @param options Number of envs and the seed.
+   */
   constructor(cfg: RwareConfig, options: { numEnvs: number; seed: number }) {
+    const layout = rwareLayout(cfg);
+    super(rwareReference(cfg, layout, options.seed >>> 0), {
+      numEnvs: options.numEnvs,
+      obsType: Float32Array,
+    });
     this.cfg = cfg;
-    this.layout = rwareLayout(cfg);
-    this.numEnvs = options.numEnvs;
+    this.layout = layout;
     this.seed = options.seed >>> 0;
-    const n = cfg.numAgents, e = options.numEnvs, dim = rwareObsDim(cfg);
-    this.obs = new Float32Array(n * e * dim);
-    this.terminalObs = new Float32Array(n * e * dim);
-    this.reward = new Float32Array(n * e);
-    this.terminated = new Uint32Array(e);
-    this.truncated = new Uint32Array(e);
-    this.episodeStep = new Uint32Array(e);
-  }
-
-  /** Resets every env to episode 0 of its stream. */
-  reset(): void {
-    this.states = [];
-    for (let e = 0; e < this.numEnvs; e++) {
-      this.states.push(rwareResetReference(this.cfg, this.layout, {
-        seed: this.seed,
-        env: e,
-        episode: 0,
-      }));
-      this.#writeObs(this.obs, e, this.states[e]);
-    }
-    this.reward.fill(0);
-    this.terminated.fill(0);
-    this.truncated.fill(0);
-    this.episodeStep.fill(0);
-  }
-
-  /**
-   * Replaces the states (obs are recomputed; reward and flags are left as they are).
-   *
-   * @param states One state per env.
-   */
-  setStates(states: readonly RwareState[]): void {
-    if (states.length !== this.numEnvs) {
-      throw new RangeError(
-        `Cannot set ${states.length} RWARE states: there are ${this.numEnvs} envs`,
-      );
-    }
-    this.states = states.map(cloneRwareState);
-    this.states.forEach((s, e) => this.#writeObs(this.obs, e, s));
-  }
-
-  /**
-   * Steps every env; an env whose episode ended is reset (episode + 1) after its final
-   * observation is copied into `terminalObs`.
-   *
-   * @param actions [numAgents, numEnvs] actions.
-   */
-  step(actions: ArrayLike<number>): void {
-    const n = this.cfg.numAgents;
-    for (let e = 0; e < this.numEnvs; e++) {
-      const acts = [];
-      for (let i = 0; i < n; i++) acts.push(actions[i * this.numEnvs + e]);
-      const r = rwareStepReference(this.cfg, this.layout, this.states[e], acts, {
-        seed: this.seed,
-        env: e,
-      });
-      r.rewards.forEach((v, i) => this.reward[i * this.numEnvs + e] = v);
-      this.terminated[e] = r.terminated ? 1 : 0;
-      this.truncated[e] = 0;
-      let next = r.state;
-      if (r.terminated) {
-        this.#writeObs(this.terminalObs, e, next);
-        next = rwareResetReference(this.cfg, this.layout, {
-          seed: this.seed,
-          env: e,
-          episode: next.episode + 1,
-          totalSteps: next.totalSteps,
-        });
-      }
-      this.states[e] = next;
-      this.episodeStep[e] = next.steps;
-      this.#writeObs(this.obs, e, next);
-    }
-  }
-
-  #writeObs(out: Float32Array, e: number, s: RwareState): void {
-    const dim = rwareObsDim(this.cfg);
-    rwareObsReference(this.cfg, this.layout, s).forEach((o, i) =>
-      out.set(o, (i * this.numEnvs + e) * dim)
-    );
   }
 }

@@ -55,7 +55,12 @@ import { checkEnvFamily, VecEnvBase } from "../vec_env_base.ts";
 export type { TrafficConfig } from "./reference.ts";
 
 const SHADER = "envs/traffic/env.wgsl";
-const INCLUDES = ["common/_index.wgsl", "common/_rng.wgsl", "envs/traffic/_lane.wgsl"] as const;
+const INCLUDES = [
+  "common/_index.wgsl",
+  "common/_rng.wgsl",
+  "envs/traffic/_lane.wgsl",
+  "envs/common/_episode.wgsl",
+] as const;
 const PARAMS = {
   numEnvs: "u32",
   gridSize: "u32",

@@ -46,7 +46,12 @@ import { TRAFFIC_OBS_DIM, type TrafficConfig, type TrafficLsState } from "./refe
 import { checkEnvFamily, VecEnvBase } from "../vec_env_base.ts";
 
 const SHADER = "envs/traffic/local.wgsl";
-const INCLUDES = ["common/_index.wgsl", "common/_rng.wgsl", "envs/traffic/_lane.wgsl"] as const;
+const INCLUDES = [
+  "common/_index.wgsl",
+  "common/_rng.wgsl",
+  "envs/traffic/_lane.wgsl",
+  "envs/common/_episode.wgsl",
+] as const;
 const PARAMS = {
   numEnvs: "u32",
   numAgents: "u32",

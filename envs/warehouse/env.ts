@@ -50,12 +50,16 @@ import {
 export type { WarehouseConfig, WarehouseState } from "./layout.ts";
 
 const SHADER = "envs/warehouse/env.wgsl";
-/** Includes of the GS and LS kernels: both apply the rules of `envs/warehouse/_rules.wgsl`. */
+/**
+ * Includes of the GS and LS kernels: both apply the rules of `envs/warehouse/_rules.wgsl` and the
+ * episode contract of `envs/common/_episode.wgsl`.
+ */
 export const WAREHOUSE_INCLUDES = [
   "common/_index.wgsl",
   "common/_rng.wgsl",
   "common/_exact.wgsl",
   "envs/warehouse/_rules.wgsl",
+  "envs/common/_episode.wgsl",
 ] as const;
 const PARAMS = {
   numEnvs: "u32",

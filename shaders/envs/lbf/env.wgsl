@@ -3,8 +3,9 @@
 // reset: one thread per env: episode 0 of the env's reset stream (no stale positions).
 //        writes state, obs, reward (0), terminated (0), truncated (0), episodeStep (0).
 // step:  one thread per env: invalid actions -> NONE, claims and moves, loading, rewards and
-//        scores, game over; on game over copies the final obs into terminalObs and resets the env
-//        (episode + 1, the last positions block spawning until re-placed).
+//        scores, game over; on game over keeps the final obs in terminalObs and resets the env
+//        (episode + 1, the last positions block spawning until re-placed). Flags and terminalObs
+//        follow envs/common/_episode.wgsl.
 //        writes state, obs, terminalObs (ended envs only), reward, terminated, truncated
 //        (always 0, as the reference), episodeStep.
 // State per env (u32 words): step, episode, foodSpawned, players (row, col, level) × numPlayers,
@@ -312,17 +313,6 @@ fn writeObs(e: u32) {
   }
 }
 
-fn writeTerminalObs(e: u32) {
-  let dim = obsDim();
-  for (var p = 0u; p < params.numPlayers; p++) {
-    buildObs(p);
-    let base = (p * params.numEnvs + e) * dim;
-    for (var i = 0u; i < dim; i++) {
-      terminalObs[base + i] = ob[i];
-    }
-  }
-}
-
 @compute @workgroup_size(WORKGROUP_SIZE)
 fn reset(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
   let e = flatIndex(gid, nwg);
@@ -336,9 +326,7 @@ fn reset(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg
   for (var p = 0u; p < params.numPlayers; p++) {
     reward[p * params.numEnvs + e] = 0.0;
   }
-  terminated[e] = 0u;
-  truncated[e] = 0u;
-  episodeStep[e] = 0u;
+  episodeBegin(e);
 }
 
 @compute @workgroup_size(WORKGROUP_SIZE)
@@ -413,19 +401,18 @@ fn step(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg:
     foodLeft += select(1u, 0u, eaten);
   }
 
-  let done = foodLeft == 0u || stepCount >= params.maxSteps;
   for (var p = 0u; p < P; p++) {
     pScore[p] = pScore[p] + pReward[p];
     reward[p * params.numEnvs + e] = pReward[p];
   }
-  terminated[e] = select(0u, 1u, done);
-  truncated[e] = 0u;
-  if (done) {
-    writeTerminalObs(e);
+  // The time limit ends the episode as a termination, as the reference does.
+  let done = foodLeft == 0u || episodeTimeUp(stepCount, params.maxSteps);
+  writeObs(e);
+  if (episodeAdvance(e, stepCount, done, false)) {
+    episodeKeepEnvObs(e, params.numEnvs, P, obsDim());
     episode += 1u;
     resetEnv(e, true);
+    writeObs(e);
   }
   storeState(e);
-  writeObs(e);
-  episodeStep[e] = stepCount;
 }

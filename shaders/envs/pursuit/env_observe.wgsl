@@ -7,7 +7,7 @@
 //          pursuit_step.wgsl.
 //          writes obs (every word), terminalObs (bytes of envs with terminated or truncated set,
 //          from terminalScene; other bytes keep their value) and, thread e < numEnvs, env e's
-//          terminated, truncated and episodeStep from `ends`.
+//          terminated, truncated and episodeStep from `ends` (envs/common/_episode.wgsl).
 
 struct Params {
   numEnvs: u32,
@@ -63,9 +63,9 @@ fn observe(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) n
     return;
   }
   if (t < params.numEnvs) {
-    terminated[t] = ends[2u * t] & 1u;
-    truncated[t] = ends[2u * t] >> 1u;
-    episodeStep[t] = ends[2u * t + 1u];
+    // The step wrote the frame count after any reset (0 where the episode ended).
+    let flags = ends[2u * t];
+    episodeAdvance(t, ends[2u * t + 1u], (flags & 1u) != 0u, (flags >> 1u) != 0u);
   }
   if (t >= words) {
     return;

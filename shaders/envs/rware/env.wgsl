@@ -7,7 +7,7 @@
 //        of the step takes injected[e, k] when it is non-zero, else a draw; injected is cleared),
 //        counters and done (§6.5). On done copies the final obs into terminalObs and resets the
 //        env (episode + 1). writes state, injected (zeroed), terminalObs (ended envs only),
-//        reward, terminated, truncated (always 0, R5).
+//        reward, terminated, truncated (always 0, R5). Flags: envs/common/_episode.wgsl.
 // observe: one thread per (agent, env), after step: reads state. writes obs, episodeStep (the
 //        thread of agent 0).
 // State per env (u32 words): steps, inactiveSteps, episode, totalSteps, agents (x, y, dir,
@@ -305,9 +305,7 @@ fn reset(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg
   for (var i = 0u; i < params.numAgents; i++) {
     reward[i * params.numEnvs + e] = 0.0;
   }
-  terminated[e] = 0u;
-  truncated[e] = 0u;
-  episodeStep[e] = 0u;
+  episodeBegin(e);
 }
 
 @compute @workgroup_size(WORKGROUP_SIZE)
@@ -508,12 +506,12 @@ fn step(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg:
   steps += 1u;
   totalSteps += 1u;
   let done = (params.maxInactivitySteps > 0u && inactiveSteps >= params.maxInactivitySteps) ||
-    (params.maxSteps > 0u && steps >= params.maxSteps);
+    (params.maxSteps > 0u && episodeTimeUp(steps, params.maxSteps));
   for (var i = 0u; i < n; i++) {
     reward[i * params.numEnvs + e] = areward[i];
   }
-  terminated[e] = select(0u, 1u, done);
-  truncated[e] = 0u;
+  // episodeStep is written by observe (the step binds 8 storage buffers without obs and it).
+  episodeSetEnds(e, done, false);
   if (done) {
     writeTerminalObs(e);
     episode += 1u;

@@ -1,5 +1,6 @@
 // Traffic grid global simulator (spec docs/envs/traffic.md Part B). Owner: envs/traffic/env.ts.
-// Includes common/_index.wgsl, common/_rng.wgsl, envs/traffic/_lane.wgsl (lane rules, constants).
+// Includes common/_index.wgsl, common/_rng.wgsl, envs/traffic/_lane.wgsl (lane rules, constants),
+// envs/common/_episode.wgsl (flags, terminal obs).
 // State per env: N² junction records (JUNCTION_WORDS words), 4N² lane segments of SEG_CELLS cells
 // (lane id = 4·junction + approach, approaches W, S, E, N) and one entry backlog per lane.
 // A step is two dispatches:
@@ -155,10 +156,7 @@ fn motion(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nw
     // Junction 0 decides the flags (every junction of an env counts the same steps); observe
     // resets a junction on the same test.
     let steps = junctions[j + J_T] + 1u;
-    let done = steps >= params.maxSteps;
-    terminated[e] = 0u;
-    truncated[e] = select(0u, 1u, done);
-    episodeStep[e] = select(steps, 0u, done);
+    episodeAdvance(e, steps, false, episodeTimeUp(steps, params.maxSteps));
   }
 }
 
@@ -197,12 +195,11 @@ fn observe(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) n
   let r = observeJunction(e, k, row, next);
   reward[row] = r;
   let steps = junctions[j + J_T] + 1u;
-  let done = steps >= params.maxSteps;
   storeSignal(j, next);
   junctions[j + J_T] = steps;
   junctions[j + J_GSTEP] = globalStep + 1u;
-  if (done) {
-    for (var i = 0u; i < OBS_DIM; i++) { terminalObs[row * OBS_DIM + i] = obs[row * OBS_DIM + i]; }
+  if (episodeTimeUp(steps, params.maxSteps)) {
+    episodeKeepObs(row * OBS_DIM, OBS_DIM);
     resetJunction(e, k, junctions[j + J_EPISODE] + 1u, globalStep + 1u, next);
   }
 }
@@ -223,7 +220,5 @@ fn reset(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg
 fn resetFlags(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
   let e = flatIndex(gid, nwg);
   if (e >= params.numEnvs) { return; }
-  terminated[e] = 0u;
-  truncated[e] = 0u;
-  episodeStep[e] = 0u;
+  episodeBegin(e);
 }

@@ -1,7 +1,8 @@
 // Traffic grid local simulators (spec docs/envs/traffic.md B8, with the GS's entry rule): one region per
 // (agent, env) = that intersection's 4 incoming lane segments (SEG_CELLS cells each) and its signal,
 // regions agent-major (region r = agent · numEnvs + env). Owner: envs/traffic/local.ts.
-// Includes common/_index.wgsl, common/_rng.wgsl, envs/traffic/_lane.wgsl.
+// Includes common/_index.wgsl, common/_rng.wgsl, envs/traffic/_lane.wgsl,
+// envs/common/_episode.wgsl (flags, terminal obs).
 // flags: one thread per env, encoded before step: the env's flags after the step from agent 0's
 //        region before it (done = step count + 1 >= maxSteps, the test step resets a region on).
 //        Writes terminated, truncated, episodeStep.
@@ -84,10 +85,7 @@ fn flags(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg
   if (e >= params.numEnvs) { return; }
   // Region e is agent 0's region of env e.
   let steps = junctionsIn[e * JUNCTION_WORDS + J_T] + 1u;
-  let done = steps >= params.maxSteps;
-  terminated[e] = 0u;
-  truncated[e] = select(0u, 1u, done);
-  episodeStep[e] = select(steps, 0u, done);
+  episodeAdvance(e, steps, false, episodeTimeUp(steps, params.maxSteps));
 }
 
 @compute @workgroup_size(WORKGROUP_SIZE)
@@ -109,14 +107,13 @@ fn step(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg:
   }
   reward[r] = observeRegion(r, next);
   let steps = junctions[j + J_T] + 1u;
-  let done = steps >= params.maxSteps;
   junctions[j + J_DIR] = next.dir;
   junctions[j + J_YELLOW] = next.yellow;
   junctions[j + J_TIMER] = next.timer;
   junctions[j + J_T] = steps;
   junctions[j + J_GSTEP] = globalStep + 1u;
-  if (done) {
-    for (var i = 0u; i < OBS_DIM; i++) { terminalObs[r * OBS_DIM + i] = obs[r * OBS_DIM + i]; }
+  if (episodeTimeUp(steps, params.maxSteps)) {
+    episodeKeepObs(r * OBS_DIM, OBS_DIM);
     resetRegion(r, junctions[j + J_EPISODE] + 1u, globalStep + 1u, next);
   }
 }
@@ -128,11 +125,7 @@ fn reset(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg
   if (r >= n * params.numAgents) { return; }
   resetRegion(r, 0u, 0u, Signal(0u, 0u, 0u));
   reward[r] = 0.0;
-  if (r < n) {
-    terminated[r] = 0u;
-    truncated[r] = 0u;
-    episodeStep[r] = 0u;
-  }
+  if (r < n) { episodeBegin(r); }
 }
 
 @compute @workgroup_size(WORKGROUP_SIZE)

@@ -2,7 +2,7 @@
 // Owner: envs/warehouse/env.ts. reset/step: one workgroup per env; its threads stride over robots,
 // shelf cells and learning agents, with barriers between the phases of §4. resetSerial/
 // stepSerial: one thread per env runs the same phase functions in order (CPU adapters).
-// A step is two dispatches: flags, then step (or stepSerial).
+// A step is two dispatches: flags, then step (or stepSerial). Flags: envs/common/_episode.wgsl.
 // reset(Serial): writes state (episode 0, counter 0), obs, reward (0), terminated, truncated,
 //        episodeStep (0).
 // flags: one thread per env; from the header before the step, the flags the step ends with.
@@ -50,7 +50,7 @@ fn stride() -> u32 {
 
 // Whether the step from episode step t0 ends the episode (by the time limit).
 fn endsEpisode(t0: u32) -> bool {
-  return t0 + 1u >= params.maxSteps;
+  return episodeTimeUp(t0 + 1u, params.maxSteps);
 }
 
 fn posBase(e: u32) -> u32 {
@@ -153,9 +153,7 @@ fn resetStart(e: u32, lid: u32, span: u32) {
     state[base] = 0u;
     state[base + 1u] = 0u;
     state[base + 2u] = 0u;
-    terminated[e] = 0u;
-    truncated[e] = 0u;
-    episodeStep[e] = 0u;
+    episodeBegin(e);
   }
 }
 
@@ -287,10 +285,7 @@ fn flags(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg
     return;
   }
   let t0 = stateIn[e * stride()];
-  let ending = endsEpisode(t0);
-  terminated[e] = 0u;
-  truncated[e] = select(0u, 1u, ending);
-  episodeStep[e] = select(t0 + 1u, 0u, ending);
+  episodeAdvance(e, t0 + 1u, false, endsEpisode(t0));
 }
 
 // Parallel variants: one workgroup per env, barriers between the phases.

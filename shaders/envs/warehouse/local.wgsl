@@ -80,9 +80,7 @@ fn reset(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg
   }
   reward[lane] = 0.0;
   if (a == 0u) {
-    terminated[e] = 0u;
-    truncated[e] = 0u;
-    episodeStep[e] = 0u;
+    episodeBegin(e);
   }
 }
 
@@ -123,17 +121,13 @@ fn step(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg:
     let u = rngUnit(rngU32(params.seed, params.stepPurpose, e, scanOf(a, s), counter, 0u));
     ages[s] = select(ages[s], 0u, ages[s] == WH_NONE && u < params.probItem);
   }
-  let ending = t0 + 1u >= params.maxSteps;
+  let ending = episodeTimeUp(t0 + 1u, params.maxSteps);
   let bits = whObsBits(cell, ages);
   for (var q = 0u; q < WH_OBS; q++) {
-    let v = whObsBit(bits, q);
-    if (ending) {
-      terminalObs[lane * WH_OBS + q] = v;
-    } else {
-      obs[lane * WH_OBS + q] = v;
-    }
+    obs[lane * WH_OBS + q] = whObsBit(bits, q);
   }
   if (ending) {
+    episodeKeepObs(lane * WH_OBS, WH_OBS);
     let fresh = resetAges(a, e, episode + 1u);
     store(lane, vec4u(0u, episode + 1u, counter + 1u, WH_CENTRE), fresh);
     let rb = whObsBits(WH_CENTRE, fresh);
@@ -144,6 +138,7 @@ fn step(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg:
     store(lane, vec4u(t0 + 1u, episode, counter + 1u, cell), ages);
   }
   if (a == 0u) {
+    // episodeAdvance without terminated, which this kernel does not bind (see the header).
     truncated[e] = select(0u, 1u, ending);
     episodeStep[e] = select(t0 + 1u, 0u, ending);
   }

@@ -1,5 +1,5 @@
-// Helpers of the warehouse tests: the task configs they use, vectorised wrappers of the CPU
-// reference with the GPU buffers' layouts, random states and actions, and return statistics.
+// Helpers of the warehouse tests: the task configs they use, the CPU reference vectorised by
+// envs/reference_vec.ts with the GPU buffers' layouts, random states and actions, and return statistics.
 import { HostRng } from "../../../engine/rng.ts";
 import {
   parseWarehouseTask,
@@ -16,12 +16,19 @@ import {
   warehouseBaselineReference,
   warehouseLocalResetReference,
   warehouseLocalStepReference,
+  type WarehouseLocalStepResult,
   warehouseObsOf,
   warehouseObsReference,
   warehouseResetReference,
   warehouseScanCells,
   warehouseStepReference,
+  type WarehouseStepResult,
 } from "../../../envs/warehouse/reference.ts";
+import {
+  type ReferenceStepResult,
+  ReferenceVec,
+  type SingleEnvReference,
+} from "../../../envs/reference_vec.ts";
 
 /** 2 × 2 learners, ring variant A (oldest item first). */
 export const W4 = parseWarehouseTask("warehouse-4")!;
@@ -32,11 +39,66 @@ export const W25 = parseWarehouseTask("warehouse-25")!;
 /** 10 × 10 learners. */
 export const W100 = parseWarehouseTask("warehouse-100")!;
 
+/** The GS reference as the hooks of a {@linkcode ReferenceVec} (its step auto-resets). */
+function gsReference(
+  cfg: WarehouseConfig,
+  seed: number,
+): SingleEnvReference<WarehouseState, GsStep> {
+  return {
+    numAgents: cfg.learningPerSide ** 2,
+    obsDim: WAREHOUSE_OBS,
+    reset: (env) => warehouseResetReference(cfg, { seed, env }, 0),
+    step(env, state, actions) {
+      const r = warehouseStepReference(cfg, state, actions, { seed, env });
+      return { ...r, terminated: false, finalObs: r.truncated ? r.obs : undefined };
+    },
+    observe: (state) => warehouseObsReference(cfg, state),
+    episodeStep: (state) => state.step,
+  };
+}
+
+type GsStep = WarehouseStepResult & ReferenceStepResult<WarehouseState>;
+
 /**
- * The step outputs of a reference over [numAgents, numEnvs] learners, in the GPU buffers' layouts
- * (`terminated` stays 0: warehouse episodes end only by the time limit).
+ * The GS reference over numEnvs envs, with the GPU buffers' layouts (`terminated` stays 0:
+ * warehouse episodes end only by the time limit), plus dset and influence of the last step.
  */
-class RefOutputs {
+export class RefGs extends ReferenceVec<WarehouseState, Float32Array, GsStep> {
+  readonly cfg: WarehouseConfig;
+  readonly seed: number;
+  readonly dset: Float32Array;
+  readonly influence: Uint32Array;
+
+  constructor(cfg: WarehouseConfig, numEnvs: number, seed: number) {
+    super(gsReference(cfg, seed), { numEnvs, obsType: Float32Array });
+    this.cfg = cfg;
+    this.seed = seed;
+    this.dset = new Float32Array(this.numAgents * numEnvs * WAREHOUSE_OBS);
+    this.influence = new Uint32Array(this.numAgents * numEnvs * WAREHOUSE_SOURCES);
+  }
+
+  /** Replaces the states (obs not rewritten, like `WarehouseEnv.writeStates`). */
+  override setStates(states: readonly WarehouseState[]): void {
+    this.states = structuredClone(states) as WarehouseState[];
+  }
+
+  /** Agent-major actions [numAgents, numEnvs]. */
+  override step(actions: ArrayLike<number>): void {
+    super.step(actions);
+    const n = this.numEnvs;
+    this.last.forEach((r, e) => {
+      r!.dset.forEach((o, a) => this.dset.set(o, (a * n + e) * WAREHOUSE_OBS));
+      r!.influence.forEach((cls, a) => this.influence.set(cls, (a * n + e) * WAREHOUSE_SOURCES));
+    });
+  }
+}
+
+/**
+ * The LS reference over [numAgents, numEnvs] lanes, with the GPU buffers' layouts: a
+ * {@linkcode ReferenceVec} over the lanes (single-agent envs, lane = agent · numEnvs + env) whose
+ * per-env flags are those of the lanes of agent 0, as the GPU writes them.
+ */
+export class RefLs {
   readonly cfg: WarehouseConfig;
   readonly numEnvs: number;
   readonly numAgents: number;
@@ -47,105 +109,61 @@ class RefOutputs {
   readonly terminated: Uint32Array;
   readonly truncated: Uint32Array;
   readonly episodeStep: Uint32Array;
+  readonly #lanes: ReferenceVec<WarehouseLocalState, Float32Array, LsStep, ArrayLike<number>>;
 
   constructor(cfg: WarehouseConfig, numEnvs: number, seed: number) {
     this.cfg = cfg;
     this.numEnvs = numEnvs;
     this.numAgents = cfg.learningPerSide ** 2;
     this.seed = seed;
-    const L = this.numAgents * numEnvs;
-    this.obs = new Float32Array(L * WAREHOUSE_OBS);
-    this.terminalObs = new Float32Array(L * WAREHOUSE_OBS);
-    this.reward = new Float32Array(L);
-    this.terminated = new Uint32Array(numEnvs);
-    this.truncated = new Uint32Array(numEnvs);
-    this.episodeStep = new Uint32Array(numEnvs);
-  }
-}
-
-/** The GS reference over numEnvs envs, with the GPU buffers' layouts. */
-export class RefGs extends RefOutputs {
-  states: WarehouseState[];
-  readonly dset: Float32Array;
-  readonly influence: Uint32Array;
-
-  constructor(cfg: WarehouseConfig, numEnvs: number, seed: number) {
-    super(cfg, numEnvs, seed);
-    const A = this.numAgents;
-    this.dset = new Float32Array(A * numEnvs * WAREHOUSE_OBS);
-    this.influence = new Uint32Array(A * numEnvs * WAREHOUSE_SOURCES);
-    this.states = Array.from(
-      { length: numEnvs },
-      (_, env) => warehouseResetReference(cfg, { seed, env }, 0),
-    );
-    this.states.forEach((s, e) => this.#put(this.obs, e, warehouseObsReference(cfg, s)));
-  }
-
-  #put(dst: Float32Array, e: number, rows: number[][]): void {
-    rows.forEach((o, a) => dst.set(o, (a * this.numEnvs + e) * WAREHOUSE_OBS));
-  }
-
-  /** Replaces the states (obs not rewritten, like `WarehouseEnv.writeStates`). */
-  setStates(states: WarehouseState[]): void {
-    this.states = structuredClone(states);
+    const keys = (lane: number) => ({
+      seed,
+      env: lane % numEnvs,
+      agent: Math.floor(lane / numEnvs),
+    });
+    this.#lanes = new ReferenceVec({
+      numAgents: 1,
+      obsDim: WAREHOUSE_OBS,
+      reset: (lane) => warehouseLocalResetReference(cfg, keys(lane), 0),
+      step(lane, state, actions, influence) {
+        const inf = Array.from({ length: 4 }, (_, k) => influence[lane * 4 + k]);
+        const r = warehouseLocalStepReference(cfg, state, actions[0], inf, keys(lane));
+        return {
+          ...r,
+          rewards: [r.reward],
+          terminated: false,
+          finalObs: r.truncated ? [r.obs] : undefined,
+        };
+      },
+      observe: (s) => [warehouseObsOf(s.pos, s.items)],
+      episodeStep: (s) => s.step,
+    }, { numEnvs: this.numAgents * numEnvs, obsType: Float32Array });
+    const v = this.#lanes;
+    this.obs = v.obs;
+    this.terminalObs = v.terminalObs;
+    this.reward = v.reward;
+    this.terminated = v.terminated.subarray(0, numEnvs);
+    this.truncated = v.truncated.subarray(0, numEnvs);
+    this.episodeStep = v.episodeStep.subarray(0, numEnvs);
   }
 
-  /** Agent-major actions [numAgents, numEnvs]. */
-  step(actions: ArrayLike<number>): void {
-    const n = this.numEnvs, A = this.numAgents;
-    for (let e = 0; e < n; e++) {
-      const acts = Array.from({ length: A }, (_, a) => actions[a * n + e]);
-      const r = warehouseStepReference(this.cfg, this.states[e], acts, { seed: this.seed, env: e });
-      this.states[e] = r.state;
-      this.#put(this.dset, e, r.dset);
-      r.rewards.forEach((x, a) => this.reward[a * n + e] = x);
-      r.influence.forEach((cls, a) => this.influence.set(cls, (a * n + e) * WAREHOUSE_SOURCES));
-      this.truncated[e] = r.truncated ? 1 : 0;
-      this.terminated[e] = 0;
-      this.episodeStep[e] = r.state.step;
-      if (r.truncated) this.#put(this.terminalObs, e, r.obs);
-      this.#put(this.obs, e, warehouseObsReference(this.cfg, r.state));
-    }
-  }
-}
-
-/** The LS reference over [numAgents, numEnvs] lanes, with the GPU buffers' layouts. */
-export class RefLs extends RefOutputs {
-  lanes: WarehouseLocalState[];
-
-  constructor(cfg: WarehouseConfig, numEnvs: number, seed: number) {
-    super(cfg, numEnvs, seed);
-    const L = this.numAgents * numEnvs;
-    this.lanes = Array.from(
-      { length: L },
-      (_, l) => warehouseLocalResetReference(cfg, this.#keys(l), 0),
-    );
-    this.lanes.forEach((s, l) => this.obs.set(warehouseObsOf(s.pos, s.items), l * WAREHOUSE_OBS));
+  /** The lanes' states, lane = agent · numEnvs + env. */
+  get lanes(): WarehouseLocalState[] {
+    return this.#lanes.states;
   }
 
-  #keys(lane: number) {
-    return { seed: this.seed, env: lane % this.numEnvs, agent: Math.floor(lane / this.numEnvs) };
-  }
-
+  /** Replaces the lanes (obs not rewritten, like `WarehouseLocalEnv.writeStates`). */
   setStates(lanes: WarehouseLocalState[]): void {
-    this.lanes = structuredClone(lanes);
+    this.#lanes.states = structuredClone(lanes);
   }
 
   /** Actions [numAgents, numEnvs], influence [numAgents, numEnvs, 4]. */
   step(actions: ArrayLike<number>, influence: ArrayLike<number>): void {
-    this.lanes.forEach((s, l) => {
-      const inf = Array.from({ length: 4 }, (_, k) => influence[l * 4 + k]);
-      const r = warehouseLocalStepReference(this.cfg, s, actions[l], inf, this.#keys(l));
-      this.lanes[l] = r.state;
-      this.reward[l] = r.reward;
-      const e = l % this.numEnvs;
-      this.truncated[e] = r.truncated ? 1 : 0;
-      this.episodeStep[e] = r.state.step;
-      if (r.truncated) this.terminalObs.set(r.obs, l * WAREHOUSE_OBS);
-      this.obs.set(warehouseObsOf(r.state.pos, r.state.items), l * WAREHOUSE_OBS);
-    });
+    this.#lanes.step(actions, influence);
   }
 }
+
+type LsStep = WarehouseLocalStepResult & ReferenceStepResult<WarehouseLocalState>;
 
 const NON_CORNER = Array.from({ length: 25 }, (_, c) => c).filter((c) =>
   !((Math.floor(c / 5) % 4 === 0) && (c % 5) % 4 === 0)
