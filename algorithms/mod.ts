@@ -13,7 +13,17 @@ import { IAC, SEAC, SNAC } from "./seac/mod.ts";
 import { SUPER } from "./super/mod.ts";
 import type { AlgorithmDef } from "./trainer.ts";
 
-/** Every algorithm, by the name configs use in `algo.name`. */
+/**
+ * Every algorithm, by the name configs use in `algo.name`.
+ *
+ * @example List the algorithms and their default hyper-parameters
+ * ```ts
+ * import { ALGORITHMS, findAlgorithm } from "../mod.ts";
+ *
+ * console.log(Object.keys(ALGORITHMS)); // random, seac, iac, snac, idqn, …
+ * console.log(findAlgorithm("seac")?.defaults, findAlgorithm("nope")); // SEAC's defaults, null
+ * ```
+ */
 export const ALGORITHMS = {
   random: RANDOM,
   seac: SEAC,
@@ -50,7 +60,17 @@ export type AlgoSection = {
   [N in AlgorithmName]: { readonly name: N } & Readonly<AlgorithmConfig<N>>;
 }[AlgorithmName];
 
-/** The algorithm called `name`, or null. */
+/**
+ * The algorithm called `name`, or null.
+ *
+ * @example List the algorithms and their default hyper-parameters
+ * ```ts
+ * import { ALGORITHMS, findAlgorithm } from "../mod.ts";
+ *
+ * console.log(Object.keys(ALGORITHMS)); // random, seac, iac, snac, idqn, …
+ * console.log(findAlgorithm("seac")?.defaults, findAlgorithm("nope")); // SEAC's defaults, null
+ * ```
+ */
 export function findAlgorithm(name: string): AlgorithmDef<object> | null {
   return Object.hasOwn(ALGORITHMS, name)
     ? (ALGORITHMS as Record<string, AlgorithmDef<object>>)[name]

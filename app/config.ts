@@ -40,7 +40,16 @@ export interface ExperimentConfig extends RunConfig {
   log: LogConfig;
 }
 
-/** Defaults of every field except `algo` (which needs at least `name`). */
+/**
+ * Defaults of every field except `algo` (which needs at least `name`).
+ *
+ * @example Read the defaults every config starts from
+ * ```ts
+ * import { RUN_DEFAULTS } from "../mod.ts";
+ *
+ * console.log(RUN_DEFAULTS.seed, RUN_DEFAULTS.numEnvs, RUN_DEFAULTS.log.interval);
+ * ```
+ */
 export const RUN_DEFAULTS: Readonly<Omit<ExperimentConfig, "algo">> = Object.freeze({
   seed: 1,
   numEnvs: 64,
@@ -210,6 +219,19 @@ function deepFreeze<T>(v: T): T {
  * @param source File or preset name used in the error.
  * @returns The deeply frozen effective config.
  * @throws TypeError (unknown key, wrong type), RangeError (out of range) naming every problem.
+ *
+ * @example Fill a config object with defaults, or fail naming the dotted path
+ * ```ts
+ * import { validateConfig } from "../mod.ts";
+ *
+ * const config = validateConfig({ env: "Foraging-5x5-2p-1f", algo: { name: "iac" } });
+ * console.log(config.numEnvs, config.algo.name); // the run default, "iac"
+ * try {
+ *   validateConfig({ env: "Foraging-5x5-2p-1f", algo: { name: "iac", learningRate: 1 } });
+ * } catch (e) {
+ *   console.log((e as Error).message); // names "algo.learningRate"
+ * }
+ * ```
  */
 export function validateConfig(raw: unknown, source = "config"): ExperimentConfig {
   const problems: Problem[] = [];
@@ -275,6 +297,17 @@ export function validateConfig(raw: unknown, source = "config"): ExperimentConfi
  * @param text YAML text.
  * @param options `source` (for errors) and `overrides` (dotted path, value text).
  * @returns The frozen effective config.
+ *
+ * @example Parse YAML with a CLI-style override
+ * ```ts
+ * import { parseConfig } from "../mod.ts";
+ *
+ * const config = await parseConfig("env: Foraging-5x5-2p-1f\nalgo: { name: seac }\n", {
+ *   source: "inline.yaml",
+ *   overrides: [["algo.lr", "1e-3"]],
+ * });
+ * if (config.algo.name === "seac") console.log(config.algo.lr); // 0.001
+ * ```
  */
 export async function parseConfig(
   text: string,

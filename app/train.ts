@@ -236,6 +236,23 @@ async function resumeJobs(dir: string): Promise<SeedJob[]> {
  * @param config A config object (validated here; missing fields take defaults).
  * @param options Root folder, seeds, resume, engine, progress and report switches.
  * @returns The run folder, each seed's metrics rows, and the report path.
+ *
+ * @example Train the random baseline into a temporary folder
+ * ```ts
+ * import { train } from "../mod.ts";
+ *
+ * const result = await train(
+ *   {
+ *     env: "Foraging-5x5-2p-1f",
+ *     numEnvs: 8,
+ *     totalSteps: 400,
+ *     algo: { name: "random" },
+ *     log: { interval: 200, checkpointEvery: 0 },
+ *   },
+ *   { root: await Deno.makeTempDir(), progress: "off", report: false },
+ * );
+ * console.log(result.dir, result.seeds[0].rows.length); // 2 rows: one per log interval
+ * ```
  */
 export async function train(config: unknown, options: TrainOptions = {}): Promise<TrainResult> {
   const write = options.write ??

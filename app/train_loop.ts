@@ -20,6 +20,23 @@ export type { MetricsRow } from "./run_files.ts";
  * @param engine Engine that owns the device.
  * @param config A config from `validateConfig`.
  * @returns The trainer, its env reset and ready to run.
+ *
+ * @example Train without a file system (as in a browser), one callback per log row
+ * ```ts
+ * import { buildTrainer, createEngine, trainLoop, validateConfig } from "../mod.ts";
+ *
+ * const config = validateConfig({
+ *   env: "Foraging-5x5-2p-1f",
+ *   numEnvs: 8,
+ *   totalSteps: 400,
+ *   algo: { name: "random" },
+ *   log: { interval: 200, checkpointEvery: 0 },
+ * });
+ * const engine = await createEngine();
+ * const trainer = await buildTrainer(engine, config);
+ * await trainLoop(trainer, config, { onRow: (row) => console.log(row.envSteps, row.meanReturn) });
+ * engine.destroy();
+ * ```
  */
 export async function buildTrainer(engine: Engine, config: ExperimentConfig): Promise<Trainer> {
   const def = findAlgorithm(config.algo.name);
@@ -57,6 +74,23 @@ export interface TrainLoopOptions {
  * @param config The validated config it was built from.
  * @param options Wall-time offset and the row callback.
  * @returns The rows of this session and whether `totalSteps` was reached.
+ *
+ * @example Train without a file system (as in a browser), one callback per log row
+ * ```ts
+ * import { buildTrainer, createEngine, trainLoop, validateConfig } from "../mod.ts";
+ *
+ * const config = validateConfig({
+ *   env: "Foraging-5x5-2p-1f",
+ *   numEnvs: 8,
+ *   totalSteps: 400,
+ *   algo: { name: "random" },
+ *   log: { interval: 200, checkpointEvery: 0 },
+ * });
+ * const engine = await createEngine();
+ * const trainer = await buildTrainer(engine, config);
+ * await trainLoop(trainer, config, { onRow: (row) => console.log(row.envSteps, row.meanReturn) });
+ * engine.destroy();
+ * ```
  */
 export async function trainLoop(
   trainer: Trainer,

@@ -12,7 +12,18 @@ import { TRAFFIC } from "./traffic/env.ts";
 import { TRAFFIC_LOCAL } from "./traffic/local.ts";
 import { WAREHOUSE } from "./warehouse/env.ts";
 
-/** Every environment family. Tests and `--list` iterate this map. */
+/**
+ * Every environment family. Tests and `--list` iterate this map.
+ *
+ * @example List the environment families and one task's sizes
+ * ```ts
+ * import { ENVS, findTask } from "../mod.ts";
+ *
+ * console.log(Object.keys(ENVS)); // the families: lbf, rware, pursuit, …
+ * const { spec } = findTask("rware-tiny-4ag-v2");
+ * console.log(spec.numAgents, spec.obsShape, spec.numActions);
+ * ```
+ */
 export const ENVS = {
   lbf: LBF,
   pursuit: PURSUIT,
@@ -25,7 +36,18 @@ export const ENVS = {
 /** Family names. */
 export type EnvFamily = keyof typeof ENVS;
 
-/** Resolves a task name to its family and spec; throws naming the known families when unknown. */
+/**
+ * Resolves a task name to its family and spec; throws naming the known families when unknown.
+ *
+ * @example List the environment families and one task's sizes
+ * ```ts
+ * import { ENVS, findTask } from "../mod.ts";
+ *
+ * console.log(Object.keys(ENVS)); // the families: lbf, rware, pursuit, …
+ * const { spec } = findTask("rware-tiny-4ag-v2");
+ * console.log(spec.numAgents, spec.obsShape, spec.numActions);
+ * ```
+ */
 export function findTask(name: string): { def: EnvDef; spec: EnvSpec } {
   for (const def of Object.values(ENVS) as EnvDef[]) {
     const spec = def.parseTask(name);
