@@ -30,7 +30,7 @@
  */
 export { createEngine, Engine, GpuError } from "./engine/device.ts";
 export type { AdapterReport, EngineOptions } from "./engine/device.ts";
-export { PORTABLE_STORAGE_BUFFERS } from "./engine/kernel.ts";
+export { PORTABLE_STORAGE_BUFFERS } from "./engine/limits.ts";
 export { Tensor } from "./engine/tensor.ts";
 export type { DType } from "./engine/tensor.ts";
 export { readTensor, readTensors } from "./engine/readback.ts";

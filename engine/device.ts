@@ -6,6 +6,7 @@
  */
 import { bufferBytes, type DType, type HostArrays, sizeOf, Tensor } from "./tensor.ts";
 import { Encoder } from "./encoder.ts";
+import { PORTABLE_STORAGE_BUFFERS } from "./limits.ts";
 
 /** What the engine got from WebGPU. */
 export interface AdapterReport {
@@ -29,9 +30,9 @@ export interface EngineOptions {
   requiredLimits?: Record<string, number>;
   /**
    * Caps `maxStorageBuffersPerShaderStage`, the storage buffers one kernel may bind: an integer
-   * from 8 (the WebGPU minimum) to the adapter's maximum. Default: the adapter's maximum. Set it to
-   * `PORTABLE_STORAGE_BUFFERS` (engine/kernel.ts: 10, what Chrome/Dawn exposes) to emulate a browser
-   * on a GPU or llvmpipe that allows more; kernels that bind more then fail to compile with a
+   * from `PORTABLE_STORAGE_BUFFERS` (engine/limits.ts: 8, the WebGPU minimum) to the adapter's
+   * maximum. Default: the adapter's maximum. Set it to `PORTABLE_STORAGE_BUFFERS` to emulate the
+   * most restrictive browser on a GPU or llvmpipe that allows more; kernels that bind more then fail to compile with a
    * RangeError.
    */
   maxStorageBuffers?: number;
@@ -223,15 +224,12 @@ function toHost<D extends DType>(dtype: D, data: ArrayLike<number>): HostArrays[
   }
 }
 
-/** WebGPU's guaranteed minimum of `maxStorageBuffersPerShaderStage`. */
-const WEBGPU_MIN_STORAGE_BUFFERS = 8;
-
 /** Validates `options.maxStorageBuffers` against WebGPU's minimum and the adapter's maximum. */
 function storageBufferCap(options: EngineOptions, adapterMax: number, adapter: string): number {
   const cap = options.maxStorageBuffers!;
-  if (!Number.isInteger(cap) || cap < WEBGPU_MIN_STORAGE_BUFFERS || !(cap <= adapterMax)) {
+  if (!Number.isInteger(cap) || cap < PORTABLE_STORAGE_BUFFERS || !(cap <= adapterMax)) {
     throw new RangeError(
-      `Cannot create engine: maxStorageBuffers is ${cap}, must be an integer from ${WEBGPU_MIN_STORAGE_BUFFERS} (the WebGPU minimum) to ${adapterMax} (the maximum of adapter "${adapter}")`,
+      `Cannot create engine: maxStorageBuffers is ${cap}, must be an integer from ${PORTABLE_STORAGE_BUFFERS} (the WebGPU minimum) to ${adapterMax} (the maximum of adapter "${adapter}")`,
     );
   }
   const asked = options.requiredLimits?.maxStorageBuffersPerShaderStage;

@@ -23,13 +23,8 @@ import type { Encoder } from "./encoder.ts";
 import { loadShader, originOf, type ShaderSource } from "./shader_source.ts";
 import type { Tensor } from "./tensor.ts";
 
-/**
- * Storage buffers one kernel may bind to run on every WebGPU adapter: the minimum every
- * implementation must offer (`maxStorageBuffersPerShaderStage` = 8; Chrome exposes 10, Deno on a
- * desktop GPU many more). Every kernel of the library fits (tests/engine/kernel_limits_test.ts);
- * {@linkcode compileKernel} checks each kernel against the device's limit.
- */
-export const PORTABLE_STORAGE_BUFFERS = 8;
+/** Re-exported from engine/limits.ts, where the WebGPU default limits live. */
+export { PORTABLE_STORAGE_BUFFERS } from "./limits.ts";
 
 /** How a kernel uses a storage binding: `read` → `var<storage, read>`, `write` → `read_write`. */
 export type Access = "read" | "write";

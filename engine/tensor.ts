@@ -147,3 +147,42 @@ export class Tensor<D extends DType = DType> {
     return { buffer: this.buffer, offset: this.offset, size: this.byteLength };
   }
 }
+
+/** What {@linkcode assertShape} checks besides the size, and how its error names the tensor. */
+export interface ShapeCheck {
+  /** Label of the op being built or bound (quoted in the error). */
+  op: string;
+  /** The tensor's role in the op, e.g. `"action"`. */
+  name: string;
+  /** Allowed element types; default any. */
+  dtype?: DType | readonly DType[];
+  /** What failed: "build" (default) or "bind". */
+  verb?: "build" | "bind";
+}
+
+/**
+ * Throws unless `tensor` holds as many elements as `shape` (row-major, so any shape of that size
+ * binds) and, when `what.dtype` is given, has one of those element types. The one shape check of
+ * the engine's constructors; the error reads
+ * `Cannot build "idqn.loss": action is f32 [2, 5] (tensor "q.act"), which is not u32 [2, 4]`.
+ *
+ * @param tensor The tensor to check.
+ * @param shape The shape it must have (its element count is compared).
+ * @param what The op and role named in the error, and the allowed dtypes.
+ * @throws {TypeError} When the size or the dtype differs.
+ */
+export function assertShape(tensor: Tensor, shape: readonly number[], what: ShapeCheck): void {
+  const n = shape.reduce((a, b) => a * b, 1);
+  const dtypes: readonly DType[] | null = what.dtype === undefined
+    ? null
+    : typeof what.dtype === "string"
+    ? [what.dtype]
+    : what.dtype;
+  if (tensor.size === n && (dtypes === null || dtypes.includes(tensor.dtype))) return;
+  const want = dtypes === null ? "" : `${dtypes.join(" or ")} `;
+  throw new TypeError(
+    `Cannot ${what.verb ?? "build"} "${what.op}": ${what.name} is ${tensor.dtype} [${
+      tensor.shape.join(", ")
+    }] (tensor "${tensor.label}"), which is not ${want}[${shape.join(", ")}]`,
+  );
+}

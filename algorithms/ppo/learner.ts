@@ -19,7 +19,7 @@ import { createTrunkLearner, type TrunkLearner, type TrunkSpec } from "./policy.
 import type { PpoRollout } from "./rollout.ts";
 
 const SHADER = "algorithms/ppo/learner.wgsl";
-const INCLUDES = ["common/_index.wgsl", "common/_rng.wgsl"] as const;
+const INCLUDES = ["common/_index.wgsl", "common/_rng.wgsl", "common/_categorical.wgsl"] as const;
 const PARAMS = {
   numAgents: "u32",
   numEnvs: "u32",

@@ -5,6 +5,7 @@
  *
  * @module
  */
+import { entropyReference, logSoftmaxReference } from "../../engine/ops/policy_reference.ts";
 
 /** GAE inputs for one (agent, env) stream of T steps. */
 export interface GaeInput {
@@ -63,12 +64,6 @@ export interface PpoLossOutput {
   dValues: number[];
 }
 
-function logSoftmax(l: number[]): number[] {
-  const m = Math.max(...l);
-  const lse = m + Math.log(l.reduce((s, v) => s + Math.exp(v - m), 0));
-  return l.map((v) => v - lse);
-}
-
 /** Normalised advantages (A − mean) / (std + 1e-8), std unbiased (n − 1) as torch's `std()`. */
 export function normaliseAdvantages(adv: readonly number[]): number[] {
   const n = adv.length;
@@ -88,9 +83,10 @@ export function ppoLossReference(x: PpoLossInput): PpoLossOutput {
   let pl = 0, vl = 0, ent = 0, cf = 0;
   const dLogits: number[][] = [], dValues: number[] = [];
   for (let r = 0; r < R; r++) {
-    const lp = logSoftmax(x.logits[r]);
+    const row = { rows: 1, k: x.logits[r].length, logits: x.logits[r] };
+    const lp = Array.from(logSoftmaxReference(row));
     const p = lp.map(Math.exp);
-    const H = -p.reduce((s, pj, j) => s + pj * lp[j], 0);
+    const H = entropyReference(row)[0];
     const a = x.actions[r], A = advN[r];
     const ratio = Math.exp(lp[a] - x.oldLogp[r]);
     const rc = Math.min(Math.max(ratio, 1 - eps), 1 + eps);

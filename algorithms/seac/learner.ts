@@ -19,7 +19,7 @@ import { createSeacMlp, type SeacMlp } from "./net.ts";
 import type { RolloutStorage } from "./rollout.ts";
 
 const SHADER = "algorithms/seac/learner.wgsl";
-const INCLUDES = ["common/_index.wgsl"] as const;
+const INCLUDES = ["common/_index.wgsl", "common/_rng.wgsl", "common/_categorical.wgsl"] as const;
 const PARAMS = {
   numLearners: "u32",
   numSources: "u32",
@@ -250,7 +250,7 @@ export async function createSeacLearner(
     maxNorm: o.maxGradNorm,
     trackNorm: true,
     label,
-    variant: engine.isCpu ? "flat" : "tree",
+    variant: "fastest",
   });
   const [kg, kb, kl, ka, ks] = await Promise.all([
     compileKernel(engine, seacGather),

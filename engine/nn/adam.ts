@@ -17,7 +17,7 @@
 import type { Engine } from "../device.ts";
 import type { Encoder } from "../encoder.ts";
 import { compileKernel, defineKernel } from "../kernel.ts";
-import type { Tensor } from "../tensor.ts";
+import { assertShape, type Tensor } from "../tensor.ts";
 import type { Net } from "./net.ts";
 
 const SHADER = "engine/nn/adam.wgsl";
@@ -122,6 +122,15 @@ export const adamStepFlat = defineKernel({
  */
 export type AdamVariant = "tree" | "flat";
 
+/**
+ * The Adam variant each adapter kind builds: `default` unless told otherwise, `fastest` for
+ * `variant: "fastest"` (its norms may round differently from the default's).
+ */
+export const ADAM_VARIANTS = {
+  cpu: { default: "tree", fastest: "flat" },
+  gpu: { default: "tree", fastest: "tree" },
+} as const satisfies Record<"cpu" | "gpu", Record<"default" | "fastest", AdamVariant>>;
+
 /** Adam hyper-parameters; all may be changed between submits with {@linkcode Adam.setHyper}. */
 export interface AdamHyper {
   /** Step size. */
@@ -157,8 +166,11 @@ export interface AdamOptions extends Partial<Omit<AdamHyper, "lr">> {
   lrScale?: Tensor<"f32">;
   /** Compute and write the gradient norm even when `maxNorm` is 0 (for metrics). Default false. */
   trackNorm?: boolean;
-  /** Kernel variant (see {@linkcode AdamVariant}). Default "tree". */
-  variant?: AdamVariant;
+  /**
+   * Kernel variant (see {@linkcode AdamVariant}), or "fastest" for the adapter's fastest one from
+   * {@linkcode ADAM_VARIANTS}. Default: the adapter's `default` ("tree").
+   */
+  variant?: AdamVariant | "fastest";
 }
 
 /** A bound Adam optimiser for one {@linkcode Net} (moments and counters owned here). */
@@ -204,13 +216,7 @@ function checkAgentVector(
   dtype: "u32" | "f32",
   numAgents: number,
 ): void {
-  if (t && (t.dtype !== dtype || t.size !== numAgents)) {
-    throw new TypeError(
-      `Cannot build "${label}.adam": ${name} is ${t.dtype} [${
-        t.shape.join(", ")
-      }], needs ${dtype} [${numAgents}]`,
-    );
-  }
+  if (t) assertShape(t, [numAgents], { op: `${label}.adam`, name, dtype });
 }
 
 /** ln β; for β = 0 a large negative stand-in, so the GPU evaluates 1 − βᵗ as 1. */
@@ -241,7 +247,11 @@ export async function createAdam(engine: Engine, options: AdamOptions): Promise<
   checkAgentVector(label, "lrScale", options.lrScale, "f32", numAgents);
   const trackNorm = options.trackNorm ?? false;
   const shape = [numAgents, stride];
-  const variant = options.variant ?? "tree";
+  const kind = engine.isCpu ? "cpu" : "gpu";
+  const asked = options.variant ?? "default";
+  const variant: string = asked === "default" || asked === "fastest"
+    ? ADAM_VARIANTS[kind][asked]
+    : asked;
   if (variant !== "tree" && variant !== "flat") {
     throw new TypeError(`Cannot build "${label}.adam": unknown variant "${variant}"`);
   }

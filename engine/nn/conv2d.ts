@@ -9,7 +9,7 @@
 import type { Engine } from "../device.ts";
 import type { Encoder } from "../encoder.ts";
 import { compileKernel, defineKernel, type Dispatch } from "../kernel.ts";
-import type { Tensor } from "../tensor.ts";
+import { assertShape, type Tensor } from "../tensor.ts";
 import { type Activation, ACTIVATION_CODE } from "./linear.ts";
 import type { Net } from "./net.ts";
 
@@ -164,16 +164,8 @@ export async function createConv2d(engine: Engine, o: Conv2dOptions): Promise<Co
     );
   }
   const want = [o.net.numAgents, o.batch, o.h, o.w, o.cin];
-  if (o.x.size !== want.reduce((s, d) => s * d, 1)) {
-    throw new TypeError(
-      `Cannot build "${o.label}": x [${o.x.shape.join(", ")}] is not [${want.join(", ")}]`,
-    );
-  }
-  if (o.dx && o.dx.size !== o.x.size) {
-    throw new TypeError(
-      `Cannot build "${o.label}": dx has ${o.dx.size} elements, x has ${o.x.size}`,
-    );
-  }
+  assertShape(o.x, want, { op: o.label, name: "x" });
+  if (o.dx) assertShape(o.dx, o.x.shape, { op: o.label, name: "dx" });
   const paramCount = conv2dParamCount(o.cin, o.cout, o.k);
   if (!(Number.isInteger(o.offset) && o.offset >= 0) || o.offset + paramCount > o.net.stride) {
     throw new RangeError(

@@ -7,7 +7,7 @@
 import type { Engine } from "../device.ts";
 import type { Encoder } from "../encoder.ts";
 import { compileKernel, defineKernel } from "../kernel.ts";
-import type { Tensor } from "../tensor.ts";
+import { assertShape, type Tensor } from "../tensor.ts";
 
 const SHADER = "engine/nn/dueling.wgsl";
 const INCLUDES = ["common/_index.wgsl"] as const;
@@ -77,22 +77,11 @@ export async function createDueling(engine: Engine, options: DuelingOptions): Pr
       `Cannot build "${o.label}": sizes [${sizes.join(", ")}] must be integers >= 1`,
     );
   }
-  const rows = o.numAgents * o.batch;
-  const expect: [string, Tensor, number][] = [
-    ["v", o.v, rows],
-    ["dv", o.dv, rows],
-    ["adv", o.adv, rows * o.numActions],
-    ["dAdv", o.dAdv, rows * o.numActions],
-  ];
-  for (const [name, t, n] of expect) {
-    if (t.size !== n) {
-      throw new TypeError(
-        `Cannot build "${o.label}": ${name} [${t.shape.join(", ")}] has ${t.size} elements, [${
-          sizes.join(", ")
-        }] needs ${n}`,
-      );
-    }
-  }
+  const rowShape = [o.numAgents, o.batch];
+  assertShape(o.v, rowShape, { op: o.label, name: "v" });
+  assertShape(o.dv, rowShape, { op: o.label, name: "dv" });
+  assertShape(o.adv, sizes, { op: o.label, name: "adv" });
+  assertShape(o.dAdv, sizes, { op: o.label, name: "dAdv" });
   const shape = [o.numAgents, o.batch, o.numActions];
   const q = engine.tensor({ dtype: "f32", shape, label: `${o.label}.q` });
   const dq = engine.tensor({ dtype: "f32", shape, label: `${o.label}.dq` });

@@ -7,7 +7,7 @@
 import type { Engine } from "../device.ts";
 import type { Encoder } from "../encoder.ts";
 import { compileKernel, defineKernel, type Dispatch } from "../kernel.ts";
-import type { Tensor } from "../tensor.ts";
+import { assertShape, type Tensor } from "../tensor.ts";
 
 const SHADER = "engine/nn/flatten.wgsl";
 const INCLUDES = ["common/_index.wgsl"] as const;
@@ -83,17 +83,8 @@ export async function createFlatten(engine: Engine, options: FlattenOptions): Pr
       `Cannot build "${o.label}": sizes [${sizes.join(", ")}] must be integers >= 1`,
     );
   }
-  const n = sizes.reduce((s, v) => s * v, 1);
-  if (o.x.size !== n) {
-    throw new TypeError(
-      `Cannot build "${o.label}": x [${o.x.shape.join(", ")}] is not [${sizes.join(", ")}]`,
-    );
-  }
-  if (o.dx && o.dx.size !== n) {
-    throw new TypeError(
-      `Cannot build "${o.label}": dx has ${o.dx.size} elements, x has ${n}`,
-    );
-  }
+  assertShape(o.x, sizes, { op: o.label, name: "x" });
+  if (o.dx) assertShape(o.dx, sizes, { op: o.label, name: "dx" });
   const features = o.height * o.width * o.channels;
   const shape = [o.numAgents, o.batch, features];
   const y = engine.tensor({ dtype: "f32", shape, label: `${o.label}.y` });

@@ -21,7 +21,7 @@
 import type { Engine } from "../device.ts";
 import type { Encoder } from "../encoder.ts";
 import { compileKernel, defineKernel, type Dispatch, type ParamValues } from "../kernel.ts";
-import type { Tensor } from "../tensor.ts";
+import { assertShape, type Tensor } from "../tensor.ts";
 import type { Net } from "./net.ts";
 
 const SHADER = "engine/nn/gru.wgsl";
@@ -256,23 +256,6 @@ function checkSizes(d: Dims): void {
   }
 }
 
-function checkTensor(
-  label: string,
-  name: string,
-  t: Tensor,
-  shape: number[],
-  dtypes: string[],
-): void {
-  const n = shape.reduce((s, v) => s * v, 1);
-  if (t.size !== n || !dtypes.includes(t.dtype)) {
-    throw new TypeError(
-      `Cannot build "${label}": ${name} is ${t.dtype} [${t.shape.join(", ")}], needs ${
-        dtypes.join(" or ")
-      } [${shape.join(", ")}]`,
-    );
-  }
-}
-
 function paramsOf(d: Dims & { accumulate: number }): ParamValues<GruParams> {
   const { steps, batch, inDim, hidden, offset: wOff, accumulate } = d;
   return {
@@ -306,10 +289,12 @@ function maskConstants(label: string, mask: Tensor | undefined): { MASK_F32: num
 export async function createGru(engine: Engine, o: GruOptions): Promise<Gru> {
   checkSizes(o);
   const A = o.net.numAgents, T = o.steps, B = o.batch, H = o.hidden;
-  checkTensor(o.label, "x", o.x, [A, T, B, o.inDim], ["f32"]);
-  if (o.dx) checkTensor(o.label, "dx", o.dx, [A, T, B, o.inDim], ["f32"]);
-  if (o.h0) checkTensor(o.label, "h0", o.h0, [A, B, H], ["f32"]);
-  if (o.resetMask) checkTensor(o.label, "resetMask", o.resetMask, [A, T, B], ["u32", "f32"]);
+  assertShape(o.x, [A, T, B, o.inDim], { op: o.label, name: "x", dtype: "f32" });
+  if (o.dx) assertShape(o.dx, [A, T, B, o.inDim], { op: o.label, name: "dx", dtype: "f32" });
+  if (o.h0) assertShape(o.h0, [A, B, H], { op: o.label, name: "h0", dtype: "f32" });
+  if (o.resetMask) {
+    assertShape(o.resetMask, [A, T, B], { op: o.label, name: "resetMask", dtype: ["u32", "f32"] });
+  }
   const constants = maskConstants(o.label, o.resetMask);
 
   const seq = [A, T, B, H], state = [A, B, H];
@@ -397,9 +382,11 @@ export async function createGru(engine: Engine, o: GruOptions): Promise<Gru> {
 export async function createGruStep(engine: Engine, o: GruStepOptions): Promise<GruStep> {
   checkSizes({ ...o, steps: 1 });
   const A = o.net.numAgents, B = o.batch, H = o.hidden;
-  checkTensor(o.label, "x", o.x, [A, B, o.inDim], ["f32"]);
-  checkTensor(o.label, "h", o.h, [A, B, H], ["f32"]);
-  if (o.resetMask) checkTensor(o.label, "resetMask", o.resetMask, [A, B], ["u32", "f32"]);
+  assertShape(o.x, [A, B, o.inDim], { op: o.label, name: "x", dtype: "f32" });
+  assertShape(o.h, [A, B, H], { op: o.label, name: "h", dtype: "f32" });
+  if (o.resetMask) {
+    assertShape(o.resetMask, [A, B], { op: o.label, name: "resetMask", dtype: ["u32", "f32"] });
+  }
   const constants = maskConstants(o.label, o.resetMask);
   const hNext = engine.tensor({ dtype: "f32", shape: [A, B, H], label: `${o.label}.hNext` });
   const reset = o.resetMask ??

@@ -8,7 +8,7 @@
 import type { Engine } from "../device.ts";
 import type { Encoder } from "../encoder.ts";
 import { compileKernel, defineKernel, type Dispatch } from "../kernel.ts";
-import type { Tensor } from "../tensor.ts";
+import { assertShape, type Tensor } from "../tensor.ts";
 import type { Net } from "./net.ts";
 
 const SHADER = "engine/nn/linear.wgsl";
@@ -179,9 +179,72 @@ export const LINEAR_KERNELS = {
   },
 } as const satisfies Record<LinearVariant, Record<string, unknown>>;
 
-/** The variant {@linkcode createLinear} uses on `engine` unless told otherwise. */
-export function defaultLinearVariant(engine: Engine): LinearVariant {
-  return engine.isCpu ? "blocked" : "tiled";
+/**
+ * Every dense-layer variant: the three of {@linkcode LinearVariant} and `wide` (8 × 8 register
+ * blocks, engine/nn/linear_wide.ts), which only whole chains use (engine/nn/mlp.ts).
+ */
+export type DenseVariant = LinearVariant | "wide";
+
+/** What a dense variant reads in backward and where the engine uses it. */
+export interface DenseVariantInfo {
+  /**
+   * The gradient a layer's backward reads: `dy` (w.r.t. its output; the layer applies act'(y)) or
+   * `dz` (w.r.t. its pre-activation; the layer above's backward input applied act'), so a `dz`
+   * chain's top gradient is ∂L/∂y only for a linear output layer.
+   */
+  readonly backward: "dy" | "dz";
+  /** Adapter kinds that build it when nothing is forced (`fastest` for whole chains only). */
+  readonly chosenOn: { readonly cpu?: "default" | "fastest"; readonly gpu?: "default" | "fastest" };
+}
+
+/**
+ * The dense-layer variants and which one each adapter kind builds: the one table the engine's
+ * layer constructors consult ({@linkcode chooseDenseVariant}); algorithms never branch on the
+ * adapter. `default` is what {@linkcode createLinear} and `createMlp` build; `fastest` is what a
+ * chain built with `variant: "fastest"` gets when its output layer is linear, equal to the
+ * default up to f32 rounding.
+ */
+export const DENSE_VARIANTS = {
+  naive: { backward: "dy", chosenOn: {} },
+  blocked: { backward: "dy", chosenOn: { cpu: "default" } },
+  tiled: { backward: "dy", chosenOn: { gpu: "default" } },
+  wide: { backward: "dz", chosenOn: { cpu: "fastest" } },
+} as const satisfies Record<DenseVariant, DenseVariantInfo>;
+
+/** What {@linkcode chooseDenseVariant} needs to know about the layer or chain being built. */
+export interface DenseShape {
+  /** Activation of the (last) layer; the `dz` contract needs "identity" at the top of a chain. */
+  output: Activation;
+  /** A whole chain (`createMlp`), which may use a `dz` variant; default false (one layer). */
+  chain?: boolean;
+  /**
+   * A forced variant (tests, benches), or "fastest" to allow a `dz` variant for a chain. Default:
+   * the adapter's `default` variant.
+   */
+  variant?: DenseVariant | "fastest";
+}
+
+/**
+ * Chooses the dense-layer variant for `engine`'s adapter from {@linkcode DENSE_VARIANTS}.
+ *
+ * @param engine Engine whose adapter decides (`engine.isCpu`).
+ * @param shape The layer or chain being built, and any forced variant.
+ * @returns The variant; a forced one as given, else the adapter's `fastest` (chains with a
+ * linear output that ask for it) or `default`.
+ */
+export function chooseDenseVariant(engine: Engine, shape: DenseShape): DenseVariant {
+  if (shape.variant !== undefined && shape.variant !== "fastest") return shape.variant;
+  const kind = engine.isCpu ? "cpu" : "gpu";
+  const pick = (role: "default" | "fastest") =>
+    (Object.keys(DENSE_VARIANTS) as DenseVariant[]).find((v) => {
+      const on: DenseVariantInfo["chosenOn"] = DENSE_VARIANTS[v].chosenOn;
+      return on[kind] === role;
+    });
+  const fastest = shape.variant === "fastest" && shape.chain ? pick("fastest") : undefined;
+  // A `dz` chain's top gradient is ∂L/∂y only for a linear output layer.
+  const usable = fastest !== undefined &&
+    (DENSE_VARIANTS[fastest].backward === "dy" || shape.output === "identity");
+  return (usable ? fastest : pick("default")) ?? "naive";
 }
 
 /** Activation fused into the dense layer. */
@@ -214,7 +277,7 @@ export interface LinearOptions {
   label: string;
   /** Add into the gradient buffer instead of overwriting it. */
   accumulate?: boolean;
-  /** Force a kernel variant (tests, benches); default {@linkcode defaultLinearVariant}. */
+  /** Force a kernel variant (tests, benches); default from {@linkcode chooseDenseVariant}. */
   variant?: LinearVariant;
 }
 
@@ -232,7 +295,7 @@ export interface Linear {
 
 /**
  * Builds a dense layer bound to its input and the network's parameter buffers. The kernel variant
- * comes from {@linkcode defaultLinearVariant} unless `o.variant` forces one; the blocked and tiled
+ * comes from {@linkcode chooseDenseVariant} unless `o.variant` forces one; the blocked and tiled
  * variants with a non-identity activation also own `<label>.dz` (dy ⊙ act'(y), written in backward).
  *
  * @param engine Engine that owns the device.
@@ -245,19 +308,8 @@ export async function createLinear(engine: Engine, o: LinearOptions): Promise<Li
       throw new RangeError(`Cannot build "${o.label}": ${name} is ${v}, must be an integer >= 1`);
     }
   }
-  const dataAgents = o.x.size / (o.batch * o.inDim);
-  if (!Number.isInteger(dataAgents) || dataAgents !== o.net.numAgents) {
-    throw new TypeError(
-      `Cannot build "${o.label}": x [${
-        o.x.shape.join(", ")
-      }] is not [${o.net.numAgents}, ${o.batch}, ${o.inDim}]`,
-    );
-  }
-  if (o.dx && o.dx.size !== o.x.size) {
-    throw new TypeError(
-      `Cannot build "${o.label}": dx has ${o.dx.size} elements, x has ${o.x.size}`,
-    );
-  }
+  assertShape(o.x, [o.net.numAgents, o.batch, o.inDim], { op: o.label, name: "x" });
+  if (o.dx) assertShape(o.dx, o.x.shape, { op: o.label, name: "dx" });
   if (o.offset + linearParamCount(o.inDim, o.outDim) > o.net.stride) {
     throw new RangeError(
       `Cannot build "${o.label}": parameters overrun the agent block of ${o.net.stride}`,
@@ -277,7 +329,8 @@ export async function createLinear(engine: Engine, o: LinearOptions): Promise<Li
     bOff: o.offset + o.inDim * o.outDim,
     accumulate: o.accumulate ? 1 : 0,
   };
-  const variant = o.variant ?? defaultLinearVariant(engine);
+  const variant =
+    (o.variant ?? chooseDenseVariant(engine, { output: o.activation })) as LinearVariant;
   if (!Object.hasOwn(LINEAR_KERNELS, variant)) {
     throw new TypeError(`Cannot build "${o.label}": unknown variant "${variant}"`);
   }

@@ -13,7 +13,7 @@
 import type { Engine } from "../device.ts";
 import type { Encoder } from "../encoder.ts";
 import { compileKernel, defineKernel, type Dispatch } from "../kernel.ts";
-import type { Tensor } from "../tensor.ts";
+import { assertShape, type Tensor } from "../tensor.ts";
 import {
   type Activation,
   ACTIVATION_CODE,
@@ -112,18 +112,8 @@ export async function createLinearWide(
       throw new RangeError(`Cannot build "${o.label}": ${name} is ${v}, must be an integer >= 1`);
     }
   }
-  if (o.x.size !== o.net.numAgents * o.batch * o.inDim) {
-    throw new TypeError(
-      `Cannot build "${o.label}": x [${
-        o.x.shape.join(", ")
-      }] is not [${o.net.numAgents}, ${o.batch}, ${o.inDim}]`,
-    );
-  }
-  if (o.dx && o.dx.size !== o.x.size) {
-    throw new TypeError(
-      `Cannot build "${o.label}": dx has ${o.dx.size} elements, x has ${o.x.size}`,
-    );
-  }
+  assertShape(o.x, [o.net.numAgents, o.batch, o.inDim], { op: o.label, name: "x" });
+  if (o.dx) assertShape(o.dx, o.x.shape, { op: o.label, name: "dx" });
   if (o.offset + linearParamCount(o.inDim, o.outDim) > o.net.stride) {
     throw new RangeError(
       `Cannot build "${o.label}": parameters overrun the agent block of ${o.net.stride}`,

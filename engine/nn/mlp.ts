@@ -1,7 +1,11 @@
 /**
  * Multi-layer perceptron: a chain of dense layers over one {@linkcode Net} block, batched over
  * agents. Build one instance per batch size (acting, learning) on the same Net; build another on a
- * second Net for a target network.
+ * second Net for a target network. The layers' kernel variant comes from the engine's table
+ * (`chooseDenseVariant` in engine/nn/linear.ts): per-layer {@linkcode createLinear} layers (the
+ * `dy` contract), or with `variant: "fastest"` on a CPU adapter and a linear output layer a chain
+ * of {@linkcode createLinearWide} layers (the `dz` contract: each backward-input dispatch writes
+ * the layer below's pre-activation gradient). All variants share one parameter layout.
  *
  * @module
  */
@@ -9,7 +13,14 @@ import type { Engine } from "../device.ts";
 import type { Encoder } from "../encoder.ts";
 import { linearInit, type ParamInit, type ParamTensor } from "../init.ts";
 import type { Tensor } from "../tensor.ts";
-import { type Activation, createLinear, type Linear, linearParamCount } from "./linear.ts";
+import {
+  type Activation,
+  chooseDenseVariant,
+  createLinear,
+  type DenseVariant,
+  linearParamCount,
+} from "./linear.ts";
+import { createLinearWide } from "./linear_wide.ts";
 import type { Net } from "./net.ts";
 
 /** Layer sizes and activations of an MLP. */
@@ -74,11 +85,28 @@ export interface MlpOptions {
   label: string;
   /** Add into the gradient buffer instead of overwriting it. */
   accumulate?: boolean;
+  /**
+   * Force a dense variant for every layer (tests, benches), or "fastest" to let the engine pick
+   * the adapter's fastest chain, which may round differently from the default. Default: the
+   * adapter's per-layer default (see `DENSE_VARIANTS` in engine/nn/linear.ts).
+   */
+  variant?: DenseVariant | "fastest";
+}
+
+/** One layer of an {@linkcode Mlp}, whichever variant computes it. */
+export interface MlpLayer {
+  /** Output [numAgents, batch, outDim]. */
+  readonly y: Tensor<"f32">;
+  readonly paramCount: number;
+  forward(enc: Encoder): void;
+  backward(enc: Encoder): void;
 }
 
 /** A bound MLP. */
 export interface Mlp {
-  readonly layers: readonly Linear[];
+  readonly layers: readonly MlpLayer[];
+  /** The dense variant of every layer. */
+  readonly variant: DenseVariant;
   /** Output [numAgents, batch, outDim]. */
   readonly y: Tensor<"f32">;
   /** Gradient w.r.t. the output; written by a loss before `backward`. */
@@ -88,17 +116,34 @@ export interface Mlp {
   backward(enc: Encoder): void;
 }
 
-/** Builds an MLP bound to `x` and the Net's buffers. */
+/**
+ * Builds an MLP bound to `o.x` and the Net's buffers, with the dense variant that
+ * {@linkcode chooseDenseVariant} picks for the engine's adapter (or `o.variant`).
+ *
+ * @param engine Engine that owns the device.
+ * @param o Parameters, input, layer sizes, batch and label of the network.
+ * @returns An {@linkcode Mlp} whose `forward` writes `y` and `backward` reads `dy`.
+ */
 export async function createMlp(engine: Engine, o: MlpOptions): Promise<Mlp> {
   const { sizes } = o.spec;
   if (sizes.length < 2) {
     throw new RangeError(`Cannot build "${o.label}": sizes [${sizes}] need >= 2 entries`);
   }
-  const layers: Linear[] = [];
-  let x = o.x, dx = o.dx, off = o.offset;
+  const variant = chooseDenseVariant(engine, {
+    output: o.spec.output,
+    chain: true,
+    variant: o.variant,
+  });
+  if (variant === "wide" && o.spec.output !== "identity") {
+    // The wide chain's dy is the top layer's dz, which equals ∂L/∂y only for a linear output.
+    throw new TypeError(
+      `Cannot build "${o.label}": variant "wide" needs an identity output, spec has "${o.spec.output}"`,
+    );
+  }
+  const layers: MlpLayer[] = [];
+  let x = o.x, dx = o.dx, off = o.offset, dy: Tensor<"f32"> | undefined;
   for (let l = 0; l + 1 < sizes.length; l++) {
-    const last = l + 2 === sizes.length;
-    const layer = await createLinear(engine, {
+    const common = {
       net: o.net,
       offset: off,
       x,
@@ -106,20 +151,32 @@ export async function createMlp(engine: Engine, o: MlpOptions): Promise<Mlp> {
       batch: o.batch,
       inDim: sizes[l],
       outDim: sizes[l + 1],
-      activation: last ? o.spec.output : o.spec.hidden,
+      activation: l + 2 === sizes.length ? o.spec.output : o.spec.hidden,
       label: `${o.label}.l${l}`,
       accumulate: o.accumulate,
-    });
-    layers.push(layer);
-    off += layer.paramCount;
-    x = layer.y;
-    dx = layer.dy;
+    };
+    if (variant === "wide") {
+      const layer = await createLinearWide(engine, {
+        ...common,
+        inputActivation: l === 0 ? "identity" : o.spec.hidden,
+      });
+      layers.push(layer);
+      dx = dy = layer.dz;
+    } else {
+      const layer = await createLinear(engine, { ...common, variant });
+      layers.push(layer);
+      dx = dy = layer.dy;
+    }
+    const top = layers[layers.length - 1];
+    off += top.paramCount;
+    x = top.y;
   }
   const top = layers[layers.length - 1];
   return {
     layers,
+    variant,
     y: top.y,
-    dy: top.dy,
+    dy: dy!,
     paramCount: off - o.offset,
     forward(enc) {
       for (const l of layers) l.forward(enc);

@@ -8,7 +8,7 @@
 import type { Engine } from "../device.ts";
 import type { Encoder } from "../encoder.ts";
 import { compileKernel, defineKernel } from "../kernel.ts";
-import { sizeOf, type Tensor } from "../tensor.ts";
+import { assertShape, type Tensor } from "../tensor.ts";
 
 /** Threads per workgroup of {@linkcode agentMeanKernel} (a power of two). */
 export const MEAN_WORKGROUP_SIZE = 256;
@@ -24,31 +24,6 @@ export const agentMeanKernel = defineKernel({
   workgroups: (p) => [p.numAgents, 1, 1],
   workgroupSize: MEAN_WORKGROUP_SIZE,
 });
-
-/**
- * Throws a TypeError unless `t` has the dtype and as many elements as `shape`.
- *
- * @param label Label of the op being built (named in the error).
- * @param name Role of the tensor in that op.
- * @param t The tensor to check.
- * @param shape Expected shape.
- * @param dtype Expected element type.
- */
-export function assertTensor(
-  label: string,
-  name: string,
-  t: Tensor,
-  shape: readonly number[],
-  dtype: Tensor["dtype"] = "f32",
-): void {
-  if (t.dtype !== dtype || t.size !== sizeOf(shape)) {
-    throw new TypeError(
-      `Cannot build "${label}": ${name} "${t.label}" is ${t.dtype} [${
-        t.shape.join(", ")
-      }], needs ${dtype} [${shape.join(", ")}]`,
-    );
-  }
-}
 
 /**
  * Throws a RangeError unless every size is an integer ≥ 1.
@@ -97,7 +72,7 @@ export async function createAgentMean(
 ): Promise<AgentMean> {
   const { numAgents, count, label } = options;
   assertSizes(label, { numAgents, count });
-  assertTensor(label, "values", options.values, [numAgents, count]);
+  assertShape(options.values, [numAgents, count], { op: label, name: "values", dtype: "f32" });
   const out = engine.tensor({ dtype: "f32", shape: [numAgents], label });
   const k = await compileKernel(engine, agentMeanKernel);
   const d = k.bind(

@@ -8,7 +8,7 @@
 import type { Engine } from "../device.ts";
 import type { Encoder } from "../encoder.ts";
 import { compileKernel, defineKernel } from "../kernel.ts";
-import type { Tensor } from "../tensor.ts";
+import { assertShape, type Tensor } from "../tensor.ts";
 import { createScan } from "./scan.ts";
 
 const SHADER = "engine/ops/compact.wgsl";
@@ -108,13 +108,7 @@ export async function createCompact(engine: Engine, o: CompactOptions): Promise<
       `Cannot build "${o.label}": ${numSegments} segments exceed 65535 grid rows`,
     );
   }
-  if (o.flags.dtype !== "u32" || o.flags.size !== numSegments * n) {
-    throw new TypeError(
-      `Cannot build "${o.label}": flags "${o.flags.label}" is ${o.flags.dtype} [${
-        o.flags.shape.join(", ")
-      }], needs u32 [${numSegments}, ${n}]`,
-    );
-  }
+  assertShape(o.flags, [numSegments, n], { op: o.label, name: "flags", dtype: "u32" });
   const shape = [numSegments, n];
   const pos = engine.tensor({ dtype: "u32", shape, label: `${o.label}.pos` });
   const indices = engine.tensor({ dtype: "u32", shape, label: `${o.label}.indices` });
@@ -188,14 +182,8 @@ export async function createGather(
       `Cannot build "${o.label}": compaction counts groups of ${c.group}, gather needs ${GATHER_WORKGROUP_SIZE}`,
     );
   }
-  for (const t of [o.values, o.gathered]) {
-    if (t.dtype === "u8" || t.size !== c.numSegments * c.n) {
-      throw new TypeError(
-        `Cannot build "${o.label}": "${t.label}" is ${t.dtype} [${
-          t.shape.join(", ")
-        }], needs a 4-byte dtype [${c.numSegments}, ${c.n}]`,
-      );
-    }
+  for (const [name, t] of [["values", o.values], ["gathered", o.gathered]] as const) {
+    assertShape(t, [c.numSegments, c.n], { op: o.label, name, dtype: ["f32", "u32", "i32"] });
   }
   const k = await compileKernel(engine, compactGather);
   const d = k.bind(

@@ -16,8 +16,8 @@
 import type { Engine } from "../device.ts";
 import type { Encoder } from "../encoder.ts";
 import { compileKernel, defineKernel } from "../kernel.ts";
-import type { Tensor } from "../tensor.ts";
-import { assertSizes, assertTensor, createAgentMean } from "./agent_mean.ts";
+import { assertShape, type Tensor } from "../tensor.ts";
+import { assertSizes, createAgentMean } from "./agent_mean.ts";
 import type { RegressionKind } from "./losses_reference.ts";
 
 export type { RegressionKind } from "./losses_reference.ts";
@@ -146,10 +146,12 @@ export async function createTdTarget(engine: Engine, o: TdTargetOptions): Promis
   const { numAgents, batch, numActions, label } = o;
   assertSizes(label, { numAgents, batch, numActions });
   const qShape = [numAgents, batch, numActions], shape = [numAgents, batch];
-  assertTensor(label, "qNext", o.qNext, qShape);
-  if (o.qNextOnline) assertTensor(label, "qNextOnline", o.qNextOnline, qShape);
-  assertTensor(label, "reward", o.reward, shape);
-  assertTensor(label, "done", o.done, shape);
+  assertShape(o.qNext, qShape, { op: label, name: "qNext", dtype: "f32" });
+  if (o.qNextOnline) {
+    assertShape(o.qNextOnline, qShape, { op: label, name: "qNextOnline", dtype: "f32" });
+  }
+  assertShape(o.reward, shape, { op: label, name: "reward", dtype: "f32" });
+  assertShape(o.done, shape, { op: label, name: "done", dtype: "f32" });
   const y = engine.tensor({ dtype: "f32", shape, label: `${label}.y` });
   const p = { numAgents, batch, numActions, gamma: o.gamma, weighted: 0, coef: 0, accumulate: 0 };
   const common = { qNext: o.qNext, reward: o.reward, done: o.done, y };
@@ -211,11 +213,11 @@ export async function createQLoss(engine: Engine, o: QLossOptions): Promise<QLos
   const { numAgents, batch, numActions, label } = o;
   assertSizes(label, { numAgents, batch, numActions });
   const qShape = [numAgents, batch, numActions], shape = [numAgents, batch];
-  assertTensor(label, "q", o.q, qShape);
-  assertTensor(label, "action", o.action, shape, "u32");
-  assertTensor(label, "target", o.target, shape);
-  if (o.weights) assertTensor(label, "weights", o.weights, shape);
-  if (o.dQ) assertTensor(label, "dQ", o.dQ, qShape);
+  assertShape(o.q, qShape, { op: label, name: "q", dtype: "f32" });
+  assertShape(o.action, shape, { op: label, name: "action", dtype: "u32" });
+  assertShape(o.target, shape, { op: label, name: "target", dtype: "f32" });
+  if (o.weights) assertShape(o.weights, shape, { op: label, name: "weights", dtype: "f32" });
+  if (o.dQ) assertShape(o.dQ, qShape, { op: label, name: "dQ", dtype: "f32" });
   const absDelta = engine.tensor({ dtype: "f32", shape, label: `${label}.absDelta` });
   const terms = engine.tensor({ dtype: "f32", shape, label: `${label}.terms` });
   const dQ = o.dQ ?? engine.tensor({ dtype: "f32", shape: qShape, label: `${label}.dQ` });
@@ -296,10 +298,10 @@ export async function createValueLoss(engine: Engine, o: ValueLossOptions): Prom
   const { numAgents, batch, label } = o;
   assertSizes(label, { numAgents, batch });
   const shape = [numAgents, batch];
-  assertTensor(label, "value", o.value, shape);
-  assertTensor(label, "target", o.target, shape);
-  if (o.weights) assertTensor(label, "weights", o.weights, shape);
-  if (o.dValue) assertTensor(label, "dValue", o.dValue, shape);
+  assertShape(o.value, shape, { op: label, name: "value", dtype: "f32" });
+  assertShape(o.target, shape, { op: label, name: "target", dtype: "f32" });
+  if (o.weights) assertShape(o.weights, shape, { op: label, name: "weights", dtype: "f32" });
+  if (o.dValue) assertShape(o.dValue, shape, { op: label, name: "dValue", dtype: "f32" });
   const terms = engine.tensor({ dtype: "f32", shape, label: `${label}.terms` });
   const dValue = o.dValue ?? engine.tensor({ dtype: "f32", shape, label: `${label}.dValue` });
   const scale = o.scale ?? 1;

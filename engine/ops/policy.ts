@@ -17,8 +17,8 @@
 import type { Engine } from "../device.ts";
 import type { Encoder } from "../encoder.ts";
 import { type Access, compileKernel, defineKernel, type KernelDef } from "../kernel.ts";
-import type { Tensor } from "../tensor.ts";
-import { assertSizes, assertTensor, createAgentMean } from "./agent_mean.ts";
+import { assertShape, type Tensor } from "../tensor.ts";
+import { assertSizes, createAgentMean } from "./agent_mean.ts";
 
 const PARAMS = {
   numAgents: "u32",
@@ -42,7 +42,7 @@ export function policyKernel<const B extends Record<string, Access>>(
     name: `policy.${entryPoint}`,
     shader: "engine/ops/policy.wgsl",
     entryPoint,
-    includes: ["common/_index.wgsl"],
+    includes: ["common/_index.wgsl", "common/_rng.wgsl", "common/_categorical.wgsl"],
     bindings,
     params: PARAMS,
     threads: (p) => p.numAgents * p.batch * (perElement ? p.numActions : 1),
@@ -164,10 +164,14 @@ export async function buildLogitOp(
   const { numAgents, batch, numActions, label } = o;
   assertSizes(label, { numAgents, batch, numActions });
   const full = [numAgents, batch, numActions], rowShape = [numAgents, batch];
-  assertTensor(label, "logits", o.logits, full);
-  if (o.dLogits) assertTensor(label, "dLogits", o.dLogits, full);
+  assertShape(o.logits, full, { op: label, name: "logits", dtype: "f32" });
+  if (o.dLogits) assertShape(o.dLogits, full, { op: label, name: "dLogits", dtype: "f32" });
   for (const [name, x] of Object.entries(spec.inputs ?? {})) {
-    assertTensor(label, name, x.tensor, x.perElement ? full : rowShape, x.dtype);
+    assertShape(x.tensor, x.perElement ? full : rowShape, {
+      op: label,
+      name,
+      dtype: x.dtype ?? "f32",
+    });
   }
   const outShape = spec.perElement || !spec.reduce ? full : rowShape;
   const out = engine.tensor({ dtype: "f32", shape: outShape, label: `${label}.${spec.outName}` });

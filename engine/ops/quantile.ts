@@ -8,7 +8,7 @@
 import type { Engine } from "../device.ts";
 import type { Encoder } from "../encoder.ts";
 import { compileKernel, defineKernel } from "../kernel.ts";
-import type { Tensor } from "../tensor.ts";
+import { assertShape, type Tensor } from "../tensor.ts";
 
 /** Threads per quantile workgroup. */
 export const QUANTILE_WORKGROUP_SIZE = 256;
@@ -74,20 +74,8 @@ export async function createWindowQuantile(
       `Cannot build "${o.label}": qs [${qs.join(", ")}] must be non-empty, in [0, 1]`,
     );
   }
-  if (o.window.dtype !== "f32" || o.window.size !== numAgents * capacity) {
-    throw new TypeError(
-      `Cannot build "${o.label}": window "${o.window.label}" is ${o.window.dtype} [${
-        o.window.shape.join(", ")
-      }], needs f32 [${numAgents}, ${capacity}]`,
-    );
-  }
-  if (o.count.dtype !== "u32" || o.count.size !== numAgents) {
-    throw new TypeError(
-      `Cannot build "${o.label}": count "${o.count.label}" is ${o.count.dtype} [${
-        o.count.shape.join(", ")
-      }], needs u32 [${numAgents}]`,
-    );
-  }
+  assertShape(o.window, [numAgents, capacity], { op: o.label, name: "window", dtype: "f32" });
+  assertShape(o.count, [numAgents], { op: o.label, name: "count", dtype: "u32" });
   const qsT = engine.tensor({ dtype: "f32", shape: [qs.length], label: `${o.label}.qs`, data: qs });
   const out = engine.tensor({
     dtype: "f32",

@@ -8,7 +8,7 @@
 import type { Engine } from "../device.ts";
 import type { Encoder } from "../encoder.ts";
 import { compileKernel, defineKernel } from "../kernel.ts";
-import type { Tensor } from "../tensor.ts";
+import { assertShape, type Tensor } from "../tensor.ts";
 
 const SHADER = "engine/ops/random.wgsl";
 const INCLUDES = ["common/_index.wgsl", "common/_rng.wgsl", "common/_categorical.wgsl"] as const;
@@ -183,20 +183,12 @@ export async function createCategorical(
   if (o.numActions < 1) {
     throw new RangeError(`Cannot build "${o.label}": numActions is ${o.numActions}, needs >= 1`);
   }
-  if (o.input.dtype !== "f32" || o.input.size !== rows * o.numActions) {
-    throw new TypeError(
-      `Cannot build "${o.label}": input "${o.input.label}" is ${o.input.dtype} [${
-        o.input.shape.join(", ")
-      }], needs f32 [${o.numAgents}, ${o.numEnvs}, ${o.numActions}]`,
-    );
-  }
-  if (o.choice.dtype !== "u32" || o.choice.size !== rows) {
-    throw new TypeError(
-      `Cannot build "${o.label}": choice "${o.choice.label}" is ${o.choice.dtype} [${
-        o.choice.shape.join(", ")
-      }], needs u32 [${o.numAgents}, ${o.numEnvs}]`,
-    );
-  }
+  assertShape(o.input, [o.numAgents, o.numEnvs, o.numActions], {
+    op: o.label,
+    name: "input",
+    dtype: "f32",
+  });
+  assertShape(o.choice, [o.numAgents, o.numEnvs], { op: o.label, name: "choice", dtype: "u32" });
   const p = {
     rows,
     cols: o.numEnvs,

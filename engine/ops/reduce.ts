@@ -8,7 +8,7 @@
 import type { Engine } from "../device.ts";
 import type { Encoder } from "../encoder.ts";
 import { compileKernel, defineKernel, type Dispatch } from "../kernel.ts";
-import type { Tensor } from "../tensor.ts";
+import { assertShape, type Tensor } from "../tensor.ts";
 import { gridOf } from "./scan.ts";
 
 const SHADER = "engine/ops/reduce.wgsl";
@@ -107,13 +107,7 @@ export async function createReduce(engine: Engine, o: ReduceOptions): Promise<Re
       `Cannot build "${o.label}": numSegments ${numSegments} and n ${n} must be integers >= 1`,
     );
   }
-  if (o.x.dtype !== "f32" || o.x.size !== numSegments * n) {
-    throw new TypeError(
-      `Cannot build "${o.label}": x "${o.x.label}" is ${o.x.dtype} [${
-        o.x.shape.join(", ")
-      }], needs f32 [${numSegments}, ${n}]`,
-    );
-  }
+  assertShape(o.x, [numSegments, n], { op: o.label, name: "x", dtype: "f32" });
   if (!(o.op in OP_CODE)) {
     throw new TypeError(`Cannot build "${o.label}": unknown op "${o.op}"`);
   }
@@ -198,20 +192,8 @@ export async function createWindowMoments(
       `Cannot build "${o.label}": numAgents ${numAgents} must be in [1, 65535] and capacity ${capacity} >= 1`,
     );
   }
-  if (o.window.dtype !== "f32" || o.window.size !== numAgents * capacity) {
-    throw new TypeError(
-      `Cannot build "${o.label}": window "${o.window.label}" is ${o.window.dtype} [${
-        o.window.shape.join(", ")
-      }], needs f32 [${numAgents}, ${capacity}]`,
-    );
-  }
-  if (o.count.dtype !== "u32" || o.count.size !== numAgents) {
-    throw new TypeError(
-      `Cannot build "${o.label}": count "${o.count.label}" is ${o.count.dtype} [${
-        o.count.shape.join(", ")
-      }], needs u32 [${numAgents}]`,
-    );
-  }
+  assertShape(o.window, [numAgents, capacity], { op: o.label, name: "window", dtype: "f32" });
+  assertShape(o.count, [numAgents], { op: o.label, name: "count", dtype: "u32" });
   const moments = engine.tensor({
     dtype: "f32",
     shape: [numAgents, 2],

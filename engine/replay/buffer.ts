@@ -60,7 +60,7 @@ import {
 } from "./kernels.ts";
 import { createSumTree, type Encodable, type FillLayout, type SumTree } from "./sampling.ts";
 import { COUNTER, memoryReport, type ReplayConfig, type ReplayLayout } from "./memory.ts";
-import type { Tensor } from "../tensor.ts";
+import { assertShape, type Tensor } from "../tensor.ts";
 
 export { COUNTER, memoryReport };
 export type { ReplayConfig, ReplayLayout };
@@ -139,14 +139,6 @@ export interface Replay {
   ): Promise<Encodable>;
   /** Binds a gather of `indices [numRings, batch]` slots into a {@linkcode ReplayBatch}. */
   bindGather(indices: Tensor<"u32">, batch: number, label?: string): ReplayBatch;
-}
-
-function expectSize(label: string, name: string, t: Tensor, shape: number[]): void {
-  if (t.size !== shape.reduce((a, b) => a * b, 1)) {
-    throw new TypeError(
-      `Cannot bind "${label}": ${name} [${t.shape.join(", ")}] is not [${shape.join(", ")}]`,
-    );
-  }
 }
 
 function arrivalLeaf(label: string, o?: { arrivalPriority?: number; alpha?: number }): number {
@@ -267,12 +259,16 @@ export async function createReplay(
     async bindInsert(src, options) {
       const l = `${label}.insert`;
       const envShape = [numAgents, numEnvs];
-      expectSize(l, "obs", src.obs, [...envShape, obsDim]);
-      expectSize(l, "terminalObs", src.terminalObs, [...envShape, obsDim]);
-      expectSize(l, "actions", src.actions, envShape);
-      expectSize(l, "rewards", src.rewards, envShape);
-      expectSize(l, "terminated", src.terminated, [numEnvs]);
-      expectSize(l, "truncated", src.truncated, [numEnvs]);
+      assertShape(src.obs, [...envShape, obsDim], { op: l, name: "obs", verb: "bind" });
+      assertShape(src.terminalObs, [...envShape, obsDim], {
+        op: l,
+        name: "terminalObs",
+        verb: "bind",
+      });
+      assertShape(src.actions, envShape, { op: l, name: "actions", verb: "bind" });
+      assertShape(src.rewards, envShape, { op: l, name: "rewards", verb: "bind" });
+      assertShape(src.terminated, [numEnvs], { op: l, name: "terminated", verb: "bind" });
+      assertShape(src.truncated, [numEnvs], { op: l, name: "truncated", verb: "bind" });
       for (const t of [src.obs, src.terminalObs]) {
         if (t.dtype !== config.obsDType) {
           throw new TypeError(
@@ -338,8 +334,8 @@ export async function createReplay(
       if (!maxIncoming) {
         throw new TypeError(`Cannot bind "${l}": the replay was built without crossInsert`);
       }
-      expectSize(l, "indices", sel.indices, [numAgents, relayRows]);
-      expectSize(l, "counts", sel.counts, [numAgents]);
+      assertShape(sel.indices, [numAgents, relayRows], { op: l, name: "indices", verb: "bind" });
+      assertShape(sel.counts, [numAgents], { op: l, name: "counts", verb: "bind" });
       const p = { ...base, arrival: arrivalLeaf(l, options) };
       // Regions: obs words, next obs words [numAgents, relayRows, words] each, meta [.., 4].
       const stage = engine.tensor({
@@ -403,7 +399,7 @@ export async function createReplay(
     },
 
     bindGather(indices, batch, l = `${label}.batch`) {
-      expectSize(l, "indices", indices, [numRings, batch]);
+      assertShape(indices, [numRings, batch], { op: l, name: "indices", verb: "bind" });
       const shape = [numRings, batch];
       const out = {
         obs: engine.tensor({ dtype: "f32", shape: [...shape, obsDim], label: `${l}.obs` }),

@@ -5,6 +5,7 @@
  *
  * @module
  */
+import { PORTABLE_STORAGE_BINDING_BYTES } from "../limits.ts";
 
 /** Configuration of a replay buffer (see engine/replay/buffer.ts for the design). */
 export interface ReplayConfig {
@@ -28,7 +29,7 @@ export interface ReplayConfig {
    * selects among the rows completed by the last F inserts. Default 1.
    */
   relayFragment?: number;
-  /** Largest binding allowed [bytes]. Default 128 MiB. */
+  /** Largest binding allowed [bytes]. Default `PORTABLE_STORAGE_BINDING_BYTES` (128 MiB). */
   maxBindingBytes?: number;
   /** Rows gathered per ring per minibatch, for the report only. Default 0. */
   batch?: number;
@@ -74,8 +75,6 @@ export const COUNTER = Object.freeze({
   inserts: 6,
 });
 
-const MIB = 1024 * 1024;
-
 /**
  * Plans a replay configuration: buffer sizes, total and chunking (callable without a GPU).
  *
@@ -112,7 +111,7 @@ export function memoryReport(config: ReplayConfig): ReplayLayout {
   const words = config.obsDType === "u8" ? Math.ceil(obsDim / 4) : obsDim;
   let leafCount = 0;
   if (config.prioritized) { for (leafCount = 2; leafCount < capacity; leafCount *= 2); }
-  const maxBinding = config.maxBindingBytes ?? 128 * MIB;
+  const maxBinding = config.maxBindingBytes ?? PORTABLE_STORAGE_BINDING_BYTES;
   const ringBytes = capacity * words * 4;
   if (ringBytes > maxBinding) {
     throw new RangeError(

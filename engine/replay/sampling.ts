@@ -19,7 +19,7 @@ import type { Engine } from "../device.ts";
 import type { Encoder } from "../encoder.ts";
 import { compileKernel, defineKernel, type Dispatch } from "../kernel.ts";
 import { RNG_PURPOSE } from "../rng.ts";
-import type { Tensor } from "../tensor.ts";
+import { assertShape, type Tensor } from "../tensor.ts";
 
 const SHADER = "engine/replay/sampling.wgsl";
 const INCLUDES = ["common/_index.wgsl", "common/_rng.wgsl"] as const;
@@ -176,14 +176,6 @@ async function createClock(engine: Engine, label: string): Promise<Clock> {
   return { clock, tick: k.bind({ clockOut: clock }, params({}), `${label}.tick`) };
 }
 
-function checkShape(label: string, name: string, t: Tensor, shape: readonly number[]): void {
-  if (t.size !== shape.reduce((a, b) => a * b, 1)) {
-    throw new TypeError(
-      `Cannot build "${label}": ${name} [${t.shape.join(", ")}] is not [${shape.join(", ")}]`,
-    );
-  }
-}
-
 /** Options of {@linkcode createSumTree}. */
 export interface SumTreeOptions {
   /** Number of independent trees (rings). */
@@ -239,7 +231,7 @@ export function createSumTree(engine: Engine, options: SumTreeOptions): SumTree 
   });
   const base = { numRings, size: leafCount };
   async function bindPathUpdate(slots: Tensor<"u32">, m: number, l = `${label}.path`) {
-    checkShape(l, "slots", slots, [numRings, m]);
+    assertShape(slots, [numRings, m], { op: l, name: "slots" });
     const k = await compileKernel(engine, treeUpdatePaths);
     const d = k.bind({ slots, sum, minTree }, params({ ...base, count: m, level: depth }), l);
     return { encode: (enc: Encoder) => d.encode(enc) };
@@ -254,8 +246,8 @@ export function createSumTree(engine: Engine, options: SumTreeOptions): SumTree 
     bindPathUpdate,
     async bindPriorityUpdate(indices, td, o) {
       const l = o.label ?? `${label}.priority`;
-      checkShape(l, "indices", indices, [numRings, o.batch]);
-      checkShape(l, "td", td, [numRings, o.batch]);
+      assertShape(indices, [numRings, o.batch], { op: l, name: "indices" });
+      assertShape(td, [numRings, o.batch], { op: l, name: "td" });
       const k = await compileKernel(engine, treeSetLeaves);
       const set = k.bind(
         { slots: indices, values: td, sum, minTree },
@@ -350,7 +342,7 @@ export async function createUniformSampler(
   options: FillLayout & { numRings: number; batch: number; seed: number; label: string },
 ): Promise<Sampler> {
   const { numRings, batch, label } = options;
-  checkShape(label, "counters", options.counters, [numRings, options.stride]);
+  assertShape(options.counters, [numRings, options.stride], { op: label, name: "counters" });
   const indices = engine.tensor({ dtype: "u32", shape: [numRings, batch], label: `${label}.idx` });
   const c = await createClock(engine, label);
   const k = await compileKernel(engine, uniformSample);
@@ -388,7 +380,7 @@ export async function createTopK(
   if (!(k >= 1 && k <= MAX_TOP_K)) {
     throw new RangeError(`Cannot build "${label}": k is ${k}, must be in [1, ${MAX_TOP_K}]`);
   }
-  checkShape(label, "weights", options.weights, [numRings, n]);
+  assertShape(options.weights, [numRings, n], { op: label, name: "weights" });
   const indices = engine.tensor({ dtype: "u32", shape: [numRings, k], label: `${label}.idx` });
   const c = await createClock(engine, label);
   const kernel = await compileKernel(engine, topK);
@@ -419,7 +411,7 @@ export async function createLbsSampler(
   },
 ): Promise<Sampler> {
   const { numRings, poolSize, batch, label } = options;
-  checkShape(label, "td", options.td, [numRings, poolSize]);
+  assertShape(options.td, [numRings, poolSize], { op: label, name: "td" });
   const eps = options.eps ?? 1e-8;
   if (!(eps > 0)) throw new RangeError(`Cannot build "${label}": eps is ${eps}, must be > 0`);
   const shape = [numRings, poolSize];

@@ -2,13 +2,8 @@
 // compile-time guard names a kernel over the device's limit, and createEngine() validates the
 // `maxStorageBuffers` cap that emulates a browser on llvmpipe or a desktop GPU.
 import { createEngine, type Engine } from "../../engine/device.ts";
-import {
-  type Access,
-  compileKernel,
-  defineKernel,
-  type KernelDef,
-  PORTABLE_STORAGE_BUFFERS,
-} from "../../engine/kernel.ts";
+import { type Access, compileKernel, defineKernel, type KernelDef } from "../../engine/kernel.ts";
+import { PORTABLE_STORAGE_BUFFERS } from "../../engine/limits.ts";
 import { readTensor } from "../../engine/readback.ts";
 import { assertExact, HAS_GPU, seeded } from "../_testing.ts";
 

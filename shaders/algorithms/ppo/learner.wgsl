@@ -18,8 +18,8 @@
 // loss:     one thread per (a, r). Â = (A − mean) / (std + 1e-8); ρ = exp(log π(a) − log π_old);
 //           L = (1/R) Σ_r [−min(ρÂ, clip(ρ, 1 − ε, 1 + ε)Â) + vCoef·max((V − R)², (V_old +
 //           clip(V − V_old, −ε, ε) − R)²) − βH], ε = clipSched[a]. Writes dHead = ∂L/∂(logits, V)
-//           and terms [a, r, 4] = (policy loss, value loss, entropy, clipped 0/1).
-//                                                                      writes dHead, terms
+//           and terms [a, r, 4] = (policy loss, value loss, entropy, clipped 0/1); log π and
+//           H from common/_categorical.wgsl.                          writes dHead, terms
 // accumulate: one thread per field f < 4: acc[f] += Σ_a (1/R) Σ_r terms[a, r, f]; f = 4:
 //           acc[4] += 1 (minibatch steps); thread 0 also advances counter[1] when `advance`.
 //                                                                      writes acc, counter
@@ -67,6 +67,11 @@ struct Params {
 @group(0) @binding(32) var<storage, read_write> acc: array<f32>;
 @group(0) @binding(33) var<storage, read_write> counter: array<u32>;
 @group(0) @binding(34) var<storage, read_write> out: array<f32>;
+
+// The logits of common/_categorical.wgsl: row t of the loss is head[t·(K + 1) + j], j < K.
+fn categoricalLogit(i: u32) -> f32 {
+  return head[i];
+}
 
 fn sequences() -> u32 {
   return (params.steps / params.seqLen) * params.numEnvs;
@@ -167,18 +172,10 @@ fn loss(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg:
   let K = params.numActions;
   let base = t * (K + 1u);
   let scale = 1.0 / f32(R);
-  var m = head[base];
-  for (var j = 1u; j < K; j++) { m = max(m, head[base + j]); }
-  var s = 0.0;
-  for (var j = 0u; j < K; j++) { s += exp(head[base + j] - m); }
-  let logS = log(s);
-  var ent = 0.0;
-  for (var j = 0u; j < K; j++) {
-    let lp = head[base + j] - m - logS;
-    ent -= exp(lp) * lp;
-  }
+  let shift = categoricalShift(base, K);
+  let ent = categoricalEntropy(base, K, shift);
   let act = mbActIn[t];
-  let logp = head[base + act] - m - logS;
+  let logp = categoricalLogProbAt(base, act, shift);
   let adv = (mbRowIn[t * ROW + ADV] - advStatIn[a * 2u]) / (advStatIn[a * 2u + 1u] + ADV_EPS);
   let eps = clipSched[a];
   let ratio = exp(logp - mbRowIn[t * ROW + LOGP]);
@@ -199,7 +196,7 @@ fn loss(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg:
   let useU = lu >= lc;
   let gv = select(select(0.0, 2.0 * (vClip - ret), abs(dv) < eps), 2.0 * (v - ret), useU);
   for (var j = 0u; j < K; j++) {
-    let lp = head[base + j] - m - logS;
+    let lp = categoricalLogProbAt(base, j, shift);
     let p = exp(lp);
     let onehot = select(0.0, 1.0, j == act);
     dHead[base + j] = scale * (gLogp * (onehot - p) + params.entropyCoef * p * (lp + ent));

@@ -13,8 +13,9 @@
 // loss:        one thread per (l, r) with t < T. c = 1/(T·E); ρ = π_l(a|o) / (π_behaviour(a|o) +
 //              1e-7) (foreign rows, detached); w = 1 (own) or λρ (foreign); A = target − V.
 //              L_row = c·(−w·A·log π(a) + valueCoef·w·A² − entropyCoef·own·H), A and ρ detached
-//              in the policy term. Writes dLogits, dValue = ∂L_row / ∂(logits, V), and terms
-//              [l, f, r] for f = policy, value (w·A²·c), entropy (own·H·c), ratio (foreign ρ).
+//              in the policy term; log π and H from common/_categorical.wgsl. Writes dLogits,
+//              dValue = ∂L_row / ∂(logits, V), and terms [l, f, r] for f = policy, value
+//              (w·A²·c), entropy (own·H·c), ratio (foreign ρ).
 //                                                       writes dLogits, dValue, terms
 // accumulate:  one thread per field f of acc [F + 2]: acc[f] += Σ_l sums[l, f] (f < F),
 //              acc[F] += Σ_l normIn[l], acc[F + 1] += 1.                writes acc
@@ -55,6 +56,11 @@ struct Params {
 
 fn rowsPerLearner() -> u32 {
   return params.numSources * params.rowSteps * params.numEnvs;
+}
+
+// The logits of common/_categorical.wgsl: row i of the loss is logits[i·K + j], j < K.
+fn categoricalLogit(i: u32) -> f32 {
+  return logits[i];
 }
 
 // The source agent of source slot s of learner l.
@@ -129,18 +135,10 @@ fn loss(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg:
   let valid = t < params.nSteps;
   let K = params.numActions;
   let base = i * K;
-  var mx = logits[base];
-  for (var j = 1u; j < K; j++) { mx = max(mx, logits[base + j]); }
-  var se = 0.0;
-  for (var j = 0u; j < K; j++) { se += exp(logits[base + j] - mx); }
-  let lse = log(se);
-  var h = 0.0;
-  for (var j = 0u; j < K; j++) {
-    let lp = (logits[base + j] - mx) - lse;
-    h -= exp(lp) * lp;
-  }
+  let shift = categoricalShift(base, K);
+  let h = categoricalEntropy(base, K, shift);
   let a = min(actRowIn[i], K - 1u);
-  let logpA = (logits[base + a] - mx) - lse;
+  let logpA = categoricalLogProbAt(base, a, shift);
   let ratio = exp(logpA) / (exp(behRowIn[i]) + RATIO_EPS);
   let w = select(select(params.lambda * ratio, 1.0, own), 0.0, !valid);
   let c = 1.0 / f32(params.nSteps * params.numEnvs);
@@ -148,7 +146,7 @@ fn loss(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg:
   let gPol = -w * adv * c;
   let gEnt = select(0.0, params.entropyCoef * c, own && valid);
   for (var j = 0u; j < K; j++) {
-    let lp = (logits[base + j] - mx) - lse;
+    let lp = categoricalLogProbAt(base, j, shift);
     let p = exp(lp);
     dLogits[base + j] = gPol * (select(0.0, 1.0, j == a) - p) + gEnt * p * (lp + h);
   }

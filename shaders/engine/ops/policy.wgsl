@@ -3,7 +3,8 @@
 // Shapes: logits, dLogits, probs, dProbs, logProbs, dLogProbs, targets [numAgents, batch, numActions];
 //   actions (u32), out, dOut [numAgents, batch]; for bce out, dOut are [numAgents, batch, numActions].
 // Rows are max-subtracted: log p_j = (z_j − m) − log Σ_k exp(z_k − m), m = max_k z_k (Σ ≥ 1, so the
-// log is safe and log p is finite). Backward kernels take g = coef·dOut (params.upstream = 1) or
+// log is safe and log p is finite), by categoricalShift / categoricalLogProbAt / categoricalEntropy
+// of common/_categorical.wgsl. Backward kernels take g = coef·dOut (params.upstream = 1) or
 // g = coef (upstream = 0: the gradient of coef·Σ out, i.e. a mean when coef = scale / count), and
 // write dLogits (= or += by params.accumulate).
 // softmaxForward / logSoftmaxForward: one thread per row.   writes probs / logProbs
@@ -36,17 +37,9 @@ fn rowCount() -> u32 {
   return params.numAgents * params.batch;
 }
 
-// (m, log Σ_k exp(z_k − m)) of the row starting at `base`; log p_j = (z_j − m) − .y.
-fn rowShift(base: u32) -> vec2f {
-  var m = logits[base];
-  for (var j = 1u; j < params.numActions; j++) { m = max(m, logits[base + j]); }
-  var s = 0.0;
-  for (var j = 0u; j < params.numActions; j++) { s += exp(logits[base + j] - m); }
-  return vec2f(m, log(s));
-}
-
-fn logProbAt(base: u32, j: u32, shift: vec2f) -> f32 {
-  return (logits[base + j] - shift.x) - shift.y;
+// The logits of common/_categorical.wgsl (row t starts at t·numActions).
+fn categoricalLogit(i: u32) -> f32 {
+  return logits[i];
 }
 
 // The chosen action / label of row t, clamped into range so no read is out of bounds.
@@ -63,22 +56,13 @@ fn writeGrad(i: u32, v: f32) {
   dLogits[i] = select(v, dLogits[i] + v, params.accumulate != 0u);
 }
 
-fn entropyOf(base: u32, shift: vec2f) -> f32 {
-  var h = 0.0;
-  for (var j = 0u; j < params.numActions; j++) {
-    let lp = logProbAt(base, j, shift);
-    h -= exp(lp) * lp;
-  }
-  return h;
-}
-
 @compute @workgroup_size(WORKGROUP_SIZE)
 fn softmaxForward(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
   let t = flatIndex(gid, nwg);
   if (t >= rowCount()) { return; }
   let base = t * params.numActions;
-  let shift = rowShift(base);
-  for (var j = 0u; j < params.numActions; j++) { probs[base + j] = exp(logProbAt(base, j, shift)); }
+  let shift = categoricalShift(base, params.numActions);
+  for (var j = 0u; j < params.numActions; j++) { probs[base + j] = exp(categoricalLogProbAt(base, j, shift)); }
 }
 
 @compute @workgroup_size(WORKGROUP_SIZE)
@@ -86,11 +70,11 @@ fn softmaxBackward(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workg
   let t = flatIndex(gid, nwg);
   if (t >= rowCount()) { return; }
   let base = t * params.numActions;
-  let shift = rowShift(base);
+  let shift = categoricalShift(base, params.numActions);
   var pg = 0.0;
-  for (var j = 0u; j < params.numActions; j++) { pg += exp(logProbAt(base, j, shift)) * dProbs[base + j]; }
+  for (var j = 0u; j < params.numActions; j++) { pg += exp(categoricalLogProbAt(base, j, shift)) * dProbs[base + j]; }
   for (var j = 0u; j < params.numActions; j++) {
-    let p = exp(logProbAt(base, j, shift));
+    let p = exp(categoricalLogProbAt(base, j, shift));
     writeGrad(base + j, params.coef * p * (dProbs[base + j] - pg));
   }
 }
@@ -100,8 +84,8 @@ fn logSoftmaxForward(@builtin(global_invocation_id) gid: vec3u, @builtin(num_wor
   let t = flatIndex(gid, nwg);
   if (t >= rowCount()) { return; }
   let base = t * params.numActions;
-  let shift = rowShift(base);
-  for (var j = 0u; j < params.numActions; j++) { logProbs[base + j] = logProbAt(base, j, shift); }
+  let shift = categoricalShift(base, params.numActions);
+  for (var j = 0u; j < params.numActions; j++) { logProbs[base + j] = categoricalLogProbAt(base, j, shift); }
 }
 
 @compute @workgroup_size(WORKGROUP_SIZE)
@@ -109,11 +93,11 @@ fn logSoftmaxBackward(@builtin(global_invocation_id) gid: vec3u, @builtin(num_wo
   let t = flatIndex(gid, nwg);
   if (t >= rowCount()) { return; }
   let base = t * params.numActions;
-  let shift = rowShift(base);
+  let shift = categoricalShift(base, params.numActions);
   var gSum = 0.0;
   for (var j = 0u; j < params.numActions; j++) { gSum += dLogProbs[base + j]; }
   for (var j = 0u; j < params.numActions; j++) {
-    let p = exp(logProbAt(base, j, shift));
+    let p = exp(categoricalLogProbAt(base, j, shift));
     writeGrad(base + j, params.coef * (dLogProbs[base + j] - p * gSum));
   }
 }
@@ -123,7 +107,7 @@ fn logProbForward(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgr
   let t = flatIndex(gid, nwg);
   if (t >= rowCount()) { return; }
   let base = t * params.numActions;
-  out[t] = logProbAt(base, chosen(t), rowShift(base));
+  out[t] = categoricalLogProbAt(base, chosen(t), categoricalShift(base, params.numActions));
 }
 
 @compute @workgroup_size(WORKGROUP_SIZE)
@@ -131,11 +115,11 @@ fn logProbBackward(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workg
   let t = flatIndex(gid, nwg);
   if (t >= rowCount()) { return; }
   let base = t * params.numActions;
-  let shift = rowShift(base);
+  let shift = categoricalShift(base, params.numActions);
   let g = upstreamGrad(t);
   let at = chosen(t);
   for (var j = 0u; j < params.numActions; j++) {
-    let p = exp(logProbAt(base, j, shift));
+    let p = exp(categoricalLogProbAt(base, j, shift));
     writeGrad(base + j, g * (select(0.0, 1.0, j == at) - p));
   }
 }
@@ -145,7 +129,7 @@ fn entropyForward(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgr
   let t = flatIndex(gid, nwg);
   if (t >= rowCount()) { return; }
   let base = t * params.numActions;
-  out[t] = entropyOf(base, rowShift(base));
+  out[t] = categoricalEntropy(base, params.numActions, categoricalShift(base, params.numActions));
 }
 
 @compute @workgroup_size(WORKGROUP_SIZE)
@@ -153,11 +137,11 @@ fn entropyBackward(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workg
   let t = flatIndex(gid, nwg);
   if (t >= rowCount()) { return; }
   let base = t * params.numActions;
-  let shift = rowShift(base);
-  let h = entropyOf(base, shift);
+  let shift = categoricalShift(base, params.numActions);
+  let h = categoricalEntropy(base, params.numActions, shift);
   let g = upstreamGrad(t);
   for (var j = 0u; j < params.numActions; j++) {
-    let lp = logProbAt(base, j, shift);
+    let lp = categoricalLogProbAt(base, j, shift);
     writeGrad(base + j, -g * exp(lp) * (lp + h));
   }
 }
@@ -167,7 +151,7 @@ fn crossEntropyForward(@builtin(global_invocation_id) gid: vec3u, @builtin(num_w
   let t = flatIndex(gid, nwg);
   if (t >= rowCount()) { return; }
   let base = t * params.numActions;
-  out[t] = -logProbAt(base, chosen(t), rowShift(base));
+  out[t] = -categoricalLogProbAt(base, chosen(t), categoricalShift(base, params.numActions));
 }
 
 @compute @workgroup_size(WORKGROUP_SIZE)
@@ -175,11 +159,11 @@ fn crossEntropyBackward(@builtin(global_invocation_id) gid: vec3u, @builtin(num_
   let t = flatIndex(gid, nwg);
   if (t >= rowCount()) { return; }
   let base = t * params.numActions;
-  let shift = rowShift(base);
+  let shift = categoricalShift(base, params.numActions);
   let g = upstreamGrad(t);
   let at = chosen(t);
   for (var j = 0u; j < params.numActions; j++) {
-    let p = exp(logProbAt(base, j, shift));
+    let p = exp(categoricalLogProbAt(base, j, shift));
     writeGrad(base + j, g * (p - select(0.0, 1.0, j == at)));
   }
 }
@@ -189,9 +173,9 @@ fn softCrossEntropyForward(@builtin(global_invocation_id) gid: vec3u, @builtin(n
   let t = flatIndex(gid, nwg);
   if (t >= rowCount()) { return; }
   let base = t * params.numActions;
-  let shift = rowShift(base);
+  let shift = categoricalShift(base, params.numActions);
   var acc = 0.0;
-  for (var j = 0u; j < params.numActions; j++) { acc -= targets[base + j] * logProbAt(base, j, shift); }
+  for (var j = 0u; j < params.numActions; j++) { acc -= targets[base + j] * categoricalLogProbAt(base, j, shift); }
   out[t] = acc;
 }
 
@@ -200,12 +184,12 @@ fn softCrossEntropyBackward(@builtin(global_invocation_id) gid: vec3u, @builtin(
   let t = flatIndex(gid, nwg);
   if (t >= rowCount()) { return; }
   let base = t * params.numActions;
-  let shift = rowShift(base);
+  let shift = categoricalShift(base, params.numActions);
   let g = upstreamGrad(t);
   var tSum = 0.0;
   for (var j = 0u; j < params.numActions; j++) { tSum += targets[base + j]; }
   for (var j = 0u; j < params.numActions; j++) {
-    let p = exp(logProbAt(base, j, shift));
+    let p = exp(categoricalLogProbAt(base, j, shift));
     writeGrad(base + j, g * (p * tSum - targets[base + j]));
   }
 }

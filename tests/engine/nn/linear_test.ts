@@ -1,7 +1,7 @@
 import {
   type Activation,
+  chooseDenseVariant,
   createLinear,
-  defaultLinearVariant,
   linearParamCount,
   type LinearVariant,
 } from "../../../engine/nn/linear.ts";
@@ -156,7 +156,7 @@ gpuTest(
       label: "t.lin",
     });
     const want = engine.isCpu ? "blocked" : "tiled";
-    if (lin.variant !== want || defaultLinearVariant(engine) !== want) {
+    if (lin.variant !== want || chooseDenseVariant(engine, { output: "identity" }) !== want) {
       throw new Error(`variant is "${lin.variant}", want "${want}" (isCpu ${engine.isCpu})`);
     }
   },

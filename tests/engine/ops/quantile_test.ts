@@ -1,5 +1,8 @@
 import { createWindowQuantile } from "../../../engine/ops/quantile.ts";
-import { quantileReference, windowQuantileReference } from "../../../engine/ops/quantile_reference.ts";
+import {
+  quantileReference,
+  windowQuantileReference,
+} from "../../../engine/ops/quantile_reference.ts";
 import { readTensors } from "../../../engine/readback.ts";
 import { AGENT_COUNTS, assertAllClose, assertExact, gpuTest, seeded } from "../../_testing.ts";
 

@@ -1,7 +1,11 @@
 import { COUNTER, createReplay, memoryReport, type Replay } from "../../../engine/replay/buffer.ts";
 import { ReplayReference, type StepData } from "../../../engine/replay/reference.ts";
 import { buildTreesReference } from "../../../engine/replay/sampling_reference.ts";
-import { createPerSampler, createUniformSampler, EMPTY_MIN } from "../../../engine/replay/sampling.ts";
+import {
+  createPerSampler,
+  createUniformSampler,
+  EMPTY_MIN,
+} from "../../../engine/replay/sampling.ts";
 import { readTensors } from "../../../engine/readback.ts";
 import { AGENT_COUNTS, assertAllClose, assertExact, gpuTest, seeded } from "../../_testing.ts";
 import type { Engine } from "../../../engine/device.ts";
