@@ -14,7 +14,11 @@ import { createTrafficInfluenceRecorder, TRAFFIC_DSET_DIM } from "../../envs/tra
 import { createTrafficLocalEnv } from "../../envs/traffic/local.ts";
 import { createWarehouseEnv } from "../../envs/warehouse/env.ts";
 import { createWarehouseDataset } from "../../envs/warehouse/dataset.ts";
-import { WAREHOUSE_CLASSES, WAREHOUSE_OBS, WAREHOUSE_SOURCES } from "../../envs/warehouse/layout.ts";
+import {
+  WAREHOUSE_CLASSES,
+  WAREHOUSE_OBS,
+  WAREHOUSE_SOURCES,
+} from "../../envs/warehouse/layout.ts";
 import { createWarehouseLocalEnv } from "../../envs/warehouse/local.ts";
 import type { AipSpec } from "./aip.ts";
 
