@@ -36,9 +36,30 @@ export interface EngineOptions {
    * RangeError.
    */
   maxStorageBuffers?: number;
+  /**
+   * Give this engine a device of its own, destroyed by {@linkcode Engine.destroy}. Default false:
+   * engines with the same adapter, limits and features share one device for the life of the
+   * process, and `destroy()` frees only the engine's own buffers. Creating and destroying a
+   * WebGPU device per engine made Deno abort at process exit (heap corruption in the
+   * wgpu/Mesa teardown: about one run in four with ~25 engines; never with a shared device).
+   */
+  exclusiveDevice?: boolean;
 }
 
-/** A WebGPU validation or out-of-memory error, raised on the host. */
+/**
+ * A WebGPU validation or out-of-memory error, raised on the host.
+ *
+ * @example Asking for more than the adapter allows fails before any kernel runs
+ * ```ts
+ * import { createEngine } from "../mod.ts";
+ *
+ * try {
+ *   await createEngine({ maxStorageBuffers: 1_000_000 });
+ * } catch (e) {
+ *   console.log((e as Error).message); // names maxStorageBuffersPerShaderStage and the maximum
+ * }
+ * ```
+ */
 export class GpuError extends Error {
   override name = "GpuError";
 }
@@ -78,7 +99,20 @@ export interface TensorOptions<D extends DType> {
   usage?: number;
 }
 
-/** The engine: device, buffers, kernel cache, submits. */
+/**
+ * The engine: device, buffers, kernel cache, submits.
+ *
+ * @example Allocate a tensor, write it, read it back
+ * ```ts
+ * import { createEngine, readTensor } from "../mod.ts";
+ *
+ * const engine = await createEngine();
+ * const t = engine.tensor({ dtype: "f32", shape: [2, 3], label: "example.t" });
+ * engine.write(t, [1, 2, 3, 4, 5, 6]);
+ * console.log(await readTensor(engine, t)); // Float32Array [1, 2, 3, 4, 5, 6]
+ * engine.destroy();
+ * ```
+ */
 export class Engine {
   readonly device: GPUDevice;
   readonly adapter: AdapterReport;
@@ -87,14 +121,36 @@ export class Engine {
   readonly kernelCache: Map<string, Promise<unknown>> = new Map();
   #errors: string[] = [];
   #destroyed = false;
+  readonly #exclusive: boolean;
+  readonly #buffers = new Set<GPUBuffer>();
+  readonly #onError = (ev: Event) => {
+    this.#errors.push((ev as GPUUncapturedErrorEvent).error.message);
+  };
 
-  constructor(device: GPUDevice, adapter: AdapterReport) {
+  constructor(device: GPUDevice, adapter: AdapterReport, options: { exclusive?: boolean } = {}) {
     this.device = device;
     this.adapter = adapter;
-    device.addEventListener("uncapturederror", (ev) => {
-      const e = (ev as GPUUncapturedErrorEvent).error;
-      this.#errors.push(e.message);
-    });
+    this.#exclusive = options.exclusive ?? true;
+    device.addEventListener("uncapturederror", this.#onError);
+  }
+
+  /**
+   * Creates a GPU buffer owned by this engine (freed by {@linkcode Engine.destroy}); every
+   * buffer of the library is made here or by {@linkcode Engine.tensor}.
+   */
+  createBuffer(descriptor: GPUBufferDescriptor): GPUBuffer {
+    if (this.#destroyed) {
+      throw new Error(`Cannot create buffer "${descriptor.label}": the engine was destroyed`);
+    }
+    const buffer = this.device.createBuffer(descriptor);
+    this.#buffers.add(buffer);
+    return buffer;
+  }
+
+  /** Destroys a buffer made by {@linkcode Engine.createBuffer} before the engine is destroyed. */
+  releaseBuffer(buffer: GPUBuffer): void {
+    this.#buffers.delete(buffer);
+    buffer.destroy();
   }
 
   /** True on a software adapter; kernels pick CPU-friendly variants then. */
@@ -132,7 +188,7 @@ export class Engine {
         `Cannot create "${options.label}": needs ${bytes} bytes, device allows ${max} per buffer`,
       );
     }
-    const buffer = this.device.createBuffer({
+    const buffer = this.createBuffer({
       label: options.label,
       size: bytes,
       usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST |
@@ -203,11 +259,19 @@ export class Engine {
     });
   }
 
-  /** Destroys the device; every tensor becomes invalid. Safe to call twice. */
+  /**
+   * Frees the engine's buffers (every tensor becomes invalid) and stops listening for the
+   * device's errors; destroys the device too when it is the engine's own
+   * (`exclusiveDevice`). Safe to call twice.
+   */
   destroy(): void {
     if (this.#destroyed) return;
     this.#destroyed = true;
-    this.device.destroy();
+    this.device.removeEventListener("uncapturederror", this.#onError);
+    for (const b of this.#buffers) b.destroy();
+    this.#buffers.clear();
+    this.kernelCache.clear();
+    if (this.#exclusive) this.device.destroy();
   }
 }
 
@@ -223,6 +287,14 @@ function toHost<D extends DType>(dtype: D, data: ArrayLike<number>): HostArrays[
       return (data instanceof Uint8Array ? data : Uint8Array.from(data)) as HostArrays[D];
   }
 }
+
+/** Devices shared by engines of the same adapter, limits and features (see `exclusiveDevice`). */
+const SHARED_DEVICES = new Map<string, Promise<GPUDevice>>();
+// Shared devices end with the program, before the runtime's own teardown.
+globalThis.addEventListener?.("unload", () => {
+  for (const d of SHARED_DEVICES.values()) d.then((device) => device.destroy(), () => {});
+  SHARED_DEVICES.clear();
+});
 
 /** Validates `options.maxStorageBuffers` against WebGPU's minimum and the adapter's maximum. */
 function storageBufferCap(options: EngineOptions, adapterMax: number, adapter: string): number {
@@ -246,6 +318,15 @@ function storageBufferCap(options: EngineOptions, adapterMax: number, adapter: s
  * `allowFallback: false`), raises the limits the engine needs to the adapter's maxima (storage
  * buffers per kernel up to `maxStorageBuffers` when given), and fails with a message that says what
  * is missing when WebGPU is unavailable.
+ *
+ * @example Open the best adapter WebGPU offers (llvmpipe where there is no GPU)
+ * ```ts
+ * import { createEngine } from "../mod.ts";
+ *
+ * const engine = await createEngine();
+ * console.log(engine.adapter.description, engine.limit("maxStorageBuffersPerShaderStage"));
+ * engine.destroy();
+ * ```
  */
 export async function createEngine(options: EngineOptions = {}): Promise<Engine> {
   const gpu = (globalThis.navigator as Navigator | undefined)?.gpu;
@@ -298,7 +379,19 @@ export async function createEngine(options: EngineOptions = {}): Promise<Engine>
   }
   const requiredFeatures: GPUFeatureName[] = [];
   if (adapter.features.has("timestamp-query")) requiredFeatures.push("timestamp-query");
-  const device = await adapter.requestDevice({ requiredLimits, requiredFeatures });
+  const exclusive = options.exclusiveDevice ?? false;
+  const key = JSON.stringify([info.description, requiredLimits, requiredFeatures]);
+  let pending = exclusive ? undefined : SHARED_DEVICES.get(key);
+  if (!pending) {
+    pending = adapter.requestDevice({ requiredLimits, requiredFeatures });
+    if (!exclusive) {
+      SHARED_DEVICES.set(key, pending);
+      pending.then((d) => d.lost.then(() => SHARED_DEVICES.delete(key)), () => {
+        SHARED_DEVICES.delete(key);
+      });
+    }
+  }
+  const device = await pending;
   const limits: Record<string, number> = {};
   for (const name of [...RAISED_LIMITS, "minStorageBufferOffsetAlignment"]) {
     limits[name] = (device.limits as unknown as Record<string, number>)[name];
@@ -310,5 +403,5 @@ export async function createEngine(options: EngineOptions = {}): Promise<Engine>
     isFallback,
     limits,
     features: [...device.features],
-  });
+  }, { exclusive });
 }

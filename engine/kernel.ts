@@ -60,7 +60,33 @@ export interface KernelDef<
   readonly constants?: Readonly<Record<string, number>>;
 }
 
-/** Declares a kernel; returns the frozen declaration. */
+/**
+ * Declares a kernel; returns the frozen declaration.
+ *
+ * @example Declare a kernel whose body is a .wgsl file (paths are relative to shaders/)
+ * ```ts
+ * import { compileKernel, createEngine, defineKernel, readTensor } from "../mod.ts";
+ *
+ * // shaders/engine/ops/elementwise.wgsl, entry point `fill`: out[i] = value for i < n.
+ * const fill = defineKernel({
+ *   name: "example.fill",
+ *   shader: "engine/ops/elementwise.wgsl",
+ *   entryPoint: "fill",
+ *   includes: ["common/_index.wgsl"],
+ *   bindings: { out: "write" },
+ *   params: { n: "u32", value: "f32", alpha: "f32", beta: "f32" },
+ *   threads: (p) => p.n,
+ * });
+ * const engine = await createEngine();
+ * const x = engine.tensor({ dtype: "f32", shape: [5], label: "example.x" });
+ * const kernel = await compileKernel(engine, fill);
+ * const enc = engine.encoder("example");
+ * kernel.bind({ out: x }, { n: 5, value: 2.5, alpha: 0, beta: 0 }).encode(enc);
+ * engine.submit(enc);
+ * console.log(await readTensor(engine, x)); // five 2.5s
+ * engine.destroy();
+ * ```
+ */
 export function defineKernel<
   const B extends Record<string, Access>,
   const P extends Record<string, ScalarType>,
@@ -224,7 +250,7 @@ export class Kernel<B extends Record<string, Access>, P extends Record<string, S
     let uniform: GPUBuffer | null = null;
     const fields = Object.keys(this.def.params);
     if (fields.length > 0) {
-      uniform = this.engine.device.createBuffer({
+      uniform = this.engine.createBuffer({
         label: `${label}.params`,
         size: Math.max(16, Math.ceil((fields.length * 4) / 16) * 16),
         usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST,
@@ -358,6 +384,30 @@ function constantsKey(c: Readonly<Record<string, number>> | undefined): string {
  * {@linkcode Kernel}. Compilation errors name the kernel and map lines back to `file:line`; a
  * kernel that binds more storage buffers than the device's `maxStorageBuffersPerShaderStage` is
  * rejected with a RangeError before WebGPU sees it.
+ *
+ * @example Declare a kernel whose body is a .wgsl file (paths are relative to shaders/)
+ * ```ts
+ * import { compileKernel, createEngine, defineKernel, readTensor } from "../mod.ts";
+ *
+ * // shaders/engine/ops/elementwise.wgsl, entry point `fill`: out[i] = value for i < n.
+ * const fill = defineKernel({
+ *   name: "example.fill",
+ *   shader: "engine/ops/elementwise.wgsl",
+ *   entryPoint: "fill",
+ *   includes: ["common/_index.wgsl"],
+ *   bindings: { out: "write" },
+ *   params: { n: "u32", value: "f32", alpha: "f32", beta: "f32" },
+ *   threads: (p) => p.n,
+ * });
+ * const engine = await createEngine();
+ * const x = engine.tensor({ dtype: "f32", shape: [5], label: "example.x" });
+ * const kernel = await compileKernel(engine, fill);
+ * const enc = engine.encoder("example");
+ * kernel.bind({ out: x }, { n: 5, value: 2.5, alpha: 0, beta: 0 }).encode(enc);
+ * engine.submit(enc);
+ * console.log(await readTensor(engine, x)); // five 2.5s
+ * engine.destroy();
+ * ```
  */
 export function compileKernel<
   B extends Record<string, Access>,

@@ -7,14 +7,30 @@
 import type { Engine } from "./device.ts";
 import { type DType, hostArray, type HostArrays, type Tensor } from "./tensor.ts";
 
-/** Reads several tensors with one submit and one await (counted as one read). */
+/**
+ * Reads several tensors with one submit and one await (counted as one read).
+ *
+ * @example Read several tensors with one GPU synchronisation
+ * ```ts
+ * import { createEngine, readTensors } from "../mod.ts";
+ *
+ * const engine = await createEngine();
+ * const a = engine.tensor({ dtype: "f32", shape: [2], label: "example.a" });
+ * const b = engine.tensor({ dtype: "u32", shape: [3], label: "example.b" });
+ * engine.write(a, [0.5, 1.5]);
+ * engine.write(b, [7, 8, 9]);
+ * const [ha, hb] = await readTensors(engine, [a, b] as const); // Float32Array, Uint32Array
+ * console.log(ha, hb);
+ * engine.destroy();
+ * ```
+ */
 export async function readTensors<T extends readonly Tensor[]>(
   engine: Engine,
   tensors: T,
 ): Promise<{ [K in keyof T]: T[K] extends Tensor<infer D> ? HostArrays[D] : never }> {
   engine.throwIfError();
   const total = tensors.reduce((s, t) => s + t.byteLength, 0);
-  const staging = engine.device.createBuffer({
+  const staging = engine.createBuffer({
     label: "readback.staging",
     size: Math.max(4, total),
     usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST,
@@ -41,11 +57,24 @@ export async function readTensors<T extends readonly Tensor[]>(
     });
     return out as never;
   } finally {
-    staging.destroy();
+    engine.releaseBuffer(staging);
   }
 }
 
-/** Reads one tensor (one submit, one await). */
+/**
+ * Reads one tensor (one submit, one await).
+ *
+ * @example Allocate a tensor, write it, read it back
+ * ```ts
+ * import { createEngine, readTensor } from "../mod.ts";
+ *
+ * const engine = await createEngine();
+ * const t = engine.tensor({ dtype: "f32", shape: [2, 3], label: "example.t" });
+ * engine.write(t, [1, 2, 3, 4, 5, 6]);
+ * console.log(await readTensor(engine, t)); // Float32Array [1, 2, 3, 4, 5, 6]
+ * engine.destroy();
+ * ```
+ */
 export async function readTensor<D extends DType>(
   engine: Engine,
   t: Tensor<D>,

@@ -37,7 +37,7 @@ export function createTimestampPair(engine: Engine, label: string): TimestampPai
     type: "timestamp",
     count: 2,
   });
-  const resolve = engine.device.createBuffer({
+  const resolve = engine.createBuffer({
     label: `${label}.resolve`,
     size: 16,
     usage: GPUBufferUsage.QUERY_RESOLVE | GPUBufferUsage.COPY_SRC,

@@ -8,7 +8,7 @@ const PERMS = ["--allow-read", "--allow-write", "--allow-env", "--allow-net"];
 /** Runs one of the CLIs (`run`, `eval`, `report`) like `deno task` does. */
 async function cli(script: string, args: string[]) {
   const out = await new Deno.Command(Deno.execPath(), {
-    args: ["run", ...PERMS, `algorithms/${script}.ts`, ...args],
+    args: ["run", ...PERMS, `app/${script}.ts`, ...args],
     cwd: REPO,
     stdout: "piped",
     stderr: "piped",

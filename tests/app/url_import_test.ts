@@ -30,7 +30,7 @@ function serveRepo(): { server: Deno.HttpServer<Deno.NetAddr>; requested: Set<st
 const SCRIPT = `
 const [base, root] = Deno.args;
 const mod = await import(base + "/mod.ts");
-const { randomPolicyAct } = await import(base + "/algorithms/random.ts");
+const { randomPolicyAct } = await import(base + "/algorithms/random_policy.ts");
 const engine = await mod.createEngine();
 const kernel = await mod.compileKernel(engine, randomPolicyAct);
 console.log("compiled " + kernel.def.name);
