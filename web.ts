@@ -34,8 +34,17 @@ export { PORTABLE_STORAGE_BUFFERS } from "./engine/limits.ts";
 export { Tensor } from "./engine/tensor.ts";
 export type { DType } from "./engine/tensor.ts";
 export { readTensor, readTensors } from "./engine/readback.ts";
-export type { EnvBuffers, EnvDef, EnvSpec, VecEnv } from "./envs/env.ts";
+export type {
+  EnvBuffers,
+  EnvDef,
+  EnvOptionDef,
+  EnvOptions,
+  EnvOptionValue,
+  EnvSpec,
+  VecEnv,
+} from "./envs/env.ts";
 export { ENVS, findTask } from "./envs/registry.ts";
+export type { EnvSection } from "./envs/registry.ts";
 export { ALGORITHMS, findAlgorithm } from "./algorithms/mod.ts";
 export type { AlgorithmDef, Metrics, RunConfig, Trainer } from "./algorithms/trainer.ts";
 export { RUN_DEFAULTS, validateConfig } from "./app/config.ts";

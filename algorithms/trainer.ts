@@ -14,6 +14,7 @@ import type { Engine } from "../engine/device.ts";
 import type { Encoder } from "../engine/encoder.ts";
 import type { Tensor } from "../engine/tensor.ts";
 import type { VecEnv } from "../envs/env.ts";
+import type { EnvSection } from "../envs/registry.ts";
 import type { EpisodeSummary } from "./episode_stats.ts";
 
 /** Settings every run has, whatever the algorithm. */
@@ -24,8 +25,12 @@ export interface RunConfig {
   numEnvs: number;
   /** Env steps to train for (counted per env: one step of all envs counts numEnvs). */
   totalSteps: number;
-  /** Registry name of the task, e.g. "Foraging-8x8-2p-2f-coop" or "rware-tiny-4ag". */
-  env: string;
+  /**
+   * The task: its registry name, e.g. "Foraging-8x8-2p-2f-coop" or "rware-tiny-4ag", or a map of
+   * `name` and options of its family, e.g. `{ name: "Foraging-8x8-2p-2f-coop", maxEpisodeSteps:
+   * 25 }` (`findTask` takes either).
+   */
+  env: string | EnvSection;
 }
 
 /** One log record: what a pipeline reports once per interval. Units in brackets. */

@@ -8,14 +8,17 @@
  * seed: 1
  * numEnvs: 64
  * totalSteps: 200000
- * env: Foraging-8x8-2p-2f-coop
+ * env: Foraging-8x8-2p-2f-coop   # or a map: { name: <task>, <option>: value … }, e.g.
+ * # env: { name: Foraging-8x8-2p-2f-coop, maxEpisodeSteps: 25, timeLimit: truncate }
  * algo: { name: random }
  * log: { interval: 6400, checkpointEvery: 64000 }
  * ```
  *
  * @module
  */
-import { findTask } from "../envs/registry.ts";
+import type { EnvDef } from "../envs/env.ts";
+import { envOptionProblems, resolveEnvOptions } from "../envs/options.ts";
+import { type EnvSection, findTask } from "../envs/registry.ts";
 import { parseYaml } from "./run_files.ts";
 
 export { parseYaml } from "./run_files.ts";
@@ -122,6 +125,10 @@ export function applyOverrides(
     if (keys.some((k) => k === "")) {
       throw new TypeError(`Cannot apply override "--${path}=${value}": empty key in the path`);
     }
+    // An option of a task given by name (`env: <task>`) turns it into `env: { name: <task> }`.
+    if (keys.length > 1 && keys[0] === "env" && typeof out.env === "string") {
+      out.env = { name: out.env };
+    }
     let node = out;
     for (const k of keys.slice(0, -1)) {
       if (!isPlainObject(node[k])) node[k] = {};
@@ -202,6 +209,55 @@ function validateAlgo(raw: unknown, problems: Problem[]): AlgoSection | null {
   return algo as AlgoSection;
 }
 
+/**
+ * Validates `env`: a task name, or a map of `name` and options of the task's family, checked
+ * against the family's option definitions. Returns the name unchanged, or the map with every
+ * option of the family (defaults filled in), or null on a problem.
+ */
+function validateEnv(raw: unknown, problems: Problem[]): string | EnvSection | null {
+  if (typeof raw === "string") {
+    try {
+      findTask(raw);
+      return raw;
+    } catch (e) {
+      problems.push({ kind: "range", message: `"env": ${(e as Error).message}` });
+      return null;
+    }
+  }
+  if (!isPlainObject(raw)) {
+    problems.push({
+      kind: "type",
+      message: `"env" must be a task name or a map with "name" and the task's options, got ${
+        show(raw)
+      }`,
+    });
+    return null;
+  }
+  const { name, ...options } = raw;
+  if (typeof name !== "string") {
+    problems.push({
+      kind: "type",
+      message: name === undefined
+        ? `missing "env.name" (the task name)`
+        : `"env.name" must be a task name, got ${show(name)}`,
+    });
+    return null;
+  }
+  let def: EnvDef;
+  try {
+    def = findTask(name).def;
+  } catch (e) {
+    problems.push({ kind: "range", message: `"env.name": ${(e as Error).message}` });
+    return null;
+  }
+  const found = envOptionProblems(def.options, options, { path: "env.", alsoAllowed: ["name"] });
+  if (found.length > 0) {
+    problems.push(...found);
+    return null;
+  }
+  return { name, ...resolveEnvOptions(def.options, options, name) };
+}
+
 function deepFreeze<T>(v: T): T {
   if (typeof v === "object" && v !== null) {
     for (const x of Object.values(v)) deepFreeze(x);
@@ -213,7 +269,9 @@ function deepFreeze<T>(v: T): T {
 /**
  * Validates a parsed config against the defaults: unknown keys, wrong types and out-of-range
  * values are reported together, each with its dotted path and the allowed values; then the
- * algorithm's own `check`. Missing fields take their defaults.
+ * algorithm's own `check`. Missing fields take their defaults. `env` is a task name (kept as
+ * given) or a map of `name` and options of the task's family (kept with every option of the
+ * family, defaults filled in); a family without options accepts no other key.
  *
  * @param raw The parsed (and overridden) config.
  * @param source File or preset name used in the error.
@@ -231,6 +289,11 @@ function deepFreeze<T>(v: T): T {
  * } catch (e) {
  *   console.log((e as Error).message); // names "algo.learningRate"
  * }
+ * const lbf = validateConfig({
+ *   env: { name: "Foraging-5x5-2p-1f", maxEpisodeSteps: 25, timeLimit: "truncate" },
+ *   algo: { name: "iac" },
+ * });
+ * console.log(lbf.env); // the map, with the LBF option left out at its default (foodLevels "v3")
  * ```
  */
 export function validateConfig(raw: unknown, source = "config"): ExperimentConfig {
@@ -245,16 +308,7 @@ export function validateConfig(raw: unknown, source = "config"): ExperimentConfi
   checkInteger("seed", seed, problems);
   checkInteger("numEnvs", numEnvs, problems);
   checkInteger("totalSteps", totalSteps, problems);
-  const env = raw.env ?? d.env;
-  if (typeof env !== "string") {
-    problems.push({ kind: "type", message: `"env" must be a task name, got ${show(env)}` });
-  } else {
-    try {
-      findTask(env);
-    } catch (e) {
-      problems.push({ kind: "range", message: `"env": ${(e as Error).message}` });
-    }
-  }
+  const env = validateEnv(raw.env ?? d.env, problems);
   const name = raw.name ?? d.name;
   if (typeof name !== "string" || (name !== "" && !NAME_RE.test(name))) {
     problems.push({

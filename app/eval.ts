@@ -13,6 +13,7 @@ import { readCheckpoint, restoreCheckpoint, writeFileAtomic } from "./checkpoint
 import { validateConfig } from "./config.ts";
 import { createEpisodeStats } from "../algorithms/episode_stats.ts";
 import { findAlgorithm } from "../algorithms/mod.ts";
+import { envLabel } from "./run_files.ts";
 
 /** Options of {@linkcode evaluate}. */
 export interface EvalOptions {
@@ -143,7 +144,7 @@ export async function evaluate(path: string, options: EvalOptions = {}): Promise
     }
     const returnPerAgent = returnSum.map((r) => (episodes > 0 ? r / episodes : NaN));
     const result: EvalResult = {
-      task: config.env,
+      task: envLabel(config.env),
       algo: config.algo.name,
       episodes,
       meanReturn: returnPerAgent.reduce((s, v) => s + v, 0) / A,

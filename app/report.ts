@@ -10,7 +10,7 @@
  *
  * @module
  */
-import { parseYaml, readMetricsRows, RUN_FILES, writeFileAtomic } from "./run_files.ts";
+import { envLabel, parseYaml, readMetricsRows, RUN_FILES, writeFileAtomic } from "./run_files.ts";
 
 /** One seed's curve. */
 export interface SeedSeries {
@@ -148,7 +148,7 @@ export async function loadRunGroup(dir: string): Promise<RunGroup> {
       throw e;
     }
     algo = String((cfg.algo as Record<string, unknown> | undefined)?.name ?? "?");
-    env = String(cfg.env ?? "?");
+    env = envLabel(cfg.env);
     const rows = await readMetricsRows(d);
     seeds.push({
       seed: Number(cfg.seed),

@@ -35,6 +35,20 @@ export interface MetricsRow {
   scalars: Record<string, number>;
 }
 
+/**
+ * A config's `env` in words: a task name as it is; a map as its `name` followed by its options
+ * in parentheses, e.g. `Foraging-8x8-2p-2f-coop (maxEpisodeSteps 25, timeLimit truncate)`.
+ *
+ * @param env The `env` of a config (validated or as read from a run's config.yaml).
+ * @returns The label ("?" when there is none).
+ */
+export function envLabel(env: unknown): string {
+  if (typeof env !== "object" || env === null || Array.isArray(env)) return String(env ?? "?");
+  const { name, ...options } = env as Record<string, unknown>;
+  const parts = Object.entries(options).map(([k, v]) => `${k} ${v}`);
+  return parts.length > 0 ? `${String(name ?? "?")} (${parts.join(", ")})` : String(name ?? "?");
+}
+
 /** Encodes a row as one JSON line (NaN → null). */
 export function rowToJson(row: MetricsRow): string {
   return JSON.stringify(row, (_k, v) => typeof v === "number" && !Number.isFinite(v) ? null : v);

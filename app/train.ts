@@ -270,7 +270,8 @@ export async function train(config: unknown, options: TrainOptions = {}): Promis
         `Cannot train: seeds must be an integer >= 1 (with seed + seeds < 2^32), got ${seeds}`,
       );
     }
-    const name = cfg.name || `${cfg.algo.name}-${cfg.env}-${timestamp()}`;
+    const task = typeof cfg.env === "string" ? cfg.env : cfg.env.name;
+    const name = cfg.name || `${cfg.algo.name}-${task}-${timestamp()}`;
     dir = `${options.root ?? "runs"}/${name}`;
     if (await exists(dir)) {
       throw new TypeError(

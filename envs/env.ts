@@ -74,11 +74,39 @@ export interface VecEnv {
   render(envIndex: number): Promise<string>;
 }
 
+/** A value of an env option, as a YAML scalar gives it. */
+export type EnvOptionValue = number | boolean | string;
+
+/** Values of a family's options by name (see {@linkcode EnvDef.options}). */
+export type EnvOptions = Readonly<Record<string, EnvOptionValue>>;
+
+/**
+ * One option a family's tasks take besides the task name (a key of a config's `env` map): its
+ * default, which keeps the registered task as it is, and its allowed values.
+ */
+export interface EnvOptionDef {
+  /** The value when none is given. */
+  readonly default: EnvOptionValue;
+  /** The allowed values of a string option. */
+  readonly values?: readonly string[];
+  /** The inclusive bounds of an integer option. */
+  readonly integer?: readonly [number, number];
+  /** What it does, in one line. */
+  readonly doc: string;
+}
+
 /** An environment family: its registry of named tasks and how to build it. */
 export interface EnvDef {
   readonly family: string;
-  /** The spec of a named task, or null if the name is not of this family. */
-  parseTask(name: string): EnvSpec | null;
+  /** The options of the family's tasks by name, with defaults and allowed values (none if absent). */
+  readonly options?: Readonly<Record<string, EnvOptionDef>>;
+  /**
+   * The spec of a named task, or null if the name is not of this family. `options` sets some of
+   * {@linkcode EnvDef.options}, the rest take their defaults; a family with options throws on an
+   * unknown key or a bad value (`resolveEnvOptions` in `envs/options.ts`). `findTask` checks the
+   * options of every family, including those that declare none.
+   */
+  parseTask(name: string, options?: EnvOptions): EnvSpec | null;
   /** Example task names (documentation, --list, tests). */
   readonly tasks: readonly string[];
   create(engine: Engine, spec: EnvSpec, options: VecEnvOptions): Promise<VecEnv>;

@@ -100,7 +100,7 @@ export async function buildDialsParts(
   const build = DIALS_DOMAINS[spec.family];
   if (!build) {
     throw new TypeError(
-      `Cannot build DIALS on "${run.env}": family "${spec.family}" has no local simulators (have ${
+      `Cannot build DIALS on "${spec.name}": family "${spec.family}" has no local simulators (have ${
         Object.keys(DIALS_DOMAINS).join(", ")
       })`,
     );

@@ -86,7 +86,7 @@ export async function buildIdqn(
   const N = envSpec.numAgents, E = run.numEnvs;
   if (algo.conv.length > 0 && envSpec.obsShape.length !== 3) {
     problems.push(
-      `"algo.conv" needs image observations [H, W, C], "${run.env}" has [${envSpec.obsShape}] (set conv: [])`,
+      `"algo.conv" needs image observations [H, W, C], "${envSpec.name}" has [${envSpec.obsShape}] (set conv: [])`,
     );
   }
   if (variant === "seql" && algo.batchSize % N !== 0) {

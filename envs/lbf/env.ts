@@ -1,12 +1,13 @@
 /**
- * Level-Based Foraging on the GPU (`Foraging-*-v3`, spec `docs/envs/lbf.md`): the family's
- * {@linkcode EnvDef} ({@linkcode LBF}) and {@linkcode LbfEnv}, which steps `numEnvs` envs with all
- * players in one dispatch (`shaders/envs/lbf/env.wgsl`), with auto-reset. Task parameters, the
+ * Level-Based Foraging on the GPU (`Foraging-*-v3` and its options, spec `docs/envs/lbf.md`):
+ * the family's {@linkcode EnvDef} ({@linkcode LBF}) and {@linkcode LbfEnv}, which steps `numEnvs`
+ * envs with all players in one dispatch (`shaders/envs/lbf/env.wgsl`), with auto-reset. Task parameters, the
  * registry parse, golden-state import and the packed state layout are in `envs/lbf/state.ts`; the
  * independent CPU reference is `envs/lbf/reference.ts`.
  *
  * ```ts ignore
- * const spec = LBF.parseTask("Foraging-8x8-2p-2f-coop")!;
+ * const spec = LBF.parseTask("Foraging-8x8-2p-2f-coop")!; // or with options, e.g.
+ * // LBF.parseTask("Foraging-8x8-2p-2f-coop", { maxEpisodeSteps: 25, timeLimit: "truncate" })
  * const env = await LBF.create(engine, spec, { numEnvs: 1024, seed: 1 });
  * env.encodeReset(enc);       // obs [2, 1024, 12] f32
  * env.encodeStep(enc);        // reads actions [2, 1024] u32
@@ -19,11 +20,13 @@ import { compileKernel, defineKernel, type Dispatch } from "../../engine/kernel.
 import { readTensor } from "../../engine/readback.ts";
 import { RNG_PURPOSE } from "../../engine/rng.ts";
 import type { Tensor } from "../../engine/tensor.ts";
-import type { EnvDef, EnvSpec, VecEnvOptions } from "../env.ts";
+import type { EnvDef, EnvOptions, EnvSpec, VecEnvOptions } from "../env.ts";
 import { createEnvBuffers, RESET_BINDINGS, resetBuffers, STEP_BINDINGS } from "../buffers.ts";
 import {
+  checkLbfConfig,
   LBF_MAX_FOOD,
   LBF_MAX_PLAYERS,
+  LBF_OPTIONS,
   type LbfConfig,
   lbfSpec,
   type LbfState,
@@ -40,7 +43,7 @@ import {
   VecEnvBase,
 } from "../vec_env_base.ts";
 
-export type { LbfConfig, LbfState } from "./state.ts";
+export type { LbfConfig, LbfFoodLevels, LbfState, LbfTimeLimit } from "./state.ts";
 
 const SHADER = "envs/lbf/env.wgsl";
 const INCLUDES = [
@@ -65,6 +68,8 @@ const PARAMS = {
   penalty: "f32",
   seed: "u32",
   resetPurpose: "u32",
+  timeLimitTruncates: "u32",
+  foodLevelsV0: "u32",
 } as const;
 
 /** Resets every env to episode 0 of its stream; one thread per env. */
@@ -170,6 +175,7 @@ export async function createLbfEnv(
       `Cannot build LBF env "${spec.name}": field ${cfg.rows}x${cfg.cols} is below 3x3`,
     );
   }
+  checkLbfConfig(cfg, `LBF env "${spec.name}"`);
   checkNumEnvs(spec, { numEnvs: options.numEnvs, title: "LBF" });
   const n = options.numEnvs, P = cfg.numPlayers, dim = spec.obsShape[0];
   const buffers = createEnvBuffers(engine, {
@@ -200,6 +206,8 @@ export async function createLbfEnv(
     penalty: cfg.penalty,
     seed: options.seed >>> 0,
     resetPurpose: RNG_PURPOSE.envReset,
+    timeLimitTruncates: cfg.timeLimit === "truncate" ? 1 : 0,
+    foodLevelsV0: cfg.foodLevels === "v0" ? 1 : 0,
   };
   const [kr, ks] = await Promise.all([
     compileKernel(engine, lbfReset),
@@ -219,12 +227,16 @@ const TASKS = [
   "Foraging-2s-8x8-3p-2f",
 ] as const;
 
-/** The LBF family: registry parse of `Foraging-*` names and the GPU env builder. */
+/**
+ * The LBF family: registry parse of `Foraging-*` names, the options {@linkcode LBF_OPTIONS}
+ * (`maxEpisodeSteps`, `timeLimit`, `foodLevels`) and the GPU env builder.
+ */
 export const LBF: EnvDef = Object.freeze({
   family: "lbf",
   tasks: TASKS,
-  parseTask(name: string): EnvSpec | null {
-    const cfg = parseLbfTask(name);
+  options: LBF_OPTIONS,
+  parseTask(name: string, options?: EnvOptions): EnvSpec | null {
+    const cfg = parseLbfTask(name, options);
     return cfg ? lbfSpec(cfg, name.replace(/-v3$/, "")) : null;
   },
   create: createLbfEnv,

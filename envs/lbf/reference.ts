@@ -12,14 +12,18 @@
  *   its level uses draw 2000.
  * - food placement (stream `numPlayers`): attempt `k` uses draws `2k` (row) and `2k + 1` (col).
  * - food levels (stream `numPlayers + 1`): the `j`-th placed food uses draw `j` (only when its
- *   level range has more than one value).
- * The reference's permutations of scalar level bounds have no effect and are not drawn.
+ *   level range has more than one value; either way no other draw moves).
+ * The reference's permutations of scalar level bounds have no effect and are not drawn. With
+ * `foodLevels: "v0"` the levels follow lbforaging v0 (docs/envs/lbf.md §10): cap = sum of all
+ * player levels, and a non-cooperative food's level is `randint(1, cap)`, i.e. uniform in
+ * [1, cap − 1] (exactly 1 when cap = 1), drawn as above. With `timeLimit: "truncate"` an episode
+ * that reaches the step limit with food left is truncated, not terminated.
  * Rewards and scores are float32 values (`Math.fround`), as the GPU stores them.
  *
  * @module
  */
 import { RNG_PURPOSE, rngBelow, rngU32 } from "../../engine/rng.ts";
-import type { LbfConfig, LbfState } from "./state.ts";
+import { checkLbfConfig, type LbfConfig, type LbfState } from "./state.ts";
 import { ReferenceVec, type SingleEnvReference } from "../reference_vec.ts";
 
 /** Action ids of LBF. */
@@ -50,9 +54,12 @@ export interface LbfStepResult {
   effectiveActions: number[];
   /** Per-player reward (float32 values). */
   rewards: number[];
-  /** The episode is over (no food left or time limit: the reference reports both as done). */
+  /**
+   * The episode ended by the rules (no food left) or, with `timeLimit: "terminate"` (the
+   * reference, quirk L4), by the time limit.
+   */
   terminated: boolean;
-  /** Always false, as in the reference (quirk L4). */
+  /** With `timeLimit: "truncate"`: the time limit ended an episode that still has food. */
   truncated: boolean;
 }
 
@@ -183,9 +190,11 @@ export function lbfStepReference(
   }
   next.food = next.food.filter((f) => field.has(key(f.row, f.col)));
 
-  const terminated = next.food.length === 0 || next.step >= cfg.maxEpisodeSteps;
+  const cleared = next.food.length === 0, timeUp = next.step >= cfg.maxEpisodeSteps;
+  const truncated = timeUp && !cleared && cfg.timeLimit === "truncate";
+  const terminated = cleared || (timeUp && !truncated);
   next.scores = next.scores.map((s, i) => Math.fround(s + rewards[i]));
-  return { state: next, effectiveActions: eff, rewards, terminated, truncated: false };
+  return { state: next, effectiveActions: eff, rewards, terminated, truncated };
 }
 
 /**
@@ -248,6 +257,7 @@ export function lbfResetReference(
     previous: LbfState | null;
   },
 ): LbfState {
+  checkLbfConfig(cfg, "LBF reference");
   const { seed, env, episode } = options;
   const draw = (stream: number, d: number) =>
     rngU32(seed >>> 0, RNG_PURPOSE.envReset, env, stream, episode, d);
@@ -275,10 +285,14 @@ export function lbfResetReference(
     }
   }
 
-  // Food levels: up to the sum of the three lowest player levels; exactly that with force_coop.
-  const cap = players.map((p) => p.level).sort((a, b) => a - b).slice(0, 3)
+  // Food levels. v3: up to the sum of the three lowest player levels, exactly that with
+  // force_coop. v0: cap is the sum of all levels, a non-coop level is randint(1, cap) (exclusive
+  // upper bound) unless cap = 1, a coop level is cap.
+  const v0 = cfg.foodLevels === "v0";
+  const cap = players.map((p) => p.level).sort((a, b) => a - b).slice(0, v0 ? P : 3)
     .reduce((s, l) => s + l, 0);
-  const lo = cfg.forceCoop ? cap : cfg.minFoodLevel, hi = cap;
+  const lo = cfg.forceCoop ? cap : cfg.minFoodLevel;
+  const hi = v0 && lo !== cap ? cap - 1 : cap;
   const food: { row: number; col: number; level: number }[] = [];
   const taken = new Set(players.map((p) => key(p.row, p.col)));
   for (let k = 0; k < ATTEMPTS && food.length < cfg.numFood; k++) {

@@ -5,8 +5,25 @@
  *
  * @module
  */
-import type { EnvSpec } from "../env.ts";
+import type { EnvOptionDef, EnvOptions, EnvSpec } from "../env.ts";
 import type { GoldenHeader } from "../golden.ts";
+import { resolveEnvOptions } from "../options.ts";
+
+/**
+ * What the step limit reports when it ends an episode that still has food: `terminate` sets
+ * `terminated` (the `-v3` env's single done flag), `truncate` sets `truncated` instead (gym's
+ * TimeLimit wrapper, as the SEAC code wraps LBF). An episode whose last food is eaten at the limit
+ * is terminated in both.
+ */
+export type LbfTimeLimit = "truncate" | "terminate";
+
+/**
+ * The food-level rule of reset (docs/envs/lbf.md §3.2): `v3`, the `-v3` env's (levels in
+ * [1, cap], cap = sum of the three lowest player levels), or `v0`, lbforaging v0's used by SEAC
+ * (levels in [1, cap − 1], cap = sum of all player levels). Cooperative foods have level cap in
+ * both.
+ */
+export type LbfFoodLevels = "v0" | "v3";
 
 /** Parameters of one LBF task (the reference's constructor arguments, renamed). */
 export interface LbfConfig {
@@ -19,7 +36,12 @@ export interface LbfConfig {
   readonly sight: number;
   /** Every food needs the summed level of the three lowest players. */
   readonly forceCoop: boolean;
+  /** Steps after which an episode ends (50 in the registered tasks). */
   readonly maxEpisodeSteps: number;
+  /** What reaching `maxEpisodeSteps` reports ({@linkcode LbfTimeLimit}). */
+  readonly timeLimit: LbfTimeLimit;
+  /** The food-level rule of reset ({@linkcode LbfFoodLevels}). */
+  readonly foodLevels: LbfFoodLevels;
   readonly minPlayerLevel: number;
   readonly maxPlayerLevel: number;
   readonly minFoodLevel: number;
@@ -75,17 +97,43 @@ export const LBF_MAX_FOOD = 9;
 /** Words of the per-env state header: step, episode, foodSpawned. */
 export const LBF_STATE_HEADER = 3;
 
+/**
+ * The options of LBF tasks (a config's `env` map): their defaults keep the registered `-v3` task
+ * as it is (50 steps, time-outs terminate, `v3` food levels); SEAC's setting is
+ * `{ maxEpisodeSteps: 25, timeLimit: "truncate", foodLevels: "v0" }`.
+ */
+export const LBF_OPTIONS: Readonly<Record<string, EnvOptionDef>> = Object.freeze({
+  maxEpisodeSteps: Object.freeze({
+    default: 50,
+    integer: Object.freeze([1, 2 ** 32 - 1] as const),
+    doc: "steps after which an episode ends",
+  }),
+  timeLimit: Object.freeze({
+    default: "terminate",
+    values: Object.freeze(["truncate", "terminate"]),
+    doc: "what the step limit reports: truncated (gym TimeLimit, SEAC) or terminated (-v3)",
+  }),
+  foodLevels: Object.freeze({
+    default: "v3",
+    values: Object.freeze(["v0", "v3"]),
+    doc: "food-level rule of reset: lbforaging v0 (SEAC) or v3",
+  }),
+});
+
 const TASK_RE = /^Foraging(?:-(\d+)s)?-(\d+)x(\d+)-(\d+)p-(\d+)f(-coop)?(?:-v3)?$/;
 
 /**
  * The config of a registered task name, `Foraging[-{sight}s]-{S}x{S}-{P}p-{F}f[-coop]` (an
  * optional `-v3` suffix is accepted), with the reference's ranges S 5..19, P 2..9, F 1..9 and
- * sight 1..S−1 (the reference registers sight 2 only); null for any other name.
+ * sight 1..S−1 (the reference registers sight 2 only); null for any other name. `options` sets
+ * {@linkcode LBF_OPTIONS} (the rest take their defaults).
  *
  * @param name Task name.
+ * @param options Values of LBF options, e.g. `{ maxEpisodeSteps: 25, timeLimit: "truncate" }`.
  * @returns The task's parameters or null.
+ * @throws TypeError or RangeError naming every unknown option and bad value.
  */
-export function parseLbfTask(name: string): LbfConfig | null {
+export function parseLbfTask(name: string, options: EnvOptions = {}): LbfConfig | null {
   const m = TASK_RE.exec(name);
   if (!m) return null;
   const [sight, rows, cols, players, food] = [m[1], m[2], m[3], m[4], m[5]].map((x) =>
@@ -94,6 +142,7 @@ export function parseLbfTask(name: string): LbfConfig | null {
   if (rows !== cols || rows! < 5 || rows! > 19) return null;
   if (players! < 2 || players! > 9 || food! < 1 || food! > 9) return null;
   if (sight !== undefined && (sight < 1 || sight >= rows!)) return null;
+  const o = resolveEnvOptions(LBF_OPTIONS, options, name);
   return {
     rows: rows!,
     cols: cols!,
@@ -101,13 +150,40 @@ export function parseLbfTask(name: string): LbfConfig | null {
     numFood: food!,
     sight: sight ?? rows!,
     forceCoop: m[6] !== undefined,
-    maxEpisodeSteps: 50,
+    maxEpisodeSteps: o.maxEpisodeSteps as number,
+    timeLimit: o.timeLimit as LbfTimeLimit,
+    foodLevels: o.foodLevels as LbfFoodLevels,
     minPlayerLevel: 1,
     maxPlayerLevel: 2,
     minFoodLevel: 1,
     penalty: 0,
     normalizeReward: true,
   };
+}
+
+/**
+ * Checks the parts of a config the registry parse does not guarantee: a step limit of at least 1,
+ * known `timeLimit` and `foodLevels`, and `minFoodLevel` 1 with `v0` food levels (lbforaging v0
+ * has no minimum food level: it is always 1).
+ *
+ * @param cfg Task parameters.
+ * @param what What is being built, for the error (e.g. `LBF env "Foraging-8x8-2p-2f-coop"`).
+ * @throws RangeError naming the first bad field.
+ */
+export function checkLbfConfig(cfg: LbfConfig, what: string): void {
+  const bad = (msg: string) => new RangeError(`Cannot build ${what}: ${msg}`);
+  if (!Number.isInteger(cfg.maxEpisodeSteps) || cfg.maxEpisodeSteps < 1) {
+    throw bad(`maxEpisodeSteps must be an integer >= 1, got ${cfg.maxEpisodeSteps}`);
+  }
+  if (cfg.timeLimit !== "truncate" && cfg.timeLimit !== "terminate") {
+    throw bad(`timeLimit must be "truncate" or "terminate", got ${JSON.stringify(cfg.timeLimit)}`);
+  }
+  if (cfg.foodLevels !== "v0" && cfg.foodLevels !== "v3") {
+    throw bad(`foodLevels must be "v0" or "v3", got ${JSON.stringify(cfg.foodLevels)}`);
+  }
+  if (cfg.foodLevels === "v0" && cfg.minFoodLevel !== 1) {
+    throw bad(`foodLevels "v0" needs minFoodLevel 1, got ${cfg.minFoodLevel}`);
+  }
 }
 
 /** The canonical task name of a config (no version suffix). */
@@ -161,6 +237,8 @@ export function lbfConfigFromGolden(header: GoldenHeader): LbfConfig {
     sight: c.sight as number,
     forceCoop: Boolean(c.force_coop),
     maxEpisodeSteps: c.max_episode_steps as number,
+    timeLimit: "terminate",
+    foodLevels: "v3",
     minPlayerLevel: num("min_player_level", 1),
     maxPlayerLevel: num("max_player_level", 2),
     minFoodLevel: num("min_food_level", 1),

@@ -55,18 +55,34 @@ export interface WarehouseKeys {
   env: number;
 }
 
+/**
+ * Recorded draws that replace the generator's in one GS step (replays of recorded trajectories,
+ * e.g. the golden file of the original): the outcome of every spawn draw and the random actions
+ * of the hand-coded robots.
+ */
+export interface WarehouseDraws {
+  /** Whether the spawn draw of shelf cell `scanIndex` is below `probItem` (a hit). */
+  spawn(scanIndex: number): boolean;
+  /** The random action (0..3) of robot `robotId`; asked only where its policy acts randomly. */
+  random(robotId: number): number;
+}
+
 function spawnItems(
-  cfg: WarehouseConfig,
   cells: readonly WarehouseCell[],
   items: WarehouseItem[],
-  draw: (scanIndex: number) => number,
+  hit: (scanIndex: number) => boolean,
   toScan: (c: WarehouseCell) => number,
 ): void {
   for (const cell of cells) {
-    const u = rngUnit(draw(toScan(cell)));
+    const u = hit(toScan(cell));
     const taken = items.some((it) => it.row === cell.row && it.col === cell.col);
-    if (u < f32(cfg.probItem) && !taken) items.push({ row: cell.row, col: cell.col, age: 0 });
+    if (u && !taken) items.push({ row: cell.row, col: cell.col, age: 0 });
   }
+}
+
+/** Spawn outcomes from the generator's words: `u < probItem` in f32, as the kernels compare. */
+function drawnHits(cfg: WarehouseConfig, draw: (i: number) => number): (i: number) => boolean {
+  return (i) => rngUnit(draw(i)) < f32(cfg.probItem);
 }
 
 /** The region (top-left corner, global) of robot `id`. */
@@ -233,7 +249,12 @@ export function warehouseResetReference(
     items: [],
   };
   const draw = (i: number) => rngU32(keys.seed, RNG_PURPOSE.envReset, keys.env, i, episode, 0);
-  spawnItems(cfg, warehouseScanCells(cfg), s.items, draw, (c) => scanIndexOf(cfg, c.row, c.col));
+  spawnItems(
+    warehouseScanCells(cfg),
+    s.items,
+    drawnHits(cfg, draw),
+    (c) => scanIndexOf(cfg, c.row, c.col),
+  );
   return s;
 }
 
@@ -241,6 +262,8 @@ export function warehouseResetReference(
 export interface WarehouseStepResult {
   /** State after the step (after auto-reset when the episode ended). */
   state: WarehouseState;
+  /** State after the step, before any reset (equals `state` unless the episode ended). */
+  final: WarehouseState;
   /** Observations before the step (`dset`), per agent. */
   dset: number[][];
   /** Influence classes per agent: [E, S, W, N], 0..2 edge cell, 3 off the edge. */
@@ -250,6 +273,12 @@ export interface WarehouseStepResult {
   truncated: boolean;
   /** Observations after the step (before any reset). */
   obs: number[][];
+  /** The action every robot took, by robot id (learning robots: the given action). */
+  robotActions: number[];
+  /** Ids of the hand-coded robots that acted randomly (no target, or the target under them). */
+  randomRobots: number[];
+  /** Items collected at the end of the step (ages after this step's ageing), in list order. */
+  removed: WarehouseItem[];
 }
 
 function influenceOf(cfg: WarehouseConfig, s: WarehouseState, id: number): number[] {
@@ -265,22 +294,46 @@ function influenceOf(cfg: WarehouseConfig, s: WarehouseState, id: number): numbe
   return out;
 }
 
+/** The generator's draws of one GS step: spawns and random actions keyed by the step counter. */
+function generatorDraws(
+  cfg: WarehouseConfig,
+  keys: WarehouseKeys,
+  counter: number,
+): WarehouseDraws {
+  const word = (i: number, d: number) =>
+    rngU32(keys.seed, RNG_PURPOSE.envStep, keys.env, i, counter, d);
+  return {
+    spawn: drawnHits(cfg, (i) => word(i, 0)),
+    random: (id) => rngBelow(word(id, 1), 4),
+  };
+}
+
 /**
  * One GS step (§4) of one env with auto-reset. Learning robots take `actions` (agent order); the
  * ring takes its hand-coded actions. Returns a new state; `s` is not modified.
+ *
+ * @param cfg Task parameters.
+ * @param s0 State before the step.
+ * @param actions One action per learning agent.
+ * @param keys Random-stream keys of the env (spawns, random actions and the next reset).
+ * @param options `draws` replaces the generator's in-step draws (the reset after a time limit
+ *   still uses the generator).
+ * @returns The state after the step, outputs and what the robots did.
  */
 export function warehouseStepReference(
   cfg: WarehouseConfig,
   s0: WarehouseState,
   actions: ArrayLike<number>,
   keys: WarehouseKeys,
+  options: { draws?: WarehouseDraws } = {},
 ): WarehouseStepResult {
   const s: WarehouseState = structuredClone(s0);
   const k = cfg.robotsPerSide, agents = cfg.learningPerSide ** 2;
+  const draws = options.draws ?? generatorDraws(cfg, keys, s.counter);
   const learners = Array.from({ length: agents }, (_, a) => warehouseLearningRobot(cfg, a));
   const dset = warehouseObsReference(cfg, s);
   for (const it of s.items) it.age += 1;
-  const chosen: number[] = [];
+  const chosen: number[] = [], randomRobots: number[] = [];
   for (let id = 0; id < k * k; id++) {
     const a = learners.indexOf(id);
     if (a >= 0) {
@@ -294,11 +347,8 @@ export function warehouseStepReference(
       s.targets[id],
     );
     s.targets[id] = r.target;
-    chosen.push(
-      r.action >= 0
-        ? r.action
-        : rngBelow(rngU32(keys.seed, RNG_PURPOSE.envStep, keys.env, id, s.counter, 1), 4),
-    );
+    if (r.action < 0) randomRobots.push(id);
+    chosen.push(r.action >= 0 ? r.action : draws.random(id));
   }
   for (let id = 0; id < k * k; id++) {
     const o = regionOf(cfg, id);
@@ -313,15 +363,33 @@ export function warehouseStepReference(
     const oldest = Math.max(...regionItems(cfg, s, id).map((it) => it.age));
     return f32(mine.age / oldest);
   });
-  s.items = s.items.filter((it) => !s.robots.some((p) => p.row === it.row && p.col === it.col));
-  const draw = (i: number) => rngU32(keys.seed, RNG_PURPOSE.envStep, keys.env, i, s.counter, 0);
-  spawnItems(cfg, warehouseScanCells(cfg), s.items, draw, (c) => scanIndexOf(cfg, c.row, c.col));
+  const collected = (it: WarehouseItem) =>
+    s.robots.some((p) => p.row === it.row && p.col === it.col);
+  const removed = s.items.filter(collected);
+  s.items = s.items.filter((it) => !collected(it));
+  spawnItems(
+    warehouseScanCells(cfg),
+    s.items,
+    draws.spawn,
+    (c) => scanIndexOf(cfg, c.row, c.col),
+  );
   s.step += 1;
   s.counter += 1;
   const obs = warehouseObsReference(cfg, s);
   const truncated = s.step >= cfg.maxSteps;
   const state = truncated ? warehouseResetReference(cfg, keys, s.episode + 1, s.counter) : s;
-  return { state, dset, influence, rewards, truncated, obs };
+  return {
+    state,
+    final: s,
+    dset,
+    influence,
+    rewards,
+    truncated,
+    obs,
+    robotActions: chosen,
+    randomRobots,
+    removed,
+  };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -339,10 +407,9 @@ export function warehouseLocalResetReference(
   const o = regionOf(cfg, warehouseLearningRobot(cfg, keys.agent));
   const draw = (i: number) => rngU32(keys.seed, RNG_PURPOSE.envReset, keys.env, i, episode, 0);
   spawnItems(
-    cfg,
     localShelves(),
     s.items,
-    draw,
+    drawnHits(cfg, draw),
     (c) => scanIndexOf(cfg, o.row + c.row, o.col + c.col),
   );
   return s;
@@ -397,10 +464,9 @@ export function warehouseLocalStepReference(
   const o = regionOf(cfg, warehouseLearningRobot(cfg, keys.agent));
   const draw = (i: number) => rngU32(keys.seed, RNG_PURPOSE.envStep, keys.env, i, s.counter, 0);
   spawnItems(
-    cfg,
     localShelves(),
     s.items,
-    draw,
+    drawnHits(cfg, draw),
     (c) => scanIndexOf(cfg, o.row + c.row, o.col + c.col),
   );
   s.step += 1;

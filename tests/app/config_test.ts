@@ -160,6 +160,99 @@ Deno.test("configToYaml() output parses back to the same config", async () => {
   );
 });
 
+const SEAC_LBF = {
+  name: "Foraging-10x10-3p-3f",
+  maxEpisodeSteps: 25,
+  timeLimit: "truncate",
+  foodLevels: "v0",
+};
+
+Deno.test("validateConfig() takes env as a map of the task name and its family's options", () => {
+  const cfg = validateConfig({
+    ...BASE,
+    env: { name: "Foraging-10x10-3p-3f", timeLimit: "truncate" },
+  });
+  assertEquals(cfg.env, {
+    name: "Foraging-10x10-3p-3f",
+    maxEpisodeSteps: 50,
+    timeLimit: "truncate",
+    foodLevels: "v3",
+  });
+  assert(Object.isFrozen(cfg.env));
+  assertEquals(validateConfig({ ...BASE, env: SEAC_LBF }).env, SEAC_LBF);
+  assertEquals(validateConfig({ ...BASE, env: { name: "pursuit" } }).env, { name: "pursuit" });
+  assertEquals(validateConfig(BASE).env, BASE.env, "a task name stays a string");
+});
+
+Deno.test("validateConfig() names the dotted path of bad env options", () => {
+  const bad = (env: unknown, cls: new (...a: never[]) => Error) =>
+    assertThrows(() => validateConfig({ ...BASE, env }, "x.yaml"), cls).message;
+  assertMatch(
+    bad({ ...SEAC_LBF, timeLimit: "cut" }, RangeError),
+    /^Cannot read config "x.yaml": "env.timeLimit" must be "truncate" or "terminate", got "cut"$/,
+  );
+  assertMatch(
+    bad({ ...SEAC_LBF, maxEpisodeSteps: 0 }, RangeError),
+    /"env.maxEpisodeSteps" must be an integer between 1 and 4294967295, got 0/,
+  );
+  assertMatch(
+    bad({ ...SEAC_LBF, maxEpisodeSteps: "25" }, TypeError),
+    /"env.maxEpisodeSteps" must be an integer, got "25"/,
+  );
+  assertMatch(
+    bad({ ...SEAC_LBF, foodLevels: "v1" }, RangeError),
+    /"env.foodLevels" must be "v0" or "v3", got "v1"/,
+  );
+  assertMatch(
+    bad({ ...SEAC_LBF, maxSteps: 25 }, TypeError),
+    /unknown key "env.maxSteps" \(allowed: name, maxEpisodeSteps, timeLimit, foodLevels\)/,
+  );
+  assertMatch(
+    bad({ name: "pursuit", maxEpisodeSteps: 25 }, TypeError),
+    /unknown key "env.maxEpisodeSteps" \(allowed: name\)/,
+  );
+  assertMatch(bad({ timeLimit: "truncate" }, TypeError), /missing "env.name"/);
+  assertMatch(bad({ name: 3 }, TypeError), /"env.name" must be a task name, got 3/);
+  assertMatch(
+    bad({ name: "Foraging-huge", timeLimit: "truncate" }, RangeError),
+    /"env.name": Cannot find environment "Foraging-huge"/,
+  );
+  assertMatch(bad(25, TypeError), /"env" must be a task name or a map with "name"/);
+  const two = bad({ ...SEAC_LBF, timeLimit: "cut", foodLevels: "v1" }, RangeError);
+  assertMatch(two, /"env.timeLimit" must be .*; "env.foodLevels" must be /);
+});
+
+Deno.test("env options round-trip through config.yaml and take CLI overrides", async () => {
+  const cfg = validateConfig({ ...BASE, name: "lbf-1", env: SEAC_LBF });
+  const text = configToYaml(cfg);
+  assertMatch(
+    text,
+    /\nenv:\n {2}name: Foraging-10x10-3p-3f\n {2}maxEpisodeSteps: 25\n {2}timeLimit: truncate\n/,
+  );
+  assertEquals(await parseConfig(text), cfg);
+  // An option override turns a task name into a map; the rest take their defaults.
+  const plain = configToYaml(validateConfig(BASE));
+  const over = await parseConfig(plain, {
+    overrides: [["env.maxEpisodeSteps", "25"], ["env.timeLimit", "truncate"]],
+  });
+  assertEquals(over.env, {
+    name: BASE.env,
+    maxEpisodeSteps: 25,
+    timeLimit: "truncate",
+    foodLevels: "v3",
+  });
+  const back = await parseConfig(text, { overrides: [["env.foodLevels", "v3"]] });
+  assertEquals(back.env, { ...SEAC_LBF, foodLevels: "v3" });
+  await assertRejects(
+    () => parseConfig(plain, { overrides: [["env.timeLimit", "never"]] }),
+    RangeError,
+    '"env.timeLimit" must be "truncate" or "terminate", got "never"',
+  );
+  // A task name override replaces the whole map.
+  const renamed = await parseConfig(text, { overrides: [["env", "Foraging-8x8-2p-2f-coop"]] });
+  assertEquals(renamed.env, "Foraging-8x8-2p-2f-coop");
+});
+
 Deno.test("presetHeader() reads the description, source and expected result", () => {
   const h = presetHeader(
     "# Line one.\n# Source: Paper A (2020),\n#   table 2.\n# Expected: return 1.0\nseed: 1\n# later\n",

@@ -15,6 +15,15 @@ fn episodeTimeUp(steps: u32, maxSteps: u32) -> bool {
   return steps >= maxSteps;
 }
 
+// The end flags of a step with a time limit, as gym's TimeLimit sets them: `rules` = ended by the
+// env's rules, `timeUp` = the step limit is reached. A rules end is a termination; a time-up
+// without one is a truncation when `truncates`, else a termination (envs that report time-outs as
+// done). Returns (terminated, truncated).
+fn episodeTimeLimitEnds(rules: bool, timeUp: bool, truncates: bool) -> vec2<bool> {
+  let trunc = timeUp && !rules && truncates;
+  return vec2<bool>(rules || (timeUp && !trunc), trunc);
+}
+
 // The flags of a reset of env e: no episode ended, 0 steps taken.
 fn episodeBegin(e: u32) {
   terminated[e] = 0u;

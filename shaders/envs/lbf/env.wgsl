@@ -1,4 +1,5 @@
-// Level-Based Foraging (Foraging-*-v3, spec docs/envs/lbf.md). Owner: envs/lbf/env.ts.
+// Level-Based Foraging (Foraging-*-v3 with the options of docs/envs/lbf.md §2.1, spec
+// docs/envs/lbf.md). Owner: envs/lbf/env.ts.
 // One thread per env does all players, so each env is a short sequential program.
 // reset: one thread per env: episode 0 of the env's reset stream (no stale positions).
 //        writes state, obs, reward (0), terminated (0), truncated (0), episodeStep (0).
@@ -7,7 +8,9 @@
 //        (episode + 1, the last positions block spawning until re-placed). Flags and terminalObs
 //        follow envs/common/_episode.wgsl.
 //        writes state, obs, terminalObs (ended envs only), reward, terminated, truncated
-//        (always 0, as the reference), episodeStep.
+//        (time-up with food left when timeLimitTruncates, else 0 as in the reference), episodeStep.
+// Params: timeLimitTruncates 1 = the step limit reports truncated (gym TimeLimit), 0 = terminated;
+// foodLevelsV0 1 = lbforaging v0 food levels (cap = sum of all levels, non-coop [1, cap − 1]).
 // State per env (u32 words): step, episode, foodSpawned, players (row, col, level) × numPlayers,
 // foods (row, col, level) × numFood in row-major order (level 0 = eaten or never placed),
 // scores (f32 bits) × numPlayers. Obs layout: [numPlayers, numEnvs, 3·numFood + 3·numPlayers].
@@ -35,6 +38,8 @@ struct Params {
   penalty: f32,
   seed: u32,
   resetPurpose: u32,
+  timeLimitTruncates: u32,
+  foodLevelsV0: u32,
 }
 
 @group(0) @binding(0) var<uniform> params: Params;
@@ -183,10 +188,12 @@ fn resetEnv(e: u32, stale: bool) {
       }
     }
   }
-  // cap = sum of the three lowest player levels (selection of the minimum three times).
+  // cap = sum of the three lowest player levels (selection of the minimum three times); with v0
+  // food levels, of all levels.
+  let v0 = params.foodLevelsV0 == 1u;
   var used = 0u;
   var cap = 0u;
-  for (var t = 0u; t < min(3u, P); t++) {
+  for (var t = 0u; t < select(min(3u, P), P, v0); t++) {
     var best = 0u;
     var bestLevel = 0xffffffffu;
     for (var p = 0u; p < P; p++) {
@@ -197,8 +204,9 @@ fn resetEnv(e: u32, stale: bool) {
     used |= 1u << best;
     cap += bestLevel;
   }
-  let hi = cap;
+  // v3: uniform in [lo, cap]. v0: randint(lo, cap), i.e. [lo, cap − 1], unless lo = cap.
   let lo = select(params.minFoodLevel, cap, params.forceCoop == 1u);
+  let hi = select(cap, cap - 1u, v0 && lo != cap);
   var count = 0u;
   for (var k = 0u; k < ATTEMPTS && count < params.numFood; k++) {
     let row = 1u + rngBelow(resetDraw(e, P, 2u * k), params.rows - 2u);
@@ -405,10 +413,14 @@ fn step(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg:
     pScore[p] = pScore[p] + pReward[p];
     reward[p * params.numEnvs + e] = pReward[p];
   }
-  // The time limit ends the episode as a termination, as the reference does.
-  let done = foodLeft == 0u || episodeTimeUp(stepCount, params.maxSteps);
+  // The time limit ends the episode as a termination (as the reference does) or a truncation.
+  let ends = episodeTimeLimitEnds(
+    foodLeft == 0u,
+    episodeTimeUp(stepCount, params.maxSteps),
+    params.timeLimitTruncates == 1u,
+  );
   writeObs(e);
-  if (episodeAdvance(e, stepCount, done, false)) {
+  if (episodeAdvance(e, stepCount, ends.x, ends.y)) {
     episodeKeepEnvObs(e, params.numEnvs, P, obsDim());
     episode += 1u;
     resetEnv(e, true);

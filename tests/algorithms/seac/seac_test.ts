@@ -22,6 +22,7 @@ import { readTensors } from "../../../engine/readback.ts";
 import { RNG_PURPOSE, rngCategoricalLogits } from "../../../engine/rng.ts";
 import { LBF } from "../../../envs/lbf/env.ts";
 import { RWARE } from "../../../envs/rware/env.ts";
+import { findTask } from "../../../envs/registry.ts";
 import { parseYaml } from "../../../app/config.ts";
 import type { RunConfig } from "../../../algorithms/trainer.ts";
 import { assertAllClose, assertExact, finiteDiff, gpuTest, seeded } from "../../_testing.ts";
@@ -438,11 +439,17 @@ Deno.test("SEAC, IAC and SNAC presets cover every Table 1 task with valid fields
     const run = cfg as unknown as RunConfig;
     const problems = checkSeacConfig(run, fields as unknown as SeacConfig);
     assertTrue(problems.length === 0, `${f.name}: ${problems.join("; ")}`);
-    const env = String(cfg.env);
-    assertTrue(
-      Boolean(LBF.parseTask(env) ?? RWARE.parseTask(env)),
-      `${f.name}: unknown task ${env}`,
-    );
+    const { def, spec } = findTask(cfg.env as unknown as RunConfig["env"]);
+    const env = spec.name;
+    assertTrue(def === LBF || def === RWARE, `${f.name}: task ${env} is not LBF or RWARE`);
+    if (f.name.includes("_lbf_")) {
+      // The SEAC code's LBF setting: 25-step episodes, time-outs truncate, v0 food levels.
+      const c = spec.config;
+      assertTrue(
+        c.maxEpisodeSteps === 25 && c.timeLimit === "truncate" && c.foodLevels === "v0",
+        `${f.name}: LBF options ${JSON.stringify(cfg.env)}`,
+      );
+    }
     assertTrue(/^# .*\n# Source: /.test(text) && /# Expected/.test(text), `${f.name}: no header`);
     seen.add(`${m[1]} ${env}`);
   }

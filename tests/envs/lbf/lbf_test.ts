@@ -1,195 +1,45 @@
 // Level-Based Foraging: CPU reference vs the golden files of the Python env, GPU kernel vs CPU
 // reference (golden states, random states, rollouts with auto-reset, resets), registry parse and
 // reset rules.
-import { createLbfEnv, LBF, type LbfEnv } from "../../../envs/lbf/env.ts";
-import {
-  type LbfConfig,
-  lbfConfigFromGolden,
-  type LbfGoldenState,
-  lbfSpec,
-  type LbfState,
-  lbfStateFromGolden,
-  parseLbfTask,
-} from "../../../envs/lbf/state.ts";
-import {
-  lbfObsReference,
-  LbfReferenceVec,
-  lbfResetReference,
-  lbfStepReference,
-  lbfValidActionsReference,
-} from "../../../envs/lbf/reference.ts";
+import { createLbfEnv, LBF } from "../../../envs/lbf/env.ts";
+import { type LbfConfig, lbfSpec, type LbfState } from "../../../envs/lbf/state.ts";
+import { LbfReferenceVec, lbfResetReference } from "../../../envs/lbf/reference.ts";
 import { listGolden, loadGolden } from "../../../envs/golden.ts";
-import type { Engine } from "../../../engine/device.ts";
+import { replayLbfGoldenCpu, replayLbfGoldenGpu } from "../../../envs/lbf/golden_replay.ts";
 import { HostRng, RNG_PURPOSE } from "../../../engine/rng.ts";
-import { assertAllClose, assertExact, gpuTest } from "../../_testing.ts";
+import { gpuTest } from "../../_testing.ts";
 import {
-  agentColumn,
-  agentMajor,
-  agentRow,
-  assertEndedRows,
   assertEq,
-  assertSameOutputs,
-  biasedActions,
-  type EnvPair,
-  readEnv,
-  replayGoldenFiles,
-  resetWithStates,
+  assertGoldenCoverage,
+  assertNoMismatch,
+  replayGoldenCpu,
   rolloutPair,
-  stepEnv,
 } from "../_env_testing.ts";
+import {
+  assertSame,
+  type GpuResult,
+  makePair,
+  randomActions,
+  randomState,
+  task,
+} from "./_lbf_testing.ts";
 
 const GOLDEN_FILES = await listGolden("Foraging-");
-
-/** Compares a state with a golden state (scores to 1e-6, the rest exactly). */
-function assertGoldenState(cfg: LbfConfig, got: LbfState, want: LbfGoldenState, what: string) {
-  assertEq(got.step, want.step, `${what} step`);
-  assertEq(got.players.map((p) => [p.row, p.col, p.level]), want.players, `${what} players`);
-  assertEq(got.food.map((f) => [f.row, f.col, f.level]), want.food, `${what} food`);
-  assertEq(got.foodSpawned, want.food_spawned, `${what} food_spawned`);
-  assertEq(lbfValidActionsReference(cfg, got), want.valid_actions, `${what} valid_actions`);
-  assertAllClose(got.scores, want.scores, { atol: 1e-6, rtol: 0 }, `${what} scores`);
-}
-
-function assertGoldenObs(cfg: LbfConfig, state: LbfState, want: number[][], what: string) {
-  const got = lbfObsReference(cfg, state);
-  assertEq(got.length, want.length, `${what} obs count`);
-  got.forEach((o, i) => assertExact(o, want[i], `${what} obs of player ${i}`));
-}
 
 Deno.test({
   name: "lbfStepReference() replays every step of every LBF golden file",
   ignore: GOLDEN_FILES.length === 0,
   async fn() {
-    const { steps: total, summary } = await replayGoldenFiles<LbfGoldenState>(
-      GOLDEN_FILES,
-      (path, file) => {
-        const cfg = lbfConfigFromGolden(file.header);
-        for (const r of file.resets) {
-          const s = lbfStateFromGolden(r.state, r.episode);
-          assertGoldenState(cfg, s, r.state, `${path} reset ${r.episode}`);
-          assertGoldenObs(cfg, s, r.obs as number[][], `${path} reset ${r.episode}`);
-        }
-        for (const line of file.steps) {
-          const where = `${path} episode ${line.episode} t ${line.t}`;
-          const before = lbfStateFromGolden(line.state, line.episode);
-          assertGoldenState(cfg, before, line.state, `${where} state`);
-          const res = lbfStepReference(cfg, before, line.actions);
-          assertEq(res.effectiveActions, line.effective_actions, `${where} effective_actions`);
-          assertAllClose(res.rewards, line.rewards, { atol: 1e-6, rtol: 0 }, `${where} rewards`);
-          assertEq(line.terminated, line.rewards.map(() => res.terminated), `${where} terminated`);
-          assertEq(line.truncated, line.rewards.map(() => res.truncated), `${where} truncated`);
-          assertEq(res.terminated, line.state_after.game_over, `${where} game_over`);
-          assertGoldenState(cfg, res.state, line.state_after, `${where} state_after`);
-          assertGoldenObs(cfg, res.state, line.obs as number[][], `${where}`);
-        }
-      },
-    );
-    console.log(`replayed ${total} golden LBF steps${summary}`);
-    if (total < 400) throw new Error(`only ${total} golden LBF steps found`);
+    // States, valid actions, effective actions, rewards, flags and observations of every reset and
+    // step line (product replay: envs/lbf/golden_replay.ts).
+    const { steps, summary } = await replayGoldenCpu(GOLDEN_FILES, replayLbfGoldenCpu);
+    console.log(`replayed ${steps} golden LBF steps${summary}`);
+    assertGoldenCoverage(steps >= 400, `only ${steps} golden LBF steps found`);
   },
 });
 
 // ---------------------------------------------------------------------------------------------
 // GPU kernel vs CPU reference.
-
-/** A reference vec and a GPU env with the same config, seed and states. */
-interface Pair extends EnvPair<LbfReferenceVec, GpuResult> {
-  cfg: LbfConfig;
-}
-
-type GpuResult = Awaited<ReturnType<typeof readEnv<LbfState, LbfEnv["buffers"]>>>;
-
-async function makePair(
-  engine: Engine,
-  cfg: LbfConfig,
-  options: { numEnvs: number; seed: number; states?: LbfState[] },
-): Promise<Pair> {
-  const env = await createLbfEnv(engine, lbfSpec(cfg), options);
-  const ref = new LbfReferenceVec(cfg, options);
-  resetWithStates(engine, env, ref, options.states);
-  return {
-    cfg,
-    ref,
-    read: () => readEnv(engine, env),
-    step(actions) {
-      stepEnv(engine, env, actions);
-      ref.step(actions);
-    },
-  };
-}
-
-/** Compares everything the GPU env holds with the reference (obs only if `withObs`). */
-function assertSame(got: GpuResult, ref: LbfReferenceVec, what: string, withObs = true): void {
-  const n = ref.numEnvs;
-  for (let e = 0; e < n; e++) {
-    const g = got.states[e], w = ref.states[e];
-    assertEq(
-      [g.step, g.episode, g.foodSpawned, g.players, g.food],
-      [w.step, w.episode, w.foodSpawned, w.players, w.food],
-      `${what} env ${e} state`,
-    );
-    assertExact(g.scores, w.scores, `${what} env ${e} scores`);
-  }
-  assertSameOutputs(got, ref, what, withObs);
-  if (!withObs) return;
-  // terminalObs is defined only for envs that ended at the last step.
-  const ended = ref.terminated.map((t, e) => t | ref.truncated[e]);
-  assertEndedRows(got.terminalObs, ref.terminalObs, ended, ref.cfg.numPlayers, what);
-}
-
-/** Agent-major random actions, LOAD drawn with probability `pLoad`. */
-function randomActions(rng: HostRng, cfg: LbfConfig, numEnvs: number, pLoad = 0.3): Uint32Array {
-  return biasedActions(rng, cfg.numPlayers * numEnvs, { numActions: 6, favoured: 5, p: pLoad });
-}
-
-/**
- * A random state reachable by the rules or close to it: a reset, then players moved anywhere off
- * food (overlaps included, half of them next to a food), random levels, some foods eaten, a
- * random step count, normaliser and scores.
- */
-function randomState(cfg: LbfConfig, rng: HostRng, env: number): LbfState {
-  const s = lbfResetReference(cfg, {
-    seed: rng.u32(),
-    env,
-    episode: rng.below(1000),
-    previous: null,
-  });
-  const food = s.food.filter(() => rng.unit() < 0.8);
-  const onFood = (r: number, c: number) => food.some((f) => f.row === r && f.col === c);
-  const players = s.players.map(() => {
-    for (;;) {
-      let row = rng.below(cfg.rows), col = rng.below(cfg.cols);
-      if (food.length > 0 && rng.unit() < 0.5) {
-        const f = food[rng.below(food.length)];
-        const [dr, dc] = [[-1, 0], [1, 0], [0, -1], [0, 1]][rng.below(4)];
-        row = f.row + dr;
-        col = f.col + dc;
-      }
-      const inside = row >= 0 && row < cfg.rows && col >= 0 && col < cfg.cols;
-      if (inside && !onFood(row, col)) {
-        const level = cfg.minPlayerLevel + rng.below(cfg.maxPlayerLevel - cfg.minPlayerLevel + 1);
-        return { row, col, level };
-      }
-    }
-  });
-  // Overlap some players (the reference's overlap bug can produce this).
-  if (rng.unit() < 0.3) players[1] = { ...players[0], level: players[1].level };
-  const remaining = food.reduce((t, f) => t + f.level, 0);
-  return {
-    step: rng.below(cfg.maxEpisodeSteps),
-    episode: rng.below(1000),
-    players,
-    food,
-    foodSpawned: Math.max(1, remaining + rng.below(40)),
-    scores: players.map(() => Math.fround(rng.unit())),
-  };
-}
-
-function task(name: string, extra: Partial<LbfConfig> = {}): LbfConfig {
-  const cfg = parseLbfTask(name);
-  if (!cfg) throw new Error(`unknown task ${name}`);
-  return { ...cfg, ...extra };
-}
 
 const RANDOM_CONFIGS: [string, LbfConfig][] = [
   ["8x8-2p-2f-coop", task("Foraging-8x8-2p-2f-coop")],
@@ -209,28 +59,17 @@ const RANDOM_CONFIGS: [string, LbfConfig][] = [
 gpuTest("lbfStep() equals the reference on every golden LBF step state", async (engine) => {
   let total = 0;
   for (const path of GOLDEN_FILES) {
-    const file = await loadGolden<LbfGoldenState>(path);
-    const cfg = lbfConfigFromGolden(file.header);
-    const states = file.steps.map((l) => lbfStateFromGolden(l.state, l.episode));
-    const n = states.length, A = cfg.numPlayers;
-    const pair = await makePair(engine, cfg, { numEnvs: n, seed: 11, states });
-    pair.step(agentMajor(file.steps.map((l) => l.actions), A));
-    const got = await pair.read();
-    assertSame(got, pair.ref, path);
-    // Golden rewards, flags and (for episodes that did not end) next observations, on the GPU.
-    file.steps.forEach((l, e) => {
-      const rewards = agentColumn(got.reward, e, n, A);
-      assertAllClose(rewards, l.rewards, { atol: 1e-6, rtol: 0 }, `${path} GPU rewards ${e}`);
-      assertEq(got.terminated[e] === 1, l.terminated[0], `${path} GPU terminated ${e}`);
-      const src = l.terminated[0] ? got.terminalObs : got.obs;
-      const dim = src.length / (A * n);
-      (l.obs as number[][]).forEach((o, p) => {
-        assertExact(agentRow(src, p, e, n, dim), o, `${path} GPU obs ${e} player ${p}`);
-      });
-    });
-    total += states.length;
+    // Every step state of a file is one env, one dispatch; golden rewards, flags, states and
+    // observations on the GPU (product replay), then everything against the reference vec.
+    const r = await replayLbfGoldenGpu(engine, await loadGolden(path));
+    assertNoMismatch(r, path);
+    const ref = new LbfReferenceVec(r.cfg, { numEnvs: r.states.length, seed: r.seed });
+    ref.setStates([...r.states]);
+    ref.step(r.actions);
+    assertSame(r.read as unknown as GpuResult, ref, path);
+    total += r.states.length;
   }
-  if (total < 400) throw new Error(`only ${total} golden states`);
+  assertGoldenCoverage(total >= 400, `only ${total} golden states`);
 });
 
 gpuTest("lbfStep() equals the reference on random states of six configs", async (engine) => {
