@@ -216,6 +216,16 @@ export interface InitNetOptions {
  *
  * @param options Sizes, seed and the tensors of one agent's block.
  * @returns The values to pass as `init` to `createNet`.
+ *
+ * @example Initialise every agent's MLP like PyTorch's nn.Linear does, from a seed
+ * ```ts
+ * import { initNetParams, mlpInit, mlpParamCount } from "../mod.ts";
+ *
+ * const spec = { sizes: [4, 16, 2], hidden: "relu", output: "identity" } as const;
+ * const stride = mlpParamCount(spec);
+ * const host = initNetParams({ numAgents: 3, stride, seed: 7, tensors: mlpInit(spec, 0) });
+ * console.log(host.length === 3 * stride); // true: upload with createNet({ init: host })
+ * ```
  */
 export function initNetParams(options: InitNetOptions): Float32Array {
   const { numAgents, stride, seed, tensors } = options;

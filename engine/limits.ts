@@ -12,6 +12,15 @@
  * implementation must offer (`maxStorageBuffersPerShaderStage` = 8; Chrome exposes 10, Deno on a
  * desktop GPU many more). Every kernel of the library fits (tests/engine/kernel_limits_test.ts);
  * `compileKernel` checks each kernel against the device's limit.
+ *
+ * @example Run on an engine capped at what every WebGPU implementation offers
+ * ```ts
+ * import { createEngine, PORTABLE_STORAGE_BUFFERS } from "../mod.ts";
+ *
+ * const engine = await createEngine({ maxStorageBuffers: PORTABLE_STORAGE_BUFFERS });
+ * console.log(engine.limit("maxStorageBuffersPerShaderStage")); // 8
+ * engine.destroy();
+ * ```
  */
 export const PORTABLE_STORAGE_BUFFERS = 8;
 

@@ -54,6 +54,16 @@ export function hostArray<D extends DType>(dtype: D, n: number): HostArrays[D] {
 /**
  * A typed view of (part of) a GPUBuffer. `offset` is in bytes; views with a non-zero offset must
  * respect the device's storage offset alignment (checked by {@linkcode Tensor.view}).
+ *
+ * @example Tensors are typed GPU buffers with a shape and a label
+ * ```ts
+ * import { createEngine, type Tensor } from "../mod.ts";
+ *
+ * const engine = await createEngine();
+ * const obs: Tensor<"f32"> = engine.tensor({ dtype: "f32", shape: [4, 16, 8], label: "obs" });
+ * console.log(obs.shape, obs.size, obs.byteLength); // [4, 16, 8] 512 2048
+ * engine.destroy();
+ * ```
  */
 export class Tensor<D extends DType = DType> {
   readonly buffer: GPUBuffer;

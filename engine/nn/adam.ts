@@ -231,6 +231,26 @@ function logBeta(beta: number): number {
  * @param engine Engine that owns the device.
  * @param options Network, hyper-parameters, optional mask and learning-rate scale buffers.
  * @returns An {@linkcode Adam} whose `step(enc)` encodes one update of `net.params` in place.
+ *
+ * @example Adam with per-agent global-norm clipping, applied to every agent's block at once
+ * ```ts
+ * import { createAdam, createEngine, createNet, readTensor } from "../../mod.ts";
+ *
+ * const engine = await createEngine();
+ * const net = createNet(engine, {
+ *   numAgents: 2,
+ *   stride: 3,
+ *   label: "example.net",
+ *   init: new Float32Array([1, 1, 1, 2, 2, 2]),
+ * });
+ * engine.write(net.grads, [1, 1, 1, -1, -1, -1]);
+ * const adam = await createAdam(engine, { net, lr: 0.1, maxNorm: 1, label: "example" });
+ * const enc = engine.encoder("example");
+ * adam.step(enc);
+ * engine.submit(enc);
+ * console.log(await readTensor(engine, net.params)); // ≈ [0.9, 0.9, 0.9, 2.1, 2.1, 2.1]
+ * engine.destroy();
+ * ```
  */
 export async function createAdam(engine: Engine, options: AdamOptions): Promise<Adam> {
   const { net, label } = options;

@@ -150,6 +150,35 @@ export interface Conv2d {
  * @param o Net and offset, input (and optional input-gradient) tensor, sizes and activation.
  * @returns A {@linkcode Conv2d}: `forward` encodes one dispatch; `backward` encodes gradZ (not
  * for the identity), backwardWeight and, when `dx` is bound, backwardInput.
+ *
+ * @example A 2×2 convolution over 7×7×3 images (NHWC, stride 1, no padding), per agent
+ * ```ts
+ * import { conv2dParamCount, createConv2d, createEngine, createNet } from "../../mod.ts";
+ *
+ * const engine = await createEngine();
+ * const [numAgents, batch] = [2, 4];
+ * const stride = conv2dParamCount(3, 8, 2);
+ * const net = createNet(engine, { numAgents, stride, label: "example.net" });
+ * const x = engine.tensor({ dtype: "f32", shape: [numAgents, batch, 7, 7, 3], label: "example.x" });
+ * const conv = await createConv2d(engine, {
+ *   net,
+ *   offset: 0,
+ *   x,
+ *   batch,
+ *   h: 7,
+ *   w: 7,
+ *   cin: 3,
+ *   cout: 8,
+ *   k: 2,
+ *   activation: "relu",
+ *   label: "example.conv",
+ * });
+ * console.log(conv.outH, conv.outW, conv.y.shape); // 6 6 [2, 4, 6, 6, 8]
+ * const enc = engine.encoder("example");
+ * conv.forward(enc);
+ * engine.submit(enc);
+ * engine.destroy();
+ * ```
  */
 export async function createConv2d(engine: Engine, o: Conv2dOptions): Promise<Conv2d> {
   const sizes = { batch: o.batch, h: o.h, w: o.w, cin: o.cin, cout: o.cout, k: o.k };

@@ -285,6 +285,39 @@ function maskConstants(label: string, mask: Tensor | undefined): { MASK_F32: num
  * @param engine Engine that owns the device.
  * @param o Network, offset, tensors and sizes.
  * @returns A {@linkcode Gru} whose `forward(enc)` and `backward(enc)` encode without awaiting.
+ *
+ * @example A GRU over sequences with episode resets (PyTorch's gate order), per agent
+ * ```ts
+ * import { createEngine, createGru, createNet, gruParamCount } from "../../mod.ts";
+ *
+ * const engine = await createEngine();
+ * const [numAgents, steps, batch, inDim, hidden] = [2, 5, 3, 4, 8];
+ * const net = createNet(engine, {
+ *   numAgents,
+ *   stride: gruParamCount(inDim, hidden),
+ *   label: "example.net",
+ * });
+ * const x = engine.tensor({
+ *   dtype: "f32",
+ *   shape: [numAgents, steps, batch, inDim],
+ *   label: "example.x",
+ * });
+ * const gru = await createGru(engine, {
+ *   net,
+ *   offset: 0,
+ *   x,
+ *   steps,
+ *   batch,
+ *   inDim,
+ *   hidden,
+ *   label: "example.gru",
+ * });
+ * const enc = engine.encoder("example");
+ * gru.forward(enc); // hs [numAgents, steps, batch, hidden]; backward is BPTT through all steps
+ * engine.submit(enc);
+ * console.log(gru.hs.shape, gru.hLast.shape);
+ * engine.destroy();
+ * ```
  */
 export async function createGru(engine: Engine, o: GruOptions): Promise<Gru> {
   checkSizes(o);

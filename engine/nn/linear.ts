@@ -301,6 +301,37 @@ export interface Linear {
  * @param engine Engine that owns the device.
  * @param o Parameters, input, sizes, activation and label of the layer.
  * @returns A {@linkcode Linear} whose `forward` writes `y` and `backward` writes the gradients.
+ *
+ * @example One dense layer, y = relu(x·Wᵀ + b), per agent
+ * ```ts
+ * import { createEngine, createLinear, createNet, readTensor } from "../../mod.ts";
+ *
+ * const engine = await createEngine();
+ * const [numAgents, batch, inDim, outDim] = [2, 5, 3, 4];
+ * const net = createNet(engine, {
+ *   numAgents,
+ *   stride: outDim * inDim + outDim, // W [outDim, inDim], then b
+ *   label: "example.net",
+ *   init: new Float32Array(numAgents * (outDim * inDim + outDim)).fill(0.1),
+ * });
+ * const x = engine.tensor({ dtype: "f32", shape: [numAgents, batch, inDim], label: "example.x" });
+ * engine.write(x, new Float32Array(numAgents * batch * inDim).fill(1));
+ * const layer = await createLinear(engine, {
+ *   net,
+ *   offset: 0,
+ *   x,
+ *   batch,
+ *   inDim,
+ *   outDim,
+ *   activation: "relu",
+ *   label: "example.linear",
+ * });
+ * const enc = engine.encoder("example");
+ * layer.forward(enc);
+ * engine.submit(enc);
+ * console.log(await readTensor(engine, layer.y)); // every entry 0.1·3 + 0.1 = 0.4
+ * engine.destroy();
+ * ```
  */
 export async function createLinear(engine: Engine, o: LinearOptions): Promise<Linear> {
   for (const [name, v] of [["batch", o.batch], ["inDim", o.inDim], ["outDim", o.outDim]] as const) {

@@ -123,6 +123,41 @@ export interface Mlp {
  * @param engine Engine that owns the device.
  * @param o Parameters, input, layer sizes, batch and label of the network.
  * @returns An {@linkcode Mlp} whose `forward` writes `y` and `backward` reads `dy`.
+ *
+ * @example Three agents' MLPs in one dispatch: forward, a gradient, backward, Adam
+ * ```ts
+ * import {
+ *   createAdam,
+ *   createEngine,
+ *   createMlp,
+ *   createNet,
+ *   initNetParams,
+ *   mlpInit,
+ *   mlpParamCount,
+ *   readTensor,
+ * } from "../../mod.ts";
+ *
+ * const engine = await createEngine();
+ * const spec = { sizes: [4, 16, 2], hidden: "tanh", output: "identity" } as const;
+ * const [numAgents, batch] = [3, 8];
+ * const stride = mlpParamCount(spec);
+ * const init = initNetParams({ numAgents, stride, seed: 1, tensors: mlpInit(spec, 0) });
+ * const net = createNet(engine, { numAgents, stride, label: "example.q", init });
+ * const x = engine.tensor({ dtype: "f32", shape: [numAgents, batch, 4], label: "example.x" });
+ * engine.write(x, Array.from({ length: numAgents * batch * 4 }, (_, i) => Math.sin(i)));
+ * const mlp = await createMlp(engine, { net, offset: 0, spec, x, batch, label: "example.mlp" });
+ * const adam = await createAdam(engine, { net, lr: 1e-3, label: "example" });
+ * const enc = engine.encoder("example.step");
+ * mlp.forward(enc); // y = MLP_a(x_a) for every agent a
+ * engine.submit(enc);
+ * engine.write(mlp.dy, new Float32Array(numAgents * batch * 2).fill(1)); // dL/dy of L = Σ y
+ * const learn = engine.encoder("example.learn");
+ * mlp.backward(learn); // writes net.grads
+ * adam.step(learn); // updates net.params in place
+ * engine.submit(learn);
+ * console.log((await readTensor(engine, mlp.y)).length); // 48 = 3 agents × 8 rows × 2 outputs
+ * engine.destroy();
+ * ```
  */
 export async function createMlp(engine: Engine, o: MlpOptions): Promise<Mlp> {
   const { sizes } = o.spec;

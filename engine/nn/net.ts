@@ -18,7 +18,19 @@ export interface Net {
   readonly label: string;
 }
 
-/** Allocates a network's parameter and gradient buffers; `init` (host values) is uploaded. */
+/**
+ * Allocates a network's parameter and gradient buffers; `init` (host values) is uploaded.
+ *
+ * @example One parameter block per agent, with its gradient buffer
+ * ```ts
+ * import { createEngine, createNet } from "../../mod.ts";
+ *
+ * const engine = await createEngine();
+ * const net = createNet(engine, { numAgents: 3, stride: 100, label: "example.net" });
+ * console.log(net.params.shape, net.grads.shape); // [3, 100] [3, 100]
+ * engine.destroy();
+ * ```
+ */
 export function createNet(
   engine: Engine,
   options: { numAgents: number; stride: number; label: string; init?: Float32Array },

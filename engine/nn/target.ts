@@ -75,6 +75,31 @@ function polyakParams(label: string, n: number, tau: number) {
  * @param engine Engine that owns the device.
  * @param options Source and target networks (same shape), τ and a label.
  * @returns A {@linkcode TargetUpdate} whose `hard(enc)` / `polyak(enc)` encode one update.
+ *
+ * @example Copy online parameters into a target network (hard) or blend them (Polyak)
+ * ```ts
+ * import { createEngine, createNet, createTargetUpdate, readTensor } from "../../mod.ts";
+ *
+ * const engine = await createEngine();
+ * const online = createNet(engine, {
+ *   numAgents: 1,
+ *   stride: 2,
+ *   label: "example.q",
+ *   init: new Float32Array([1, 2]),
+ * });
+ * const target = createNet(engine, { numAgents: 1, stride: 2, label: "example.target" });
+ * const update = await createTargetUpdate(engine, {
+ *   source: online,
+ *   target,
+ *   tau: 0.5,
+ *   label: "example",
+ * });
+ * const enc = engine.encoder("example");
+ * update.polyak(enc); // θ̄ ← τ·θ + (1 − τ)·θ̄
+ * engine.submit(enc);
+ * console.log(await readTensor(engine, target.params)); // [0.5, 1]
+ * engine.destroy();
+ * ```
  */
 export async function createTargetUpdate(
   engine: Engine,

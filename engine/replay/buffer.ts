@@ -153,6 +153,34 @@ function arrivalLeaf(label: string, o?: { arrivalPriority?: number; alpha?: numb
  * @param engine Engine that owns the device.
  * @param config Sizes, element type and modes ({@linkcode ReplayConfig}); `label` prefixes buffers.
  * @returns A {@linkcode Replay} whose bind* methods build encodable operations once.
+ *
+ * @example A replay ring per agent on the GPU, and a uniform minibatch drawn from it
+ * ```ts
+ * import { createEngine, createReplay, createUniformSampler } from "../../mod.ts";
+ *
+ * const engine = await createEngine();
+ * const replay = await createReplay(engine, {
+ *   numAgents: 2,
+ *   numEnvs: 4,
+ *   capacity: 64,
+ *   obsDim: 6,
+ *   obsDType: "f32",
+ *   label: "example.replay",
+ * });
+ * const sampler = await createUniformSampler(engine, {
+ *   ...replay.fillLayout,
+ *   numRings: 2,
+ *   batch: 8,
+ *   seed: 1,
+ *   label: "example.sample",
+ * });
+ * const batch = replay.bindGather(sampler.indices, 8);
+ * const enc = engine.encoder("example");
+ * sampler.sample(enc); // 8 slot indices per ring among the filled ones
+ * batch.encode(enc); // gathers obs, actions, rewards, … of those slots
+ * engine.submit(enc);
+ * engine.destroy();
+ * ```
  */
 export async function createReplay(
   engine: Engine,
