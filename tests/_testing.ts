@@ -5,7 +5,7 @@
  * @module
  */
 import { createEngine, type Engine } from "../engine/device.ts";
-import { PORTABLE_STORAGE_BUFFERS } from "../engine/kernel.ts";
+import { PORTABLE_STORAGE_BUFFERS } from "../engine/limits.ts";
 import { HostRng, RNG_PURPOSE } from "../engine/rng.ts";
 
 /** True when WebGPU gives an adapter here (a real GPU or Mesa's llvmpipe). */

@@ -9,6 +9,7 @@
  *
  * @module
  */
+import { logSoftmaxReference } from "../../engine/ops/policy_reference.ts";
 
 const rescale = (x: number) => (x - 0.5) / 0.5;
 
@@ -97,9 +98,8 @@ export function aipGruCeReference(o: {
           for (let j = 0; j < H; j++) v += p[wo + (s * C + c) * H + j] * h[j];
           return v;
         });
-        const m = Math.max(...logits);
-        const lse = m + Math.log(logits.reduce((acc, v) => acc + Math.exp(v - m), 0));
-        loss += lse - logits[o.targets[q][t][s]];
+        const logp = logSoftmaxReference({ rows: 1, k: C, logits });
+        loss -= logp[o.targets[q][t][s]];
         count++;
       }
     });

@@ -10,6 +10,7 @@
  *
  * @module
  */
+import { logSoftmaxReference } from "../../engine/ops/policy_reference.ts";
 
 /** Which data each learner trains on (as in algorithms/seac/learner.ts). */
 export type SeacReferenceSharing = "seac" | "iac" | "snac";
@@ -134,9 +135,7 @@ function mlpBackward(
 }
 
 function logSoftmax(z: Float64Array): Float64Array {
-  const m = Math.max(...z);
-  const lse = m + Math.log(z.reduce((s, v) => s + Math.exp(v - m), 0));
-  return z.map((v) => v - lse);
+  return logSoftmaxReference({ rows: 1, k: z.length, logits: z });
 }
 
 /**
