@@ -43,6 +43,8 @@ export interface GoldenReset<S = unknown> {
   readonly state: S;
   /** Per-agent observations, in agent order. */
   readonly obs: unknown;
+  /** Family extras named in the header's `reset_extras` (e.g. `spawn_hits`). */
+  readonly [extra: string]: unknown;
 }
 
 /** A `step` line: state before, actions, extras, results, state after and its observations. */
@@ -72,6 +74,8 @@ export interface GoldenFile<S = unknown> {
   readonly lines: readonly (GoldenReset<S> | GoldenStep<S>)[];
   readonly resets: readonly GoldenReset<S>[];
   readonly steps: readonly GoldenStep<S>[];
+  /** The 1-based line of the file each entry of `lines` was read from (blank lines skipped). */
+  readonly lineNumbers: readonly number[];
 }
 
 /**
@@ -83,18 +87,21 @@ export interface GoldenFile<S = unknown> {
  * @returns The header and the lines, in file order.
  */
 export function parseGolden<S = unknown>(text: string, path = "golden"): GoldenFile<S> {
-  const raw = text.split("\n").filter((l) => l.trim() !== "");
+  const raw = text.split("\n").map((l, i) => ({ l, n: i + 1 })).filter(({ l }) => l.trim() !== "");
   if (raw.length === 0) throw new SyntaxError(`Cannot parse golden file "${path}": it is empty`);
-  const rows = raw.map((l, i) => {
+  const rows = raw.map(({ l, n }) => {
     try {
       return JSON.parse(l) as Record<string, unknown>;
     } catch (e) {
       throw new SyntaxError(
-        `Cannot parse golden file "${path}": line ${i + 1} is not JSON (${(e as Error).message})`,
+        `Cannot parse golden file "${path}": line ${n} is not JSON (${(e as Error).message})`,
       );
     }
   });
   const header = rows[0] as unknown as GoldenHeader;
+  if (typeof header !== "object" || header === null || Array.isArray(header)) {
+    throw new SyntaxError(`Cannot parse golden file "${path}": line 1 is not a JSON object`);
+  }
   if (header.kind !== "header" || header.format !== GOLDEN_FORMAT) {
     throw new SyntaxError(
       `Cannot parse golden file "${path}": line 1 is kind "${header.kind}", format "${header.format}", want a "${GOLDEN_FORMAT}" header`,
@@ -103,8 +110,13 @@ export function parseGolden<S = unknown>(text: string, path = "golden"): GoldenF
   const lines: (GoldenReset<S> | GoldenStep<S>)[] = [];
   const resets: GoldenReset<S>[] = [];
   const steps: GoldenStep<S>[] = [];
+  const lineNumbers: number[] = [];
   rows.slice(1).forEach((row, i) => {
-    const where = `line ${i + 2}`;
+    const where = `line ${raw[i + 1].n}`;
+    if (typeof row !== "object" || row === null || Array.isArray(row)) {
+      throw new SyntaxError(`Cannot parse golden file "${path}": ${where} is not a JSON object`);
+    }
+    lineNumbers.push(raw[i + 1].n);
     if (row.kind === "reset") {
       requireFields(path, where, row, ["episode", "state", "obs"]);
       const r = row as unknown as GoldenReset<S>;
@@ -131,7 +143,7 @@ export function parseGolden<S = unknown>(text: string, path = "golden"): GoldenF
       );
     }
   });
-  return { path, header, lines, resets, steps };
+  return { path, header, lines, resets, steps, lineNumbers };
 }
 
 function requireFields(

@@ -37,7 +37,7 @@ import {
 const CONFIG_KEYS = ["field_size", "players", "max_num_food", "sight", "max_episode_steps"];
 
 function configOf(file: GoldenFile): LbfConfig {
-  requireConfigKeys(file.header, CONFIG_KEYS, "LBF");
+  requireConfigKeys(file.header, { keys: CONFIG_KEYS, family: "LBF" });
   return lbfConfigFromGolden(file.header);
 }
 

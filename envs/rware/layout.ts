@@ -35,6 +35,12 @@ export interface RwareConfig {
   /** Radius of the square sensor window. */
   readonly sensorRange: number;
   readonly rewardType: RwareRewardType;
+  /**
+   * A custom map, as the reference's `layout` argument takes it: one line per row, `x` a shelf
+   * home, `.` a highway, `g` a goal (a highway too; goals in row-major order), spaces ignored.
+   * When set, it replaces the layout of `shelfColumns`, `shelfRows` and `columnHeight` (§3).
+   */
+  readonly layout?: string;
 }
 
 /** Directions (§1). */
@@ -97,7 +103,9 @@ export function rwareConfigFromGolden(header: GoldenHeader): RwareConfig {
   const c = header.config as Record<string, unknown>;
   const bad = (what: string) =>
     new TypeError(`Cannot build RWARE config from "${header.env}": ${what} is not supported`);
-  if (c.layout !== undefined && c.layout !== null) throw bad(`layout ${JSON.stringify(c.layout)}`);
+  if (c.layout !== undefined && c.layout !== null && typeof c.layout !== "string") {
+    throw bad(`layout ${JSON.stringify(c.layout)}`);
+  }
   if ((c.msg_bits ?? 0) !== 0) throw bad(`msg_bits ${c.msg_bits}`);
   if (c.observation_type !== undefined && c.observation_type !== "FLATTENED") {
     throw bad(`observation_type "${c.observation_type}"`);
@@ -117,6 +125,7 @@ export function rwareConfigFromGolden(header: GoldenHeader): RwareConfig {
     maxInactivitySteps: (c.max_inactivity_steps as number | null) ?? 0,
     sensorRange: c.sensor_range as number,
     rewardType: reward,
+    ...(typeof c.layout === "string" ? { layout: c.layout } : {}),
   };
 }
 
@@ -134,6 +143,10 @@ export function rwareTaskName(cfg: RwareConfig): string {
   const diff = Object.keys(DIFFICULTY).find((k) =>
     Math.floor(cfg.numAgents * DIFFICULTY[k]) === cfg.requestQueueSize
   );
+  if (cfg.layout !== undefined) {
+    const l = rwareLayout(cfg);
+    return `rware-layout-${l.rows}x${l.cols}-${cfg.numAgents}ag-${cfg.requestQueueSize}req-${cfg.rewardType}`;
+  }
   const registered = size !== undefined && diff !== undefined && cfg.columnHeight === 8 &&
     cfg.sensorRange === 1 && cfg.maxSteps === 500 && cfg.maxInactivitySteps === 0 &&
     cfg.rewardType === "individual";
@@ -177,12 +190,14 @@ export interface RwareLayout {
 
 /**
  * The layout of §3 for a config: `H = (h + 1)·R + 2`, `W = 3·C + 1`, highways on aisles, the
- * bottom row and the queue column; shelf ids row-major over the other cells.
+ * bottom row and the queue column; shelf ids row-major over the other cells. With `cfg.layout`,
+ * the map it draws instead ({@linkcode rwareLayoutFromString}).
  *
  * @param cfg Task parameters (`shelfColumns` must be odd).
  * @returns The layout.
  */
 export function rwareLayout(cfg: RwareConfig): RwareLayout {
+  if (cfg.layout !== undefined) return rwareLayoutFromString(cfg.layout);
   const { shelfColumns: C, shelfRows: R, columnHeight: h } = cfg;
   if (C % 2 !== 1 || C < 1 || R < 1 || h < 1) {
     throw new RangeError(
@@ -209,6 +224,36 @@ export function rwareLayout(cfg: RwareConfig): RwareLayout {
     shelfHome,
     goals: [{ x: mid - 1, y: rows - 1 }, { x: mid, y: rows - 1 }],
   };
+}
+
+/**
+ * The layout a map string draws, as the reference's `_make_layout_from_str` reads it: surrounding
+ * white space and spaces removed, one row per line, `x` a shelf home, `.` a highway, `g` a goal
+ * (a highway), case-insensitive; goals and shelf ids in row-major order.
+ *
+ * @param map The map, e.g. `"x.x\n...\n.g."`.
+ * @returns The layout.
+ * @throws RangeError when the map is not rectangular, has another character or no goal.
+ */
+export function rwareLayoutFromString(map: string): RwareLayout {
+  const lines = map.trim().replaceAll(" ", "").split("\n").map((l) => l.replace(/\r$/, ""));
+  const rows = lines.length, cols = lines[0].length;
+  const fail = (what: string) => new RangeError(`Cannot build RWARE layout from a map: ${what}`);
+  if (cols === 0 || lines.some((l) => l.length !== cols)) throw fail("it is not rectangular");
+  const home = new Uint32Array(rows * cols);
+  const shelfHome: { x: number; y: number }[] = [];
+  const goals: { x: number; y: number }[] = [];
+  lines.forEach((line, y) =>
+    [...line.toLowerCase()].forEach((ch, x) => {
+      if (ch === "g") goals.push({ x, y });
+      else if (ch === "x") {
+        shelfHome.push({ x, y });
+        home[y * cols + x] = shelfHome.length;
+      } else if (ch !== ".") throw fail(`character ${JSON.stringify(ch)} at (${x}, ${y})`);
+    })
+  );
+  if (goals.length === 0) throw fail("it has no goal (g)");
+  return { rows, cols, home, shelfHome, goals };
 }
 
 /** The layout as the golden headers draw it (`.` highway, `X` shelf home, `g` goal). */

@@ -20,6 +20,7 @@
  * @module
  */
 import type { Engine } from "../../engine/device.ts";
+import type { Encoder } from "../../engine/encoder.ts";
 import { compileKernel, defineKernel, type Dispatch } from "../../engine/kernel.ts";
 import { readTensor } from "../../engine/readback.ts";
 import { RNG_PURPOSE } from "../../engine/rng.ts";
@@ -35,6 +36,8 @@ import {
   WAREHOUSE_SOURCES,
   type WarehouseConfig,
   warehouseLearningRobot,
+  warehouseRobots,
+  warehouseShelfCount,
   warehouseSpec,
   type WarehouseState,
   warehouseStateStride,
@@ -71,6 +74,7 @@ const PARAMS = {
   seed: "u32",
   resetPurpose: "u32",
   stepPurpose: "u32",
+  inject: "u32",
 } as const;
 /** Threads per env workgroup. */
 const WORKGROUP = 64;
@@ -109,7 +113,8 @@ export const warehouseFlags = defineKernel({
 
 /**
  * Second dispatch of a step: one GS step of every env with auto-reset (state, obs, terminalObs,
- * reward, dset, influence), after {@linkcode warehouseFlags}; one workgroup per env.
+ * reward, dset, influence), after {@linkcode warehouseFlags}; one workgroup per env. With
+ * `inject` = 1 its in-step draws come from `injected` (see {@linkcode WarehouseEnv.writeInjected}).
  */
 export const warehouseStep = defineKernel({
   name: "warehouse.step",
@@ -124,6 +129,7 @@ export const warehouseStep = defineKernel({
     reward: "write",
     dset: "write",
     influence: "write",
+    injected: "read",
   },
   params: PARAMS,
   workgroups: (p) => warehouseEnvWorkgroups(p.numEnvs),
@@ -169,11 +175,28 @@ export interface WarehouseBuffers extends EnvBuffers {
   readonly influence: Tensor<"u32">;
 }
 
+/** Recorded in-step draws of one env, for {@linkcode WarehouseEnv.writeInjected}. */
+export interface WarehouseInjectedDraws {
+  /**
+   * The random action (0..3) of every robot, by robot id (K² entries; read only where the robot's
+   * hand-coded policy acts randomly, so other entries may be anything).
+   */
+  readonly random: ArrayLike<number>;
+  /** The spawn outcome of every shelf cell in scan order (6K(K + 1) entries): true = a hit. */
+  readonly spawn: ArrayLike<boolean>;
+}
+
 /** The GPU global simulator. */
 export class WarehouseEnv extends VecEnvBase<WarehouseState, WarehouseBuffers> {
   readonly config: WarehouseConfig;
   /** [numEnvs, stride] u32 packed states (layout in `envs/warehouse/layout.ts`). */
   readonly state: Tensor<"u32">;
+  /**
+   * [numEnvs, K² + 6K(K + 1)] u32: the draws {@linkcode encodeStepInjected} uses (random actions
+   * by robot id, then spawn outcomes in scan order).
+   */
+  readonly injected: Tensor<"u32">;
+  readonly #stepInjected: readonly Dispatch<typeof PARAMS>[];
 
   /** Use {@linkcode createWarehouseEnv}. */
   constructor(
@@ -182,6 +205,9 @@ export class WarehouseEnv extends VecEnvBase<WarehouseState, WarehouseBuffers> {
     parts: PackedStateParts<WarehouseBuffers, Dispatch<typeof PARAMS>> & {
       /** The {@linkcode warehouseFlags} dispatch, encoded before `step`. */
       flags: Dispatch<typeof PARAMS>;
+      injected: Tensor<"u32">;
+      /** `step` bound with `inject` = 1. */
+      stepInjected: Dispatch<typeof PARAMS>;
     },
   ) {
     super(engine, spec, {
@@ -191,6 +217,39 @@ export class WarehouseEnv extends VecEnvBase<WarehouseState, WarehouseBuffers> {
     });
     this.config = spec.config as unknown as WarehouseConfig;
     this.state = parts.state;
+    this.injected = parts.injected;
+    this.#stepInjected = [parts.flags, parts.stepInjected];
+  }
+
+  /**
+   * Records one step whose in-step draws (the ring's random actions, the spawn outcomes) are read
+   * from {@linkcode injected} instead of drawn (replays of recorded trajectories); otherwise as
+   * {@linkcode encodeStep}. The reset after a time limit still draws.
+   */
+  encodeStepInjected(enc: Encoder): void {
+    for (const d of this.#stepInjected) d.encode(enc);
+  }
+
+  /**
+   * Queues a write of the draws the next {@linkcode encodeStepInjected} applies.
+   *
+   * @param draws One entry per env: random actions by robot id, spawn outcomes in scan order.
+   */
+  writeInjected(draws: readonly WarehouseInjectedDraws[]): void {
+    const robots = warehouseRobots(this.config), shelves = warehouseShelfCount(this.config);
+    const stride = robots + shelves;
+    const bad = draws.findIndex((d) => d.random.length !== robots || d.spawn.length !== shelves);
+    if (draws.length !== this.numEnvs || bad >= 0) {
+      throw new RangeError(
+        `Cannot inject warehouse draws: got ${draws.length} entries for ${this.numEnvs} envs, each needs ${robots} random actions and ${shelves} spawn outcomes`,
+      );
+    }
+    const words = new Uint32Array(this.numEnvs * stride);
+    draws.forEach((d, e) => {
+      words.set(Array.from(d.random), e * stride);
+      words.set(Array.from(d.spawn, (hit) => (hit ? 1 : 0)), e * stride + robots);
+    });
+    this.engine.write(this.injected, words);
   }
 
   /** Packs with {@linkcode packWarehouseStates} (items in creation order). */
@@ -268,6 +327,11 @@ export async function createWarehouseEnv(
     influence: t("u32", [A, n, WAREHOUSE_SOURCES], "influence"),
   };
   const state = t("u32", [n, warehouseStateStride(cfg)], "state");
+  const injected = t(
+    "u32",
+    [n, warehouseRobots(cfg) + warehouseShelfCount(cfg)],
+    "injected",
+  );
   const params = {
     numEnvs: n,
     robotsPerSide: cfg.robotsPerSide,
@@ -278,6 +342,7 @@ export async function createWarehouseEnv(
     seed: options.seed >>> 0,
     resetPurpose: RNG_PURPOSE.envReset,
     stepPurpose: RNG_PURPOSE.envStep,
+    inject: 0,
   };
   const serial = options.serial ?? engine.isCpu;
   const [kr, kf, ks] = await Promise.all([
@@ -293,12 +358,19 @@ export async function createWarehouseEnv(
     params,
     "warehouse.flags",
   );
-  const step = ks.bind(
-    { state, actions, obs, terminalObs, reward, dset, influence },
-    params,
-    "warehouse.step",
-  );
-  return new WarehouseEnv(engine, spec, { options, buffers, state, reset, flags, step });
+  const stepTensors = { state, actions, obs, terminalObs, reward, dset, influence, injected };
+  const step = ks.bind(stepTensors, params, "warehouse.step");
+  const stepInjected = ks.bind(stepTensors, { ...params, inject: 1 }, "warehouse.stepInjected");
+  return new WarehouseEnv(engine, spec, {
+    options,
+    buffers,
+    state,
+    reset,
+    flags,
+    step,
+    injected,
+    stepInjected,
+  });
 }
 
 /** The registered tasks (ring on variant A); `-closest` variants run the ring on variant B. */

@@ -7,7 +7,8 @@ import { readTensors } from "../../engine/readback.ts";
 import type { HostArrays, Tensor } from "../../engine/tensor.ts";
 import type { HostRng } from "../../engine/rng.ts";
 import type { EnvBuffers, VecEnv } from "../../envs/env.ts";
-import { type GoldenFile, loadGolden } from "../../envs/golden.ts";
+import { goldenDir, type GoldenFile, loadGolden } from "../../envs/golden.ts";
+import type { GoldenMismatch, GoldenReplayResult } from "../../envs/golden_replay.ts";
 import { assertExact } from "../_testing.ts";
 
 /** Deep equality through JSON, naming `what` (long values are cut in the message). */
@@ -248,6 +249,53 @@ export function biasedActions(
     out[i] = rng.unit() < options.p ? options.favoured : rng.below(options.numActions);
   }
   return out;
+}
+
+/**
+ * True when the golden tests read the fixture set shipped in `tests/fixtures/golden/` (GOLDEN_DIR
+ * unset, or pointing there). Their coverage thresholds describe that set, not whatever folder
+ * GOLDEN_DIR names.
+ */
+export const GOLDEN_FIXTURE_SET: boolean =
+  goldenDir().href === new URL("../fixtures/golden/", import.meta.url).href;
+
+/**
+ * A coverage threshold of the golden tests: throws `message` when `enough` is false and the files
+ * are the fixture set ({@linkcode GOLDEN_FIXTURE_SET}); elsewhere it only logs the message.
+ */
+export function assertGoldenCoverage(enough: boolean, message: string): void {
+  if (enough) return;
+  if (GOLDEN_FIXTURE_SET) throw new Error(message);
+  console.log(`(GOLDEN_DIR is not the fixture set, threshold not applied: ${message})`);
+}
+
+/** Throws when a golden replay found mismatches, listing the first three. */
+export function assertNoMismatch(result: GoldenReplayResult, what: string): void {
+  const m = result.mismatches;
+  if (m.length === 0) return;
+  const line = (x: GoldenMismatch) =>
+    `${x.side} line ${x.line} (${x.where}) ${x.field}: got ${
+      JSON.stringify(x.got).slice(0, 300)
+    }, want ${JSON.stringify(x.want).slice(0, 300)}`;
+  throw new Error(`${what}: ${m.length} mismatches\n  ${m.slice(0, 3).map(line).join("\n  ")}`);
+}
+
+/**
+ * Replays every golden file of `paths` with a family's CPU replay (product code,
+ * `envs/<family>/golden_replay.ts`) and asserts that nothing mismatches; returns the step count,
+ * the summed stats and a summary (one indented line per file).
+ */
+export async function replayGoldenCpu(
+  paths: readonly string[],
+  replay: (file: GoldenFile) => GoldenReplayResult,
+): Promise<{ steps: number; stats: Record<string, number>; summary: string }> {
+  const stats: Record<string, number> = {};
+  const { steps, summary } = await replayGoldenFiles(paths, (path, file) => {
+    const r = replay(file);
+    assertNoMismatch(r, path);
+    for (const [k, v] of Object.entries(r.stats)) stats[k] = (stats[k] ?? 0) + v;
+  });
+  return { steps, stats, summary };
 }
 
 /**

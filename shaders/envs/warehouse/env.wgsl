@@ -16,7 +16,11 @@
 // State per env (u32): step, episode, counter, robot cells (5r + c) × K², remembered slots × K²,
 // item ages × 6K(K + 1) in scan order (WH_NONE = no item).
 // Random keys: spawn rngU32(seed, purpose, env, scanIndex, episode | counter, 0); ring-robot random
-// actions rngU32(seed, stepPurpose, env, robotId, counter, 1).
+// actions rngU32(seed, stepPurpose, env, robotId, counter, 1). With params.inject == 1 a step
+// takes its in-step draws from `injected` instead (replays of recorded trajectories): per env,
+// the random action of every robot (by id, K² words), then the spawn outcome of every shelf cell
+// (scan order, 6K(K + 1) words, 1 = the draw is below probItem); the reset after a time limit
+// still draws.
 
 struct Params {
   numEnvs: u32,
@@ -28,6 +32,7 @@ struct Params {
   seed: u32,
   resetPurpose: u32,
   stepPurpose: u32,
+  inject: u32,
 }
 
 @group(0) @binding(0) var<uniform> params: Params;
@@ -42,6 +47,7 @@ struct Params {
 @group(0) @binding(9) var<storage, read_write> dset: array<f32>;
 @group(0) @binding(10) var<storage, read_write> influence: array<u32>;
 @group(0) @binding(11) var<storage, read> stateIn: array<u32>;
+@group(0) @binding(12) var<storage, read> injected: array<u32>;
 
 fn stride() -> u32 {
   let k = params.robotsPerSide;
@@ -63,6 +69,12 @@ fn memBase(e: u32) -> u32 {
 
 fn itemBase(e: u32) -> u32 {
   return memBase(e) + params.robotsPerSide * params.robotsPerSide;
+}
+
+// Start of env e's injected draws: K² random actions, then 6K(K + 1) spawn outcomes.
+fn injectedBase(e: u32) -> u32 {
+  let k = params.robotsPerSide;
+  return e * (k * k + 6u * k * (k + 1u));
 }
 
 // Item ages of region (i, j) by slot.
@@ -175,7 +187,10 @@ fn stepRobots(e: u32, lid: u32, span: u32, counter: u32) {
       }
       action = actions[a * n + e];
     } else {
-      let random = rngBelow(rngU32(params.seed, params.stepPurpose, e, g, counter, 1u), 4u);
+      var random = rngBelow(rngU32(params.seed, params.stepPurpose, e, g, counter, 1u), 4u);
+      if (params.inject == 1u) {
+        random = injected[injectedBase(e) + g];
+      }
       if (params.scripted == 0u) {
         action = whOldest(cell, ages, random);
       } else {
@@ -234,7 +249,11 @@ fn stepCells(e: u32, lid: u32, span: u32, counter: u32) {
     }
     var age = select(old + 1u, WH_NONE, old == WH_NONE || taken);
     let u = rngUnit(rngU32(params.seed, params.stepPurpose, e, c, counter, 0u));
-    age = select(age, 0u, age == WH_NONE && u < params.probItem);
+    var hit = u < params.probItem;
+    if (params.inject == 1u) {
+      hit = injected[injectedBase(e) + k * k + c] != 0u;
+    }
+    age = select(age, 0u, age == WH_NONE && hit);
     state[ib + c] = age;
   }
   let l = params.learningPerSide;

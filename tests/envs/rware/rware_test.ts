@@ -7,38 +7,36 @@ import {
   RWARE_ACTION,
   RWARE_DIR,
   type RwareConfig,
-  rwareConfigFromGolden,
-  type RwareGoldenState,
   type RwareLayout,
   rwareLayout,
+  rwareLayoutFromString,
   rwareLayoutRows,
   rwareSpec,
   type RwareState,
-  rwareStateFromGolden,
   rwareStateToGolden,
 } from "../../../envs/rware/layout.ts";
 import {
-  rwareObsReference,
   RwareReferenceVec,
   rwareResetReference,
   type RwareStepOptions,
   rwareStepReference,
 } from "../../../envs/rware/reference.ts";
-import { type GoldenStep, listGolden, loadGolden } from "../../../envs/golden.ts";
+import { listGolden, loadGolden } from "../../../envs/golden.ts";
+import { replayRwareGoldenCpu, replayRwareGoldenGpu } from "../../../envs/rware/golden_replay.ts";
 import type { Engine } from "../../../engine/device.ts";
 import { HostRng, RNG_PURPOSE } from "../../../engine/rng.ts";
 import { assertAllClose, assertExact, gpuTest } from "../../_testing.ts";
 import {
-  agentColumn,
   agentMajor,
-  agentRow,
   assertEndedRows,
   assertEq,
+  assertGoldenCoverage,
+  assertNoMismatch,
   assertSameOutputs,
   biasedActions,
   type EnvPair,
   readEnv,
-  replayGoldenFiles,
+  replayGoldenCpu,
   resetWithStates,
   rolloutPair,
   stepEnv,
@@ -48,79 +46,23 @@ const GOLDEN_FILES = await listGolden("rware-");
 const { noop: N, forward: F, left: L, right: R, toggleLoad: T } = RWARE_ACTION;
 const { up: UP, down: DOWN, left: LEFT, right: RIGHT } = RWARE_DIR;
 
-function sortedGolden(g: RwareGoldenState): RwareGoldenState {
-  return { ...g, shelves_moved: [...g.shelves_moved].sort((a, b) => a[0] - b[0]) };
-}
-
-/** Replays one golden step line on the reference; returns the mismatch, or null. */
-function replayProblem(
-  cfg: RwareConfig,
-  layout: RwareLayout,
-  line: GoldenStep<RwareGoldenState>,
-  tieBreak: RwareStepOptions["tieBreak"],
-): string | null {
-  const recorded = line.request_replacements as number[][];
-  const res = rwareStepReference(
-    cfg,
-    layout,
-    rwareStateFromGolden(layout, line.state),
-    line.actions,
-    { replacements: recorded.map((r) => r[2]), tieBreak },
-  );
-  const checks: [unknown, unknown, string][] = [
-    [res.effectiveActions, line.effective_actions, "effective_actions"],
-    [res.replacements, recorded, "request_replacements"],
-    [res.rewards, line.rewards, "rewards"],
-    [line.rewards.map(() => res.terminated), line.terminated, "terminated"],
-    [line.rewards.map(() => res.truncated), line.truncated, "truncated"],
-    [rwareStateToGolden(layout, res.state), sortedGolden(line.state_after), "state_after"],
-    [res.obs, line.obs, "obs"],
-  ];
-  for (const [g, w, what] of checks) {
-    const gs = JSON.stringify(g), ws = JSON.stringify(w);
-    if (gs !== ws) return `${what}: got ${gs}, want ${ws}`;
-  }
-  return null;
-}
-
 Deno.test({
   name: "rwareStepReference() replays every step of every RWARE golden file",
   ignore: GOLDEN_FILES.length === 0,
   async fn() {
-    let ties = 0, deliveries = 0, dones = 0;
-    const { steps: total, summary } = await replayGoldenFiles<RwareGoldenState>(
-      GOLDEN_FILES,
-      (path, file) => {
-        const cfg = rwareConfigFromGolden(file.header), layout = rwareLayout(cfg);
-        const st = file.header.static as Record<string, unknown>;
-        assertEq(rwareLayoutRows(layout), st.layout_rows, `${path} layout`);
-        assertEq(layout.goals.map((g) => [g.x, g.y]), st.goals_xy, `${path} goals`);
-        assertEq(layout.shelfHome.map((h) => [h.x, h.y]), st.shelf_home_xy, `${path} shelf homes`);
-        for (const r of file.resets) {
-          const s = rwareStateFromGolden(layout, r.state);
-          assertEq(rwareStateToGolden(layout, s), sortedGolden(r.state), `${path} reset state`);
-          assertEq(rwareObsReference(cfg, layout, s), r.obs, `${path} reset ${r.episode} obs`);
-        }
-        for (const line of file.steps) {
-          const where = `${path} episode ${line.episode} t ${line.t}`;
-          let problem = replayProblem(cfg, layout, line, "lowest");
-          if (line.conflict_tie === true) {
-            ties++;
-            // R1: either competitor may win a tie; accept the other winner too.
-            if (problem) problem = replayProblem(cfg, layout, line, "highest");
-          }
-          if (problem) throw new Error(`${where}: ${problem}`);
-          deliveries += (line.request_replacements as unknown[]).length;
-          if (line.terminated[0]) dones++;
-        }
-      },
-    );
+    // Header maps, reset states and observations, every step with its recorded refills; flagged
+    // tie steps accept either winner (R1). Product replay: envs/rware/golden_replay.ts.
+    const { steps, stats, summary } = await replayGoldenCpu(GOLDEN_FILES, replayRwareGoldenCpu);
+    const deliveries = stats.deliveries, ends = stats["episode ends"];
     console.log(
-      `replayed ${total} golden RWARE steps (${deliveries} deliveries, ${ties} tie steps, ${dones} episode ends)${summary}`,
+      `replayed ${steps} golden RWARE steps (${deliveries} deliveries, ${
+        stats["tie steps"]
+      } tie steps, ${ends} episode ends)${summary}`,
     );
-    if (total < 1000 || deliveries < 10 || dones < 1) {
-      throw new Error(`too little golden RWARE data: ${total} steps, ${deliveries} deliveries`);
-    }
+    assertGoldenCoverage(
+      steps >= 1000 && deliveries >= 10 && ends >= 1,
+      `too little golden RWARE data: ${steps} steps, ${deliveries} deliveries`,
+    );
   },
 });
 
@@ -343,6 +285,50 @@ Deno.test("RWARE.parseTask() parses the reference's task names with its paramete
   assertEq(rwareSpec(parseRwareTask("rware-large-8ag-easy")!).name, "rware-large-8ag-easy", "name");
 });
 
+Deno.test("rwareLayout() reads the reference's map strings", () => {
+  // The registered layouts drawn as maps give the same layouts.
+  for (const size of ["tiny", "small", "medium"]) {
+    const cfg = parseRwareTask(`rware-${size}-2ag`)!;
+    const want = rwareLayout(cfg);
+    const map = rwareLayoutRows(want).map((r) => r.replace(/X/g, "x").split("").join(" "));
+    const got = rwareLayout({ ...cfg, shelfColumns: 1, layout: `\n  ${map.join("\n")}\n` });
+    assertEq(got, want, `${size} as a map`);
+  }
+  // Goals and shelves row-major; upper case accepted.
+  const l = rwareLayoutFromString("xG.\n.X.\ng..");
+  assertEq(
+    [l.rows, l.cols, l.shelfHome, l.goals, Array.from(l.home)],
+    [3, 3, [{ x: 0, y: 0 }, { x: 1, y: 1 }], [{ x: 1, y: 0 }, { x: 0, y: 2 }], [
+      1,
+      0,
+      0,
+      0,
+      2,
+      0,
+      0,
+      0,
+      0,
+    ]],
+    "small map",
+  );
+  const cfg = { ...parseRwareTask("rware-tiny-2ag")!, layout: "x.g\n..." };
+  assertEq(rwareSpec(cfg).name, "rware-layout-2x3-2ag-2req-individual", "name of a map config");
+  for (
+    const [map, want] of [["x.\n.", /not rectangular/], ["x.o\ng..", /character "o"/], [
+      "x..",
+      /no goal/,
+    ]] as const
+  ) {
+    let message = "";
+    try {
+      rwareLayoutFromString(map);
+    } catch (e) {
+      message = (e as Error).message;
+    }
+    if (!want.test(message)) throw new Error(`map ${JSON.stringify(map)}: "${message}"`);
+  }
+});
+
 // ---------------------------------------------------------------------------------------------
 // GPU kernel vs CPU reference.
 
@@ -465,66 +451,32 @@ function testConfigs(): RwareConfig[] {
 gpuTest(
   "rwareStep() equals the golden files and the reference on golden states",
   async (engine) => {
-    // Every golden step state is one env; one dispatch per task config.
-    const groups = new Map<
-      string,
-      { cfg: RwareConfig; layout: RwareLayout; lines: GoldenStep<RwareGoldenState>[] }
-    >();
-    for (const path of GOLDEN_FILES) {
-      const file = await loadGolden<RwareGoldenState>(path);
-      const cfg = rwareConfigFromGolden(file.header), key = JSON.stringify(cfg);
-      if (!groups.has(key)) groups.set(key, { cfg, layout: rwareLayout(cfg), lines: [] });
-      groups.get(key)!.lines.push(...file.steps);
-    }
     let total = 0;
-    for (const { cfg, layout, lines } of groups.values()) {
-      const states = lines.map((l) => rwareStateFromGolden(layout, l.state));
-      const pair = await makePair(engine, cfg, { numEnvs: lines.length, seed: 11, states });
-      const n = lines.length, A = cfg.numAgents;
-      const actions = agentMajor(lines.map((l) => l.actions), A);
-      const refills = lines.map((l) => (l.request_replacements as number[][]).map((r) => r[2]));
-      pair.step(actions, refills);
-      const got = await pair.read();
-      assertExact(got.injected, new Uint32Array(got.injected.length), "injected cleared");
-      const dim = got.obs.length / (A * n);
-      lines.forEach((l, e) => {
-        const where = `${cfg.numAgents}ag episode ${l.episode} t ${l.t}`;
-        const ref = rwareStepReference(cfg, layout, states[e], l.actions, {
-          replacements: refills[e],
+    for (const path of GOLDEN_FILES) {
+      // Every step state of a file is one env, refills injected, one dispatch (product replay).
+      const r = await replayRwareGoldenGpu(engine, await loadGolden(path));
+      assertNoMismatch(r, path);
+      const { cfg, layout, read } = r;
+      assertExact(
+        read.extra.injected,
+        new Uint32Array(read.extra.injected.length),
+        "injected cleared",
+      );
+      // Envs whose episode ended start the next episode of their own stream.
+      r.states.forEach((_, e) => {
+        if (!read.terminated[e]) return;
+        const reset = rwareResetReference(cfg, layout, {
+          seed: r.seed,
+          env: e,
+          episode: 1,
+          totalSteps: 1,
         });
-        // Flagged tie steps are compared with the reference's rule (R1), the rest with the file.
-        const tie = l.conflict_tie === true;
-        const wantAfter = tie ? rwareStateToGolden(layout, ref.state) : sortedGolden(l.state_after);
-        const wantObs = tie ? ref.obs : l.obs as number[][];
-        assertEq(
-          agentColumn(got.reward, e, n, A),
-          tie ? ref.rewards : l.rewards,
-          `${where} rewards`,
-        );
-        assertEq(got.terminated[e] === 1, l.terminated[0], `${where} terminated`);
-        assertEq(got.truncated[e], 0, `${where} truncated`);
-        const obsOf = (buf: Float32Array) =>
-          l.rewards.map((_, i) => Array.from(agentRow(buf, i, e, n, dim)));
-        if (got.terminated[e]) {
-          assertEq(obsOf(got.terminalObs), wantObs, `${where} terminalObs`);
-          const reset = rwareResetReference(cfg, layout, {
-            seed: 11,
-            env: e,
-            episode: 1,
-            totalSteps: 1,
-          });
-          assertEq(got.states[e], reset, `${where} auto-reset state`);
-          assertEq(obsOf(got.obs), rwareObsReference(cfg, layout, reset), `${where} reset obs`);
-          assertEq(got.episodeStep[e], 0, `${where} episodeStep`);
-        } else {
-          assertEq(rwareStateToGolden(layout, got.states[e]), wantAfter, `${where} state_after`);
-          assertEq(obsOf(got.obs), wantObs, `${where} obs`);
-          assertEq(got.episodeStep[e], l.state_after.steps, `${where} episodeStep`);
-        }
+        assertEq(read.states[e], reset, `${path} env ${e} auto-reset state`);
+        assertEq(read.episodeStep[e], 0, `${path} env ${e} episodeStep`);
       });
-      total += n;
+      total += r.states.length;
     }
-    if (total < 1000) throw new Error(`only ${total} golden steps`);
+    assertGoldenCoverage(total >= 1000, `only ${total} golden steps`);
   },
 );
 
