@@ -1,6 +1,6 @@
 import { deepStrictEqual as assertEquals, match, ok as assert, throws } from "node:assert/strict";
 import { DEFAULT_PRESET, parseRunArgs } from "../../app/run.ts";
-import { HAS_GPU } from "../_testing.ts";
+import { SKIP_GPU } from "../_testing.ts";
 
 const REPO = new URL("../../", import.meta.url).pathname;
 const PERMS = ["--allow-read", "--allow-write", "--allow-env", "--allow-net"];
@@ -92,7 +92,7 @@ Deno.test("deno task run fails with one clear line and writes nothing on bad inp
 
 Deno.test({
   name: "deno task run, eval and report work end to end on the random preset",
-  ignore: !HAS_GPU,
+  ignore: SKIP_GPU,
   async fn() {
     const root = await Deno.makeTempDir();
     try {
@@ -149,7 +149,7 @@ async function waitForLines(path: string, n: number, ms = 30_000): Promise<void>
 
 Deno.test({
   name: "a killed run resumes from its last checkpoint and Ctrl-C checkpoints before stopping",
-  ignore: !HAS_GPU,
+  ignore: SKIP_GPU,
   async fn() {
     const root = await Deno.makeTempDir();
     try {

@@ -1,5 +1,5 @@
 import { deepStrictEqual as assertEquals, match } from "node:assert/strict";
-import { HAS_GPU } from "../_testing.ts";
+import { SKIP_GPU } from "../_testing.ts";
 
 const REPO = new URL("../../", import.meta.url).pathname.replace(/\/$/, "");
 
@@ -50,7 +50,7 @@ engine.destroy();
 
 Deno.test({
   name: "mod.ts imported by URL builds an engine, compiles a kernel and trains",
-  ignore: !HAS_GPU,
+  ignore: SKIP_GPU,
   async fn() {
     const { server, requested } = serveRepo();
     const dir = await Deno.makeTempDir();

@@ -8,11 +8,11 @@ import {
 } from "../../engine/ops/elementwise.ts";
 import { linearForward } from "../../engine/nn/linear.ts";
 import { readTensor, readTensors } from "../../engine/readback.ts";
-import { assertAllClose, assertExact, gpuTest, HAS_GPU } from "../_testing.ts";
+import { assertAllClose, assertExact, gpuTest, SKIP_GPU } from "../_testing.ts";
 
 Deno.test({
   name: "createEngine() reports the adapter, whether it is a fallback, and its limits",
-  ignore: !HAS_GPU,
+  ignore: SKIP_GPU,
   async fn() {
     const engine = await createEngine();
     try {
@@ -33,7 +33,7 @@ Deno.test({
 
 Deno.test({
   name: "createEngine() rejects a software adapter when allowFallback is false",
-  ignore: !HAS_GPU,
+  ignore: SKIP_GPU,
   async fn() {
     const probe = await createEngine();
     const fallback = probe.adapter.isFallback;
@@ -51,7 +51,7 @@ Deno.test({
 
 Deno.test({
   name: "createEngine() names the limit when a requested limit exceeds the adapter's",
-  ignore: !HAS_GPU,
+  ignore: SKIP_GPU,
   async fn() {
     let msg = "";
     try {

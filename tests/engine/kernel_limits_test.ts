@@ -5,7 +5,7 @@ import { createEngine, type Engine } from "../../engine/device.ts";
 import { type Access, compileKernel, defineKernel, type KernelDef } from "../../engine/kernel.ts";
 import { PORTABLE_STORAGE_BUFFERS } from "../../engine/limits.ts";
 import { readTensor } from "../../engine/readback.ts";
-import { assertExact, HAS_GPU, seeded } from "../_testing.ts";
+import { assertExact, seeded, SKIP_GPU } from "../_testing.ts";
 
 const ROOTS = ["engine", "envs", "algorithms"];
 
@@ -122,7 +122,7 @@ async function adapterMaxStorageBuffers(): Promise<number> {
 
 Deno.test({
   name: "compileKernel() rejects a kernel over the device's storage-buffer limit, naming it",
-  ignore: !HAS_GPU,
+  ignore: SKIP_GPU,
   async fn() {
     const engine = await createEngine({ maxStorageBuffers: 8 });
     try {
@@ -157,7 +157,7 @@ const CHROME_STORAGE_BUFFERS = 10;
 
 Deno.test({
   name: `createEngine({ maxStorageBuffers: ${CHROME_STORAGE_BUFFERS} }) compiles a 9-buffer kernel`,
-  ignore: !HAS_GPU,
+  ignore: SKIP_GPU,
   async fn() {
     if (await adapterMaxStorageBuffers() < CHROME_STORAGE_BUFFERS) return; // a strict adapter
     const engine = await createEngine({ maxStorageBuffers: CHROME_STORAGE_BUFFERS });
@@ -174,7 +174,7 @@ Deno.test({
 
 Deno.test({
   name: "createEngine() rejects maxStorageBuffers below 8, above the adapter's, or not an integer",
-  ignore: !HAS_GPU,
+  ignore: SKIP_GPU,
   async fn() {
     const max = await adapterMaxStorageBuffers();
     for (const cap of [7, max + 1, 8.5]) {

@@ -1,4 +1,9 @@
-import { ADAM_NORM_CHUNK, type AdamVariant, createAdam } from "../../../engine/nn/adam.ts";
+import {
+  ADAM_NORM_CHUNK,
+  ADAM_VARIANTS,
+  type AdamVariant,
+  createAdam,
+} from "../../../engine/nn/adam.ts";
 import {
   adamReferenceState,
   type AdamRefHyper,
@@ -57,7 +62,10 @@ const SCENARIOS: Scenario[] = [
   },
 ];
 
-const VARIANTS: AdamVariant[] = ["tree", "flat"];
+// Every variant an adapter can select (ADAM_VARIANTS), forced on this adapter.
+const VARIANTS: AdamVariant[] = [
+  ...new Set(Object.values(ADAM_VARIANTS).flatMap((v) => Object.values(v) as AdamVariant[])),
+];
 
 for (const variant of VARIANTS) {
   for (const numAgents of AGENT_COUNTS) {

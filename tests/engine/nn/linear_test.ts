@@ -2,6 +2,7 @@ import {
   type Activation,
   chooseDenseVariant,
   createLinear,
+  DENSE_VARIANTS,
   linearParamCount,
   type LinearVariant,
 } from "../../../engine/nn/linear.ts";
@@ -15,7 +16,10 @@ import type { Engine } from "../../../engine/device.ts";
 import { AGENT_COUNTS, assertAllClose, dot, finiteDiff, gpuTest, seeded } from "../../_testing.ts";
 
 const ACTS: Activation[] = ["identity", "relu", "tanh"];
-const VARIANTS: LinearVariant[] = ["naive", "blocked", "tiled"];
+// Every single-layer variant of the engine's table, forced, so no adapter runs an untested kernel
+// (the chain-only `dz` variants are covered by mlp_test.ts).
+const VARIANTS = (Object.keys(DENSE_VARIANTS) as (keyof typeof DENSE_VARIANTS)[])
+  .filter((v) => DENSE_VARIANTS[v].backward === "dy") as LinearVariant[];
 
 interface Case {
   numAgents: number;
