@@ -22,6 +22,7 @@ import { type Adam, createAdam } from "../../engine/nn/adam.ts";
 import { createBce, createCrossEntropy } from "../../engine/ops/cross_entropy.ts";
 import type { LogitLoss } from "../../engine/ops/policy.ts";
 import { createNet, type Net } from "../../engine/nn/net.ts";
+import { PORTABLE_STORAGE_BINDING_BYTES } from "../../engine/limits.ts";
 import { RNG_PURPOSE } from "../../engine/rng.ts";
 import type { Tensor } from "../../engine/tensor.ts";
 import { packedWords } from "../../envs/bits.ts";
@@ -49,6 +50,8 @@ const PARAMS = {
   floatTargets: "u32",
   seed: "u32",
   purpose: "u32",
+  testOffset: "u32",
+  weight: "f32",
 } as const;
 const kernel = <const B extends Record<string, "read" | "write">>(
   entryPoint: string,
@@ -97,7 +100,7 @@ export const aipCommit = kernel(
   { hNext: "read", terminated: "read", truncated: "read", h: "write", counter: "write" },
   (p) => p.numAgents * p.numEnvs * Math.max(p.hidden, 1),
 );
-/** Keeps the per-agent test loss in slot `slot`. */
+/** Keeps the per-agent test loss in slot `slot` (mode 1: adds it, times `weight`). */
 export const aipKeep = kernel("keep", { lossIn: "read", kept: "write" }, (p) => p.numAgents);
 /** Advances the minibatch counter (mode 0) or starts a training round (mode 1). */
 export const aipAdvance = kernel("advance", { step: "write" }, () => 1);
@@ -144,6 +147,8 @@ export interface AipOptions {
   testFraction: number;
   seed: number;
   label: string;
+  /** Largest storage binding a test chunk may need. Default `PORTABLE_STORAGE_BINDING_BYTES`. */
+  maxBindingBytes?: number;
 }
 
 /** A bound predictor with its training and test passes. */
@@ -157,6 +162,8 @@ export interface Aip {
     sequences: number;
     trainSeqs: number;
     testSeqs: number;
+    /** Passes the test loss is computed in (see {@linkcode aipTestChunks}). */
+    testChunks: number;
     batch: number;
     batchesPerEpoch: number;
   };
@@ -209,6 +216,48 @@ async function buildLoss(
   });
 }
 
+/** One chunk of the test pass: `seqs` test sequences from test sequence `offset`. */
+export interface AipTestChunk {
+  readonly offset: number;
+  readonly seqs: number;
+}
+
+/**
+ * Splits the test pass into chunks whose widest buffer fits a portable storage binding
+ * (`PORTABLE_STORAGE_BINDING_BYTES`, 128 MiB, on every adapter, so results do not depend on it).
+ * The widest per-row buffer is the input, the GRU gates (3·hidden), a head layer or the logits.
+ *
+ * @param spec The predictor.
+ * @param numAgents Agents (predictors batched in each pass).
+ * @param testSeqs Test sequences.
+ * @param maxBindingBytes Largest binding a chunk may need (tests lower it to force chunks).
+ * @returns Chunks in order, covering every test sequence once; one chunk when it all fits.
+ */
+export function aipTestChunks(
+  spec: AipSpec,
+  numAgents: number,
+  testSeqs: number,
+  maxBindingBytes: number = PORTABLE_STORAGE_BINDING_BYTES,
+): AipTestChunk[] {
+  const trunk = aipTrunk(spec);
+  const widest = Math.max(
+    spec.inDim,
+    trunk.kind === "gru" ? 3 * trunk.hidden : 0,
+    ...trunk.head,
+    spec.sources * spec.classes,
+  );
+  const bytesPerSeq = 4 * numAgents * spec.seqLen * widest;
+  const per = Math.max(
+    1,
+    Math.min(testSeqs, Math.floor(maxBindingBytes / bytesPerSeq)),
+  );
+  const out: AipTestChunk[] = [];
+  for (let offset = 0; offset < testSeqs; offset += per) {
+    out.push({ offset, seqs: Math.min(per, testSeqs - offset) });
+  }
+  return out;
+}
+
 /**
  * Builds the predictors of every agent on a dataset: network (PyTorch-default init), Adam,
  * minibatch and test buffers, kernels and bind groups, once.
@@ -255,7 +304,7 @@ export async function createAip(engine: Engine, o: AipOptions): Promise<Aip> {
     labels: u32([N, L * B_ * S], `${name}.labels`),
     soft: f32([N, L * B_, S], `${name}.soft`),
   });
-  const train = mk(B, "train"), test = mk(testSeqs, "test");
+  const train = mk(B, "train");
   const step = u32([2], "step");
   const testLoss = f32([2, N], "testLoss");
   const learner = await createTrunkLearner(engine, {
@@ -266,14 +315,31 @@ export async function createAip(engine: Engine, o: AipOptions): Promise<Aip> {
     batch: trunk.kind === "gru" ? B : L * B,
     label: `${o.label}.train`,
   });
-  const tester = await createTrunkLearner(engine, {
-    net,
-    spec: trunk,
-    x: trunk.kind === "gru" ? test.x : test.x.reshape([N, L * testSeqs, D]),
-    steps: trunk.kind === "gru" ? L : 1,
-    batch: trunk.kind === "gru" ? testSeqs : L * testSeqs,
-    label: `${o.label}.test`,
-  });
+  // The test pass runs in chunks of sequences small enough for a portable storage binding; one
+  // chunk (every preset but the 100-agent ones) is the plain pass. Shapes per chunk size.
+  const chunks = aipTestChunks(spec, N, testSeqs, o.maxBindingBytes);
+  const testers = new Map<number, Awaited<ReturnType<typeof buildTester>>>();
+  const buildTester = async (C: number) => {
+    const bufs = mk(C, `test${C === testSeqs ? "" : `.${C}`}`);
+    const tester = await createTrunkLearner(engine, {
+      net,
+      spec: trunk,
+      x: trunk.kind === "gru" ? bufs.x : bufs.x.reshape([N, L * C, D]),
+      steps: trunk.kind === "gru" ? L : 1,
+      batch: trunk.kind === "gru" ? C : L * C,
+      label: `${o.label}.test${C === testSeqs ? "" : `.${C}`}`,
+    });
+    const ce = await buildLoss(engine, spec, {
+      out: tester.out,
+      labels: bufs.labels,
+      soft: bufs.soft,
+      numAgents: N,
+      rows: L * C,
+      label: `${o.label}.test${C === testSeqs ? "" : `.${C}`}.loss`,
+    });
+    return { bufs, tester, ce };
+  };
+  for (const c of chunks) if (!testers.has(c.seqs)) testers.set(c.seqs, await buildTester(c.seqs));
   const trainCe = await buildLoss(engine, spec, {
     out: learner.out,
     dOut: learner.dOut,
@@ -282,14 +348,6 @@ export async function createAip(engine: Engine, o: AipOptions): Promise<Aip> {
     numAgents: N,
     rows: L * B,
     label: `${o.label}.train.loss`,
-  });
-  const testCe = await buildLoss(engine, spec, {
-    out: tester.out,
-    labels: test.labels,
-    soft: test.soft,
-    numAgents: N,
-    rows: L * testSeqs,
-    label: `${o.label}.test.loss`,
   });
   const adam = await createAdam(engine, { net, lr: o.lr, label: o.label });
   const base = {
@@ -312,6 +370,8 @@ export async function createAip(engine: Engine, o: AipOptions): Promise<Aip> {
     floatTargets: o.targets.dtype === "f32" ? 1 : 0,
     seed: o.seed >>> 0,
     purpose: RNG_PURPOSE.shuffle,
+    testOffset: 0,
+    weight: 1,
   };
   const [kg, kk, ka] = await Promise.all([
     compileKernel(engine, aipGather),
@@ -328,14 +388,23 @@ export async function createAip(engine: Engine, o: AipOptions): Promise<Aip> {
     stepIn: step,
   };
   const gTrain = kg.bind({ ...data, ...train }, base, `${o.label}.gather.train`);
-  const gTest = kg.bind(
-    { ...data, ...test },
-    { ...base, batch: testSeqs, test: 1 },
-    `${o.label}.gather.test`,
-  );
-  const keeps = [0, 1].map((slot) =>
-    kk.bind({ lossIn: testCe.mean, kept: testLoss }, { ...base, slot }, `${o.label}.keep.${slot}`)
-  );
+  const testPasses = chunks.map((c, k) => {
+    const { bufs, tester, ce } = testers.get(c.seqs)!;
+    const gather = kg.bind(
+      { ...data, ...bufs },
+      { ...base, batch: c.seqs, test: 1, testOffset: c.offset },
+      `${o.label}.gather.test.${k}`,
+    );
+    const weight = chunks.length === 1 ? 1 : c.seqs / testSeqs;
+    const keeps = [0, 1].map((slot) =>
+      kk.bind(
+        { lossIn: ce.mean, kept: testLoss },
+        { ...base, slot, mode: k === 0 ? 0 : 1, weight },
+        `${o.label}.keep.${slot}.${k}`,
+      )
+    );
+    return { gather, tester, ce, keeps };
+  });
   const next = ka.bind({ step }, base, `${o.label}.advance`);
   const round = ka.bind({ step }, { ...base, mode: 1 }, `${o.label}.round`);
   return {
@@ -343,7 +412,14 @@ export async function createAip(engine: Engine, o: AipOptions): Promise<Aip> {
     trunk,
     net,
     adam,
-    plan: { sequences: Q, trainSeqs, testSeqs, batch: B, batchesPerEpoch },
+    plan: {
+      sequences: Q,
+      trainSeqs,
+      testSeqs,
+      testChunks: chunks.length,
+      batch: B,
+      batchesPerEpoch,
+    },
     testLoss,
     step,
     trainLoss: trainCe.mean,
@@ -360,10 +436,12 @@ export async function createAip(engine: Engine, o: AipOptions): Promise<Aip> {
       }
     },
     encodeTest(enc, slot) {
-      gTest.encode(enc);
-      tester.forward(enc);
-      testCe.forward(enc);
-      keeps[slot].encode(enc);
+      for (const pass of testPasses) {
+        pass.gather.encode(enc);
+        pass.tester.forward(enc);
+        pass.ce.forward(enc);
+        pass.keeps[slot].encode(enc);
+      }
     },
   };
 }

@@ -23,13 +23,14 @@
 //                                                                writes influence
 // commit:  one thread per (a, e, k < max(H, 1)) after the local step: h = hNext zeroed where the
 //          episode ended (H > 0); thread 0 advances counter[0].    writes h, counter
-// keep:    one thread per agent: kept[slot·N + a] = lossIn[a].      writes kept
+// keep:    one thread per agent: kept[slot·N + a] (+)= weight·lossIn[a].   writes kept
 // advance: one thread: mode 0: step[0] += 1 (next minibatch); mode 1: step[0] = 0, step[1] += 1
 //          (a new training round).                                 writes step
 struct Params {
   numAgents: u32, numEnvs: u32, inDim: u32, obsDim: u32, skip: u32, sources: u32, classes: u32,
   seqLen: u32, batch: u32, trainSeqs: u32, seqsPerAgent: u32, batchesPerEpoch: u32, test: u32,
-  hidden: u32, mode: u32, slot: u32, floatTargets: u32, seed: u32, purpose: u32
+  hidden: u32, mode: u32, slot: u32, floatTargets: u32, seed: u32, purpose: u32,
+  testOffset: u32, weight: f32
 }
 @group(0) @binding(0) var<uniform> params: Params;
 @group(0) @binding(1) var<storage, read> inputs: array<u32>;
@@ -86,7 +87,7 @@ fn gather(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nw
   let a = t / (L * B);
   let l = (t / B) % L;
   let b = t % B;
-  var q = params.trainSeqs + b;
+  var q = params.trainSeqs + params.testOffset + b;
   if (params.test == 0u) {
     let epoch = stepIn[0] / params.batchesPerEpoch;
     let mb = stepIn[0] % params.batchesPerEpoch;
@@ -157,7 +158,9 @@ fn commit(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nw
 fn keep(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
   let a = flatIndex(gid, nwg);
   if (a >= params.numAgents) { return; }
-  kept[params.slot * params.numAgents + a] = lossIn[a];
+  // mode 0 writes, mode 1 adds: a test pass in chunks sums the chunks' weighted means.
+  let i = params.slot * params.numAgents + a;
+  kept[i] = select(0.0, kept[i], params.mode == 1u) + lossIn[a] * params.weight;
 }
 
 @compute @workgroup_size(WORKGROUP_SIZE)

@@ -5,7 +5,14 @@ import {
 } from "node:assert/strict";
 import type { Engine } from "../../../engine/device.ts";
 import { readTensor, readTensors } from "../../../engine/readback.ts";
-import { aipGather, aipSample, type AipSpec, aipTrunk, createAip } from "../../../algorithms/dials/aip.ts";
+import {
+  aipGather,
+  aipSample,
+  type AipSpec,
+  aipTestChunks,
+  aipTrunk,
+  createAip,
+} from "../../../algorithms/dials/aip.ts";
 import { compileKernel } from "../../../engine/kernel.ts";
 import { RNG_PURPOSE, rngBernoulli, rngGumbel, rngU32 } from "../../../engine/rng.ts";
 import type { Tensor } from "../../../engine/tensor.ts";
@@ -72,6 +79,7 @@ async function bceStepCase(engine: Engine, N: number) {
     sequences: 30,
     trainSeqs: 27,
     testSeqs: 3,
+    testChunks: 1,
     batch: 27,
     batchesPerEpoch: 1,
   });
@@ -97,6 +105,79 @@ async function bceStepCase(engine: Engine, N: number) {
   assertAllClose(grads, wantG, { atol: 1e-6, rtol: 1e-4 });
   assertAllClose(loss, wantL, { atol: 1e-6, rtol: 1e-4 });
 }
+
+Deno.test("aipTestChunks() covers every test sequence once, within the binding limit", () => {
+  const spec: AipSpec = {
+    loss: "softmax",
+    inDim: 37,
+    sources: 4,
+    classes: 4,
+    hidden: 64,
+    seqLen: 100,
+  };
+  // 100 agents × 100 steps × 3·64 gates × 4 bytes = 7.68 MB a sequence: 17 fit in 128 MiB.
+  const chunks = aipTestChunks(spec, 100, 40);
+  assertEquals(chunks, [{ offset: 0, seqs: 17 }, { offset: 17, seqs: 17 }, {
+    offset: 34,
+    seqs: 6,
+  }]);
+  assertEquals(aipTestChunks(spec, 4, 10), [{ offset: 0, seqs: 10 }]);
+  const traffic: AipSpec = {
+    loss: "bce",
+    inDim: 36,
+    sources: 4,
+    classes: 2,
+    hidden: 128,
+    seqLen: 1,
+  };
+  // dials_traffic_100: 8,000 test samples of 100 agents × 128 hidden f32 = 410 MB in one pass.
+  const t = aipTestChunks(traffic, 100, 8000);
+  assertEquals([t.length, t.reduce((n, c) => n + c.seqs, 0)], [4, 8000]);
+});
+
+gpuTest(
+  "createAip() computes the test loss in chunks like one pass and like the reference",
+  async (engine) => {
+    const D = 37, H = 9, S = 4, rows = 110, N = 3; // 11 test samples: chunks of 4, 4 and 3
+    const spec: AipSpec = { loss: "bce", inDim: D, sources: S, classes: 2, hidden: H, seqLen: 1 };
+    const sets = Array.from({ length: N }, (_, a) => dataset(70 + a, rows, D, S, 2));
+    const data = upload(engine, sets, D, S);
+    const build = (maxBindingBytes?: number) =>
+      createAip(engine, {
+        spec,
+        numAgents: N,
+        ...data,
+        rows,
+        epochs: 1,
+        batch: 32,
+        lr: 1e-3,
+        testFraction: 0.1,
+        seed: 5,
+        label: `t.aip.${maxBindingBytes ?? "one"}`,
+        maxBindingBytes,
+      });
+    // 4 samples a chunk: the widest row is the input (37 f32 per agent).
+    const one = await build(), split = await build(4 * 4 * N * D);
+    assertEquals([one.plan.testChunks, split.plan.testChunks], [1, 3]);
+    const enc = engine.encoder("t");
+    one.encodeTest(enc, 0);
+    split.encodeTest(enc, 0);
+    engine.submit(enc);
+    const [a, b] = await readTensors(engine, [one.testLoss, split.testLoss] as const);
+    assertAllClose(b.subarray(0, N), a.subarray(0, N), { atol: 1e-6, rtol: 1e-5 });
+    const init = trunkInitParams(N, one.trunk, 5);
+    const stride = one.net.stride;
+    const want = sets.map((set, k) =>
+      aipBceReference({
+        params: init.subarray(k * stride, (k + 1) * stride),
+        inputs: set.inputs.slice(99),
+        targets: set.targets.slice(99),
+        hidden: H,
+      }).loss
+    );
+    assertAllClose(b.subarray(0, N), want, { atol: 1e-6, rtol: 1e-4 });
+  },
+);
 
 for (const N of AGENT_COUNTS) {
   gpuTest(
@@ -331,6 +412,8 @@ gpuTest(
       floatTargets: 0,
       seed,
       purpose: RNG_PURPOSE.influence,
+      testOffset: 0,
+      weight: 1,
     };
     const enc = engine.encoder("t");
     k.bind({ logits: t(logits, "t.logits"), counterIn, influence: out[0] }, p).encode(enc);
@@ -403,6 +486,8 @@ gpuTest(
       floatTargets: 0,
       seed: 3,
       purpose: RNG_PURPOSE.shuffle,
+      testOffset: 0,
+      weight: 1,
     });
     const orders: number[][][] = [];
     for (let epoch = 0; epoch < 2; epoch++) {
