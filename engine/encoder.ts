@@ -13,7 +13,30 @@ export interface EncoderHost {
   readonly stats: { dispatches: number };
 }
 
-/** One command encoder with a lazily opened compute pass. */
+/**
+ * One command encoder with a lazily opened compute pass.
+ *
+ * @example Record many dispatches into one encoder and submit them together (no await)
+ * ```ts
+ * import { createEngine, createNet, createTargetUpdate, readTensor } from "../mod.ts";
+ *
+ * const engine = await createEngine();
+ * const q = createNet(engine, {
+ *   numAgents: 1,
+ *   stride: 2,
+ *   label: "example.q",
+ *   init: new Float32Array([1, 2]),
+ * });
+ * const target = createNet(engine, { numAgents: 1, stride: 2, label: "example.target" });
+ * const update = await createTargetUpdate(engine, { source: q, target, tau: 0.5, label: "example" });
+ * const enc = engine.encoder("example.two-steps");
+ * update.polyak(enc); // [0.5, 1]
+ * update.polyak(enc); // [0.75, 1.5]: dispatches in one encoder run in order
+ * engine.submit(enc);
+ * console.log(await readTensor(engine, target.params), engine.stats.dispatches); // [0.75, 1.5] 2
+ * engine.destroy();
+ * ```
+ */
 export class Encoder {
   readonly engine: EncoderHost;
   readonly #enc: GPUCommandEncoder;

@@ -177,7 +177,34 @@ export function layoutProblems(def: KernelDef, code: string): string[] {
   return problems;
 }
 
-/** A compiled kernel: pipeline plus layout; `bind` makes a {@linkcode Dispatch}. */
+/**
+ * A compiled kernel: pipeline plus layout; `bind` makes a {@linkcode Dispatch}.
+ *
+ * @example Bind a compiled kernel to tensors once, then encode the dispatch as often as needed
+ * ```ts
+ * import { compileKernel, createEngine, defineKernel, readTensor } from "../mod.ts";
+ *
+ * const fill = defineKernel({
+ *   name: "example.fill",
+ *   shader: "engine/ops/elementwise.wgsl",
+ *   entryPoint: "fill",
+ *   includes: ["common/_index.wgsl"],
+ *   bindings: { out: "write" },
+ *   params: { n: "u32", value: "f32", alpha: "f32", beta: "f32" },
+ *   threads: (p) => p.n,
+ * });
+ * const engine = await createEngine();
+ * const out = engine.tensor({ dtype: "f32", shape: [3], label: "example.out" });
+ * const kernel = await compileKernel(engine, fill); // a Kernel: pipeline and layout
+ * const dispatch = kernel.bind({ out }, { n: 3, value: 1, alpha: 0, beta: 0 }); // a Dispatch
+ * const enc = engine.encoder("example");
+ * dispatch.encode(enc);
+ * dispatch.writeParams({ value: 4 }); // lands before the whole next submit
+ * engine.submit(enc);
+ * console.log(await readTensor(engine, out)); // [4, 4, 4]
+ * engine.destroy();
+ * ```
+ */
 export class Kernel<B extends Record<string, Access>, P extends Record<string, ScalarType>> {
   readonly engine: Engine;
   readonly def: KernelDef<B, P>;
@@ -290,7 +317,34 @@ function assertNoWritableAlias(
   }
 }
 
-/** One bound dispatch: encode it any number of times; params may be rewritten between submits. */
+/**
+ * One bound dispatch: encode it any number of times; params may be rewritten between submits.
+ *
+ * @example Bind a compiled kernel to tensors once, then encode the dispatch as often as needed
+ * ```ts
+ * import { compileKernel, createEngine, defineKernel, readTensor } from "../mod.ts";
+ *
+ * const fill = defineKernel({
+ *   name: "example.fill",
+ *   shader: "engine/ops/elementwise.wgsl",
+ *   entryPoint: "fill",
+ *   includes: ["common/_index.wgsl"],
+ *   bindings: { out: "write" },
+ *   params: { n: "u32", value: "f32", alpha: "f32", beta: "f32" },
+ *   threads: (p) => p.n,
+ * });
+ * const engine = await createEngine();
+ * const out = engine.tensor({ dtype: "f32", shape: [3], label: "example.out" });
+ * const kernel = await compileKernel(engine, fill); // a Kernel: pipeline and layout
+ * const dispatch = kernel.bind({ out }, { n: 3, value: 1, alpha: 0, beta: 0 }); // a Dispatch
+ * const enc = engine.encoder("example");
+ * dispatch.encode(enc);
+ * dispatch.writeParams({ value: 4 }); // lands before the whole next submit
+ * engine.submit(enc);
+ * console.log(await readTensor(engine, out)); // [4, 4, 4]
+ * engine.destroy();
+ * ```
+ */
 export class Dispatch<P extends Record<string, ScalarType>> {
   readonly label: string;
   readonly #kernel: Kernel<Record<string, Access>, P>;

@@ -97,7 +97,16 @@ export const conv2dBackwardWeight = defineKernel({
   threads: (p) => p.numAgents * tiles(p.cout) * (p.cin * p.k * p.k + 1),
 });
 
-/** Parameters one conv layer needs per agent: `W [cout, cin, k, k]` then `bias [cout]`. */
+/**
+ * Parameters one conv layer needs per agent: `W [cout, cin, k, k]` then `bias [cout]`.
+ *
+ * @example Parameters of a k×k convolution per agent: weights cout·k·k·cin, then cout biases
+ * ```ts
+ * import { conv2dParamCount } from "../../mod.ts";
+ *
+ * console.log(conv2dParamCount(3, 32, 2)); // 32·2·2·3 + 32 = 416
+ * ```
+ */
 export function conv2dParamCount(cin: number, cout: number, k: number): number {
   return cout * cin * k * k + cout;
 }

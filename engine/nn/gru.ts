@@ -141,7 +141,16 @@ export const gruBackwardInput = defineKernel({
   threads: (p) => p.numAgents * p.steps * p.batch * p.inDim,
 });
 
-/** Parameters one GRU layer needs per agent: 3H·inDim + 3H·H + 6H. */
+/**
+ * Parameters one GRU layer needs per agent: 3H·inDim + 3H·H + 6H.
+ *
+ * @example Parameters of a GRU per agent, in PyTorch's layout (W_ih, W_hh, b_ih, b_hh)
+ * ```ts
+ * import { gruParamCount } from "../../mod.ts";
+ *
+ * console.log(gruParamCount(37, 64)); // 3·64·37 + 3·64·64 + 2·3·64 = 19,776
+ * ```
+ */
 export function gruParamCount(inDim: number, hidden: number): number {
   return 3 * hidden * (inDim + hidden + 2);
 }

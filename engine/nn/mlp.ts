@@ -33,7 +33,24 @@ export interface MlpSpec {
   readonly output: Activation;
 }
 
-/** Parameters of one agent's MLP. */
+/**
+ * Parameters of one agent's MLP.
+ *
+ * @example Size and initialise a parameter block holding an MLP
+ * ```ts
+ * import { initNetParams, mlpInit, mlpParamCount } from "../../mod.ts";
+ *
+ * const spec = { sizes: [4, 16, 2], hidden: "relu", output: "identity" } as const;
+ * console.log(mlpParamCount(spec)); // (4·16 + 16) + (16·2 + 2) = 114
+ * const host = initNetParams({
+ *   numAgents: 2,
+ *   stride: mlpParamCount(spec),
+ *   seed: 1,
+ *   tensors: mlpInit(spec, 0), // PyTorch's nn.Linear default for every layer
+ * });
+ * console.log(host.length); // 228
+ * ```
+ */
 export function mlpParamCount(spec: MlpSpec): number {
   let n = 0;
   for (let l = 0; l + 1 < spec.sizes.length; l++) {
@@ -45,6 +62,21 @@ export function mlpParamCount(spec: MlpSpec): number {
 /**
  * The parameter tensors of an MLP at `offset` for {@linkcode initNetParams}; `weight(l)`/`bias(l)`
  * choose each layer's initialiser (PyTorch's default when absent).
+ *
+ * @example Size and initialise a parameter block holding an MLP
+ * ```ts
+ * import { initNetParams, mlpInit, mlpParamCount } from "../../mod.ts";
+ *
+ * const spec = { sizes: [4, 16, 2], hidden: "relu", output: "identity" } as const;
+ * console.log(mlpParamCount(spec)); // (4·16 + 16) + (16·2 + 2) = 114
+ * const host = initNetParams({
+ *   numAgents: 2,
+ *   stride: mlpParamCount(spec),
+ *   seed: 1,
+ *   tensors: mlpInit(spec, 0), // PyTorch's nn.Linear default for every layer
+ * });
+ * console.log(host.length); // 228
+ * ```
  */
 export function mlpInit(
   spec: MlpSpec,
