@@ -2,6 +2,10 @@
  * Episode returns and lengths accumulated on the GPU between log points: `track` after every env
  * step, `summarise` once per log interval (then read `out`, one readback for everything).
  *
+ * With `episodes` set (evaluation), env e counts only its first quota(e) finished episodes,
+ * quota(e) = ⌊episodes / numEnvs⌋ + (e < episodes mod numEnvs ? 1 : 0), so that the envs
+ * together count exactly `episodes`; `reset` zeroes the accumulators before such a count.
+ *
  * @module
  */
 import type { Engine } from "../engine/device.ts";
@@ -12,9 +16,12 @@ import type { EnvBuffers } from "../envs/env.ts";
 
 const SHADER = "algorithms/episode_stats.wgsl";
 const INCLUDES = ["common/_index.wgsl"] as const;
-const PARAMS = { numAgents: "u32", numEnvs: "u32" } as const;
+const PARAMS = { numAgents: "u32", numEnvs: "u32", episodes: "u32" } as const;
 
-/** Adds one env step into the running and finished-episode accumulators. */
+/**
+ * Adds one env step into the running and finished-episode accumulators (with `episodes` > 0, only
+ * the first quota(e) episodes of env e are counted).
+ */
 export const episodeStatsTrack = defineKernel({
   name: "episodeStats.track",
   shader: SHADER,
@@ -60,6 +67,8 @@ export interface EpisodeStats {
   readonly out: Tensor<"f32">;
   track(enc: Encoder): void;
   summarise(enc: Encoder): void;
+  /** Zeroes the running and finished-episode accumulators (before counting from reset envs). */
+  reset(enc: Encoder): void;
   /** Decodes a host copy of `out`. */
   decode(out: Float32Array): EpisodeSummary;
   /**
@@ -69,12 +78,31 @@ export interface EpisodeStats {
   stateTensors(): Record<string, Tensor>;
 }
 
-/** Builds the statistics for `numAgents` agents over `numEnvs` envs. */
+/**
+ * Builds the statistics for `numAgents` agents over `numEnvs` envs.
+ *
+ * @param engine Engine that owns the device.
+ * @param options The env's buffers, sizes, label, and `episodes`: count only that many episodes
+ *   in all (each env its quota, see the module doc); 0 or absent: every episode.
+ * @returns The bound {@linkcode EpisodeStats}.
+ */
 export async function createEpisodeStats(
   engine: Engine,
-  options: { env: EnvBuffers; numAgents: number; numEnvs: number; label: string },
+  options: {
+    env: EnvBuffers;
+    numAgents: number;
+    numEnvs: number;
+    label: string;
+    episodes?: number;
+  },
 ): Promise<EpisodeStats> {
   const { env, numAgents, numEnvs, label } = options;
+  const episodes = options.episodes ?? 0;
+  if (!Number.isInteger(episodes) || episodes < 0 || episodes >= 2 ** 24) {
+    throw new RangeError(
+      `Cannot build "${label}": episodes is ${episodes}, needs an integer in [0, 2^24)`,
+    );
+  }
   const running = engine.tensor({
     dtype: "f32",
     shape: [numAgents + 1, numEnvs],
@@ -86,7 +114,7 @@ export async function createEpisodeStats(
     label: `${label}.done`,
   });
   const out = engine.tensor({ dtype: "f32", shape: [numAgents + 2], label: `${label}.out` });
-  const p = { numAgents, numEnvs };
+  const p = { numAgents, numEnvs, episodes };
   const [kt, ks] = await Promise.all([
     compileKernel(engine, episodeStatsTrack),
     compileKernel(engine, episodeStatsSummarise),
@@ -107,6 +135,10 @@ export async function createEpisodeStats(
     out,
     track: (enc) => track.encode(enc),
     summarise: (enc) => summarise.encode(enc),
+    reset(enc) {
+      enc.clear(running);
+      enc.clear(done);
+    },
     stateTensors: () => ({ "stats.running": running, "stats.done": done }),
     decode(o) {
       const episodes = o[numAgents];

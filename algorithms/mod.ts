@@ -5,13 +5,19 @@
  * @module
  */
 import { DIALS, UNTRAINED_DIALS } from "./dials/mod.ts";
-import { IDQN_ALGORITHMS } from "./idqn/mod.ts";
-import { LBS } from "./lbs/mod.ts";
-import { PPO_GS } from "./dials/gs.ts";
+import { IDQN_ALGORITHMS, IDQN_EVAL_PROTOCOL } from "./idqn/mod.ts";
+import { LBS as LBS_PIPELINE } from "./lbs/mod.ts";
+import { PPO_GS_EVALUATED as PPO_GS } from "./dials/gs_eval.ts";
 import { RANDOM } from "./random_policy.ts";
 import { IAC, SEAC, SNAC } from "./seac/mod.ts";
 import { SUPER } from "./super/mod.ts";
 import type { AlgorithmDef } from "./trainer.ts";
+
+/** LBS with the evaluation of the comparison it belongs to (the SUPER/RLlib protocol). */
+const LBS: typeof LBS_PIPELINE = Object.freeze({
+  ...LBS_PIPELINE,
+  evalProtocol: () => IDQN_EVAL_PROTOCOL,
+});
 
 /**
  * Every algorithm, by the name configs use in `algo.name`.

@@ -8,7 +8,7 @@
  */
 import type { Engine } from "../engine/device.ts";
 import type { Encoder } from "../engine/encoder.ts";
-import { compileKernel, defineKernel, type Dispatch } from "../engine/kernel.ts";
+import { compileKernel, defineKernel, type Dispatch, type Kernel } from "../engine/kernel.ts";
 import { readTensor } from "../engine/readback.ts";
 import { RNG_PURPOSE } from "../engine/rng.ts";
 import type { Tensor } from "../engine/tensor.ts";
@@ -19,6 +19,7 @@ import {
   type AlgorithmDef,
   envStateTensors,
   episodeMetrics,
+  type EvalActor,
   type Metrics,
   recordIterations,
   restoredCounters,
@@ -73,6 +74,7 @@ class RandomTrainer implements Trainer {
   readonly #counter: Tensor<"u32">;
   readonly #act: Dispatch<typeof PARAMS>;
   readonly #advance: Dispatch<typeof PARAMS>;
+  readonly #kernels: RandomKernels;
   #iterations = 0;
 
   constructor(parts: {
@@ -83,6 +85,7 @@ class RandomTrainer implements Trainer {
     counter: Tensor<"u32">;
     act: Dispatch<typeof PARAMS>;
     advance: Dispatch<typeof PARAMS>;
+    kernels: RandomKernels;
   }) {
     this.#engine = parts.engine;
     this.env = parts.env;
@@ -92,6 +95,7 @@ class RandomTrainer implements Trainer {
     this.#counter = parts.counter;
     this.#act = parts.act;
     this.#advance = parts.advance;
+    this.#kernels = parts.kernels;
   }
 
   get envSteps(): number {
@@ -102,6 +106,20 @@ class RandomTrainer implements Trainer {
   encodeAct(enc: Encoder, _options: { greedy: boolean }): void {
     this.#act.encode(enc);
     this.#advance.encode(enc);
+  }
+
+  /** Uniform random actions on `env` from their own counter and stream (`options.seed`). */
+  createEvalActor(env: VecEnv, options: { seed: number }): Promise<EvalActor> {
+    return Promise.resolve(bindRandomActor(this.#engine, this.#kernels, {
+      env,
+      seed: options.seed,
+      label: "random.eval",
+    }));
+  }
+
+  /** The baseline has no weights. */
+  policyTensors(): Record<string, Tensor> {
+    return {};
   }
 
   run(iterations: number): void {
@@ -140,6 +158,40 @@ class RandomTrainer implements Trainer {
   }
 }
 
+interface RandomKernels {
+  act: Kernel<{ step: "read"; actions: "write" }, typeof PARAMS>;
+  advance: Kernel<{ counter: "write" }, typeof PARAMS>;
+}
+
+/** The random policy bound to `env`'s actions with its own counter: act, then advance. */
+function bindRandomActor(
+  engine: Engine,
+  kernels: RandomKernels,
+  o: { env: VecEnv; seed: number; label: string },
+): EvalActor {
+  const counter = engine.tensor({ dtype: "u32", shape: [1], label: `${o.label}.counter` });
+  const p = {
+    numAgents: o.env.spec.numAgents,
+    numEnvs: o.env.numEnvs,
+    numActions: o.env.spec.numActions,
+    seed: o.seed >>> 0,
+    purpose: RNG_PURPOSE.action,
+  };
+  const act = kernels.act.bind(
+    { step: counter, actions: o.env.buffers.actions },
+    p,
+    `${o.label}.act`,
+  );
+  const advance = kernels.advance.bind({ counter }, p, `${o.label}.advance`);
+  return {
+    encodeAct(enc) {
+      act.encode(enc);
+      advance.encode(enc);
+    },
+    stateTensors: () => ({ counter }),
+  };
+}
+
 async function createRandom(engine: Engine, run: RunConfig, _algo: RandomConfig): Promise<Trainer> {
   const { def, spec } = findTask(run.env);
   const env = await def.create(engine, spec, { numEnvs: run.numEnvs, seed: run.seed });
@@ -168,7 +220,8 @@ async function createRandom(engine: Engine, run: RunConfig, _algo: RandomConfig)
   const enc = engine.encoder("random.reset");
   env.encodeReset(enc);
   engine.submit(enc);
-  return new RandomTrainer({ engine, env, stats, statsState, counter, act, advance });
+  const kernels = { act: ka, advance: kv };
+  return new RandomTrainer({ engine, env, stats, statsState, counter, act, advance, kernels });
 }
 
 /** The uniform-random baseline. */

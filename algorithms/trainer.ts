@@ -8,6 +8,11 @@
  * {@linkcode checkIterations} and {@linkcode restoredCounters} (host-state validation) and
  * {@linkcode episodeMetrics} (the episode part of a {@linkcode Metrics} record).
  *
+ * Evaluation: every family declares its paper's {@linkcode EvalProtocol} (`evalProtocol` on its
+ * {@linkcode AlgorithmDef}); a trainer acts on separate evaluation envs with its current weights
+ * through `createEvalActor` (`algorithms/evaluation.ts` runs the episodes), or, for DIALS, reports
+ * its own evaluation in {@linkcode Metrics.evaluation}.
+ *
  * @module
  */
 import type { Engine } from "../engine/device.ts";
@@ -47,6 +52,71 @@ export interface Metrics {
   meanLength: number;
   /** Algorithm-specific scalars (losses, ε, entropy, rows shared …). */
   scalars: Record<string, number>;
+  /**
+   * The trainer's own evaluation episodes that ended in the interval, for a family whose
+   * protocol has `runner: "trainer"` (DIALS: the GS evaluation); absent when none ended.
+   */
+  evaluation?: EpisodeSummary;
+}
+
+/** Which actions an evaluation takes. */
+export type EvalPolicy = "greedy" | "stochastic";
+
+/** How an evaluation turns episode returns into one number. */
+export type EvalReturns = "team" | "agent";
+
+/**
+ * The settings of an evaluation protocol: the `eval:` section of a config (the family's
+ * {@linkcode EvalProtocol} fills in what a config leaves out). Units in brackets.
+ */
+export interface EvalConfig {
+  /** Env steps between evaluations [steps, summed over envs]; 0 with `intervalFraction` 0: off. */
+  interval: number;
+  /** Evaluate every this fraction of `totalSteps` instead (e.g. 0.005 = 200 times); 0: unused. */
+  intervalFraction: number;
+  /** Episodes per evaluation, counted exactly. */
+  episodes: number;
+  /** Greedy actions (argmax) or the family's stochastic policy. */
+  policy: EvalPolicy;
+  /** team: mean over episodes of the return summed over agents; agent: mean per agent. */
+  returns: EvalReturns;
+  /** Parallel evaluation envs (at most `episodes` are built). */
+  envs: number;
+  /** Seed offset of the evaluation envs and actions: they use run seed + `seed`. */
+  seed: number;
+  /** Keep the best model: save it when the evaluation value improves, report the best. */
+  best: boolean;
+}
+
+/** A family's evaluation protocol: its paper's settings and names. */
+export interface EvalProtocol extends EvalConfig {
+  /** What the paper calls one evaluation's value, e.g. "team return". */
+  readonly name: string;
+  /** What the paper calls the reported value with `best`, e.g. "final evaluation return". */
+  readonly bestName: string;
+  /**
+   * "evaluator": separate evaluation envs acted on through `Trainer.createEvalActor`;
+   * "trainer": the trainer's own evaluation, reported in {@linkcode Metrics.evaluation} (its
+   * settings come from the algorithm's hyper-parameters and cannot be changed in `eval:`).
+   */
+  readonly runner: "evaluator" | "trainer";
+  /** Where the protocol comes from (paper, section). */
+  readonly source: string;
+}
+
+/** Acting with a trainer's current weights on another env's observations. */
+export interface EvalActor {
+  /**
+   * Records action selection for the env's current obs into its `actions`: argmax when `greedy`,
+   * else the family's stochastic policy (own RNG stream, advanced by each call).
+   */
+  encodeAct(enc: Encoder, greedy: boolean): void;
+  /** Records the start of an evaluation from reset envs (e.g. recurrent state zeroed). */
+  encodeBegin?(enc: Encoder): void;
+  /** Records what follows each env step of the acted env (e.g. recurrent state carried). */
+  encodeAfterStep?(enc: Encoder): void;
+  /** The actor's own state to checkpoint (RNG counters), by stable name. */
+  stateTensors(): Record<string, Tensor>;
 }
 
 /** A built pipeline. */
@@ -80,6 +150,17 @@ export interface Trainer {
   hostState(): Record<string, number>;
   /** Restores host-side counters written by `hostState` (tensors are restored by the caller). */
   restoreHostState(state: Record<string, number>): void;
+  /**
+   * Builds an actor that acts on `env` (same task, any numEnvs) with this trainer's current
+   * weights, with its own RNG stream seeded by `options.seed`. Absent: the family cannot be
+   * evaluated on separate envs.
+   */
+  createEvalActor?(env: VecEnv, options: { seed: number }): Promise<EvalActor>;
+  /**
+   * The entries of `stateTensors()` a policy needs to act (the weights), for the best model;
+   * absent: all of them.
+   */
+  policyTensors?(): Record<string, Tensor>;
 }
 
 /** An algorithm: its defaults and how to build it. */
@@ -90,7 +171,73 @@ export interface AlgorithmDef<C extends object> {
   readonly defaults: Readonly<C>;
   /** Extra semantic checks after type validation; returns problems as "path: message". */
   check?(run: RunConfig, algo: C): string[];
+  /**
+   * The paper's evaluation protocol for a run (a config's `eval:` section overrides it). Absent:
+   * {@linkcode EVAL_OFF}.
+   */
+  evalProtocol?(run: RunConfig, algo: Readonly<C>): EvalProtocol;
   create(engine: Engine, run: RunConfig, algo: C): Promise<Trainer>;
+}
+
+/**
+ * The protocol of a family without one: no evaluation (`interval` 0); a config's `eval:` section
+ * can turn it on (20 stochastic episodes per agent on 10 envs unless set).
+ */
+export const EVAL_OFF: EvalProtocol = Object.freeze({
+  name: "return per agent",
+  bestName: "best return per agent",
+  runner: "evaluator",
+  source: "none (no evaluation unless the config's eval section sets one)",
+  interval: 0,
+  intervalFraction: 0,
+  episodes: 20,
+  policy: "stochastic",
+  returns: "agent",
+  envs: 10,
+  seed: 1,
+  best: false,
+});
+
+/**
+ * The evaluation protocol an algorithm declares for a run (its `evalProtocol`, or
+ * {@linkcode EVAL_OFF}).
+ *
+ * @param def The algorithm.
+ * @param run The run settings.
+ * @param algo The algorithm's validated hyper-parameters.
+ * @returns The family's protocol.
+ */
+export function familyEvalProtocol<C extends object>(
+  def: AlgorithmDef<C>,
+  run: RunConfig,
+  algo: Readonly<C>,
+): EvalProtocol {
+  return def.evalProtocol?.(run, algo) ?? EVAL_OFF;
+}
+
+/**
+ * The names an evaluation's values go by: the family's paper names where the returns are the
+ * family's kind, else "team return" / "return per agent"; the protocol's episodes and policy in
+ * parentheses. `best` names the best-model value (only meaningful with `eval.best`).
+ *
+ * @param protocol The family's protocol (names and default returns).
+ * @param evalConfig The effective settings.
+ * @returns The name of one evaluation's value and of the best model's value, e.g.
+ *   "evaluation return (100 stochastic episodes)" and "final evaluation return (best model, 100
+ *   stochastic episodes)".
+ */
+export function evalNames(
+  protocol: EvalProtocol,
+  evalConfig: EvalConfig,
+): { value: string; best: string } {
+  const same = evalConfig.returns === protocol.returns;
+  const generic = evalConfig.returns === "team" ? "team return" : "return per agent";
+  const name = same ? protocol.name : generic;
+  const bestName = same ? protocol.bestName : `best ${generic}`;
+  const what = `${evalConfig.episodes} ${evalConfig.policy} episode${
+    evalConfig.episodes === 1 ? "" : "s"
+  }`;
+  return { value: `${name} (${what})`, best: `${bestName} (best model, ${what})` };
 }
 
 /**

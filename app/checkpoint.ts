@@ -7,8 +7,11 @@
  *
  * Tensors are the trainer's `stateTensors()` (which, by the Trainer contract, include the env's
  * state as `env.<name>` entries): `env.*` entries keep their name, every other entry `<name>` is
- * stored as `trainer.<name>`. Metadata holds the effective config and the trainer's host state
- * as JSON strings.
+ * stored as `trainer.<name>`; the run's evaluation (its eval actor's RNG counters) under
+ * `eval.<name>`. Metadata holds the effective config, the trainer's host state and the
+ * evaluation's (`evalState`: the best value so far) as JSON strings. A best model
+ * (`best.safetensors`) has the same format with only the policy's tensors, and `eval` metadata:
+ * the metrics row's evaluation it was saved at.
  *
  * @module
  */
@@ -16,6 +19,7 @@ import type { Engine } from "../engine/device.ts";
 import { readTensors } from "../engine/readback.ts";
 import type { DType, Tensor } from "../engine/tensor.ts";
 import type { Trainer } from "../algorithms/trainer.ts";
+import type { Evaluation } from "../algorithms/evaluation.ts";
 import { writeFileAtomic } from "./run_files.ts";
 
 export { writeFileAtomic } from "./run_files.ts";
@@ -131,45 +135,79 @@ export function decodeSafetensors(bytes: Uint8Array, source = "checkpoint"): Saf
   return out;
 }
 
+/** The part of an evaluation a checkpoint holds. */
+export type EvaluationState = Pick<Evaluation, "stateTensors" | "hostState" | "restoreHostState">;
+
 /**
  * Tensors to checkpoint, by checkpoint name: the trainer's `stateTensors()`, the env's entries
  * (`env.*`, listed by the trainer through `envStateTensors`) under their own name and every other
- * entry under `trainer.<name>`.
+ * entry under `trainer.<name>`; the evaluation's under `eval.<name>`.
  *
  * @param trainer The trainer.
+ * @param evaluation The run's evaluation, if any.
  * @returns Tensors by checkpoint name.
  */
-export function checkpointTensors(trainer: Trainer): Record<string, Tensor> {
+export function checkpointTensors(
+  trainer: Trainer,
+  evaluation?: EvaluationState | null,
+): Record<string, Tensor> {
   const out: Record<string, Tensor> = {};
   for (const [k, t] of Object.entries(trainer.stateTensors())) {
     out[k.startsWith("env.") ? k : `trainer.${k}`] = t;
   }
+  for (const [k, t] of Object.entries(evaluation?.stateTensors() ?? {})) out[`eval.${k}`] = t;
   return out;
+}
+
+/** Options of {@linkcode saveCheckpoint}. */
+export interface SaveCheckpointOptions {
+  /** Destination file. */
+  path: string;
+  trainer: Trainer;
+  /** The effective config (stored as JSON). */
+  config: unknown;
+  /** The run's evaluation: its tensors and best value are saved too. */
+  evaluation?: EvaluationState | null;
+  /**
+   * Save only the policy's tensors (`trainer.policyTensors()`, all when absent), as a best model,
+   * with this metrics-row evaluation as `eval` metadata.
+   */
+  bestModel?: { eval: unknown };
 }
 
 /**
  * Reads every state tensor (one readback) and writes the checkpoint atomically.
  *
  * @param engine Engine of the trainer.
- * @param options Destination `path`, the `trainer`, and the effective `config` (stored as JSON).
+ * @param options Destination, trainer, config, the evaluation, or a best model's evaluation.
  */
 export async function saveCheckpoint(
   engine: Engine,
-  options: { path: string; trainer: Trainer; config: unknown },
+  options: SaveCheckpointOptions,
 ): Promise<void> {
-  const named = checkpointTensors(options.trainer);
+  const { trainer, bestModel } = options;
+  let named: Record<string, Tensor>;
+  if (bestModel) {
+    const all = checkpointTensors(trainer);
+    const keep = new Set(Object.values(trainer.policyTensors?.() ?? trainer.stateTensors()));
+    named = Object.fromEntries(Object.entries(all).filter(([, t]) => keep.has(t)));
+  } else {
+    named = checkpointTensors(trainer, options.evaluation);
+  }
   const names = Object.keys(named);
-  const arrays = await readTensors(engine, names.map((n) => named[n]));
+  const arrays = names.length > 0 ? await readTensors(engine, names.map((n) => named[n])) : [];
   const tensors: Record<string, StoredTensor> = {};
   names.forEach((n, i) => {
     tensors[n] = { dtype: named[n].dtype, shape: [...named[n].shape], data: arrays[i] };
   });
-  const metadata = {
+  const metadata: Record<string, string> = {
     format: CHECKPOINT_FORMAT,
     config: JSON.stringify(options.config),
-    hostState: JSON.stringify(options.trainer.hostState()),
-    envSteps: String(options.trainer.envSteps),
+    hostState: JSON.stringify(trainer.hostState()),
+    envSteps: String(trainer.envSteps),
   };
+  if (bestModel) metadata.eval = JSON.stringify(bestModel.eval);
+  else if (options.evaluation) metadata.evalState = JSON.stringify(options.evaluation.hostState());
   await writeFileAtomic(options.path, encodeSafetensors({ tensors, metadata }));
 }
 
@@ -213,20 +251,32 @@ export async function readCheckpoint(path: string): Promise<Checkpoint> {
 }
 
 /**
- * Queues writes of a checkpoint's tensors into the trainer's (and env's) state tensors and
- * restores the host state. With `partial`, tensors whose shape differs (those sized by numEnvs,
- * when evaluating with fewer envs) and `env.*` tensors are skipped instead of rejected.
+ * Queues writes of a checkpoint's tensors into the trainer's (and env's, and the evaluation's)
+ * state tensors and restores the host state. With `partial`, tensors whose shape differs (those
+ * sized by numEnvs, when evaluating with fewer envs), missing ones (a best model holds only the
+ * policy) and `env.*` tensors are skipped instead of rejected, and no host state is restored.
+ * A checkpoint without evaluation state (`evalState` metadata) leaves the evaluation fresh.
  *
  * @param engine Engine of the trainer.
- * @param options The `trainer`, the `checkpoint`, and `partial`.
+ * @param options The `trainer`, the `checkpoint`, `partial`, and the run's `evaluation`.
  * @returns Names of the tensors loaded and skipped.
  */
 export function restoreCheckpoint(
   engine: Engine,
-  options: { trainer: Trainer; checkpoint: Checkpoint; partial?: boolean },
+  options: {
+    trainer: Trainer;
+    checkpoint: Checkpoint;
+    partial?: boolean;
+    evaluation?: EvaluationState | null;
+  },
 ): { loaded: string[]; skipped: string[] } {
   const { trainer, checkpoint } = options;
-  const targets = checkpointTensors(trainer);
+  const targets = checkpointTensors(trainer, options.evaluation);
+  // A checkpoint written without an evaluation (before evaluation existed, or with it off) leaves
+  // the evaluation fresh: no best value yet, its RNG counters at zero.
+  if (checkpoint.metadata.evalState === undefined) {
+    for (const name of Object.keys(targets)) if (name.startsWith("eval.")) delete targets[name];
+  }
   const loaded: string[] = [], skipped: string[] = [];
   const problems: string[] = [];
   for (const [name, t] of Object.entries(targets)) {
@@ -251,6 +301,12 @@ export function restoreCheckpoint(
     engine.write(t, checkpoint.tensors[name].data);
     loaded.push(name);
   }
-  if (!options.partial) trainer.restoreHostState(checkpoint.hostState);
+  if (!options.partial) {
+    trainer.restoreHostState(checkpoint.hostState);
+    const evalState = checkpoint.metadata.evalState;
+    if (options.evaluation && evalState) {
+      options.evaluation.restoreHostState(JSON.parse(evalState));
+    }
+  }
   return { loaded, skipped };
 }

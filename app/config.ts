@@ -12,6 +12,7 @@
  * # env: { name: Foraging-8x8-2p-2f-coop, maxEpisodeSteps: 25, timeLimit: truncate }
  * algo: { name: random }
  * log: { interval: 6400, checkpointEvery: 64000 }
+ * eval: { interval: 0 }   # optional: the algorithm's paper protocol, with these fields changed
  * ```
  *
  * @module
@@ -23,7 +24,22 @@ import { parseYaml } from "./run_files.ts";
 
 export { parseYaml } from "./run_files.ts";
 import { ALGORITHMS, type AlgoSection, findAlgorithm } from "../algorithms/mod.ts";
-import type { RunConfig } from "../algorithms/trainer.ts";
+import {
+  type AlgorithmDef,
+  type EvalConfig,
+  type EvalProtocol,
+  familyEvalProtocol,
+  type RunConfig,
+} from "../algorithms/trainer.ts";
+import {
+  checkIntegerIn,
+  isPlainObject,
+  type Problem,
+  show,
+  typeName,
+  unknownKeys,
+} from "./config_problems.ts";
+import { validateEvalSection } from "./eval_config.ts";
 
 /** When to log and checkpoint, in env steps (summed over envs). */
 export interface LogConfig {
@@ -35,12 +51,19 @@ export interface LogConfig {
 
 export type { AlgoSection } from "../algorithms/mod.ts";
 
-/** A validated experiment: run settings, algorithm, logging and the run's name. */
+export type { EvalConfig } from "../algorithms/trainer.ts";
+
+/** A validated experiment: run settings, algorithm, logging, evaluation and the run's name. */
 export interface ExperimentConfig extends RunConfig {
   /** Run name (directory under the runs root); "" derives `<algo>-<env>-<time>`. */
   name: string;
   algo: AlgoSection;
   log: LogConfig;
+  /**
+   * The evaluation protocol: the algorithm's paper protocol (`evalProtocol` of its definition)
+   * with the fields the config's `eval:` section sets.
+   */
+  eval: EvalConfig;
 }
 
 /**
@@ -53,7 +76,7 @@ export interface ExperimentConfig extends RunConfig {
  * console.log(RUN_DEFAULTS.seed, RUN_DEFAULTS.numEnvs, RUN_DEFAULTS.log.interval);
  * ```
  */
-export const RUN_DEFAULTS: Readonly<Omit<ExperimentConfig, "algo">> = Object.freeze({
+export const RUN_DEFAULTS: Readonly<Omit<ExperimentConfig, "algo" | "eval">> = Object.freeze({
   seed: 1,
   numEnvs: 64,
   totalSteps: 200_000,
@@ -61,12 +84,6 @@ export const RUN_DEFAULTS: Readonly<Omit<ExperimentConfig, "algo">> = Object.fre
   name: "",
   log: Object.freeze({ interval: 10_000, checkpointEvery: 50_000 }),
 });
-
-/** One problem found in a config. */
-interface Problem {
-  kind: "syntax" | "type" | "range";
-  message: string;
-}
 
 /** Integer rules of the run fields: inclusive bounds. */
 const INTEGER_RANGES: Readonly<Record<string, readonly [number, number]>> = {
@@ -78,18 +95,6 @@ const INTEGER_RANGES: Readonly<Record<string, readonly [number, number]>> = {
 };
 
 const NAME_RE = /^[A-Za-z0-9][\w.-]*$/;
-
-function isPlainObject(v: unknown): v is Record<string, unknown> {
-  return typeof v === "object" && v !== null && !Array.isArray(v);
-}
-
-function show(v: unknown): string {
-  return typeof v === "string" ? JSON.stringify(v) : Array.isArray(v) ? "a list" : String(v);
-}
-
-function typeName(v: unknown): string {
-  return Array.isArray(v) ? "list" : v === null ? "null" : typeof v;
-}
 
 /**
  * Parses a CLI value as a YAML scalar would be read: numbers, `true`/`false`, else a string
@@ -140,36 +145,7 @@ export function applyOverrides(
 }
 
 function checkInteger(path: string, v: unknown, problems: Problem[]): v is number {
-  const [lo, hi] = INTEGER_RANGES[path];
-  if (typeof v !== "number") {
-    problems.push({ kind: "type", message: `"${path}" must be an integer, got ${show(v)}` });
-    return false;
-  }
-  if (!Number.isInteger(v) || v < lo || v > hi) {
-    const upper = hi === Number.MAX_SAFE_INTEGER ? "" : ` and ${hi}`;
-    problems.push({
-      kind: "range",
-      message: `"${path}" must be an integer ${upper ? "between" : ">="} ${lo}${upper}, got ${v}`,
-    });
-    return false;
-  }
-  return true;
-}
-
-function unknownKeys(
-  obj: Record<string, unknown>,
-  allowed: readonly string[],
-  prefix: string,
-  problems: Problem[],
-): void {
-  for (const k of Object.keys(obj)) {
-    if (!allowed.includes(k)) {
-      problems.push({
-        kind: "type",
-        message: `unknown key "${prefix}${k}" (allowed: ${allowed.join(", ") || "none"})`,
-      });
-    }
-  }
+  return checkIntegerIn(path, v, INTEGER_RANGES[path], problems);
 }
 
 function validateAlgo(raw: unknown, problems: Problem[]): AlgoSection | null {
@@ -301,7 +277,12 @@ export function validateConfig(raw: unknown, source = "config"): ExperimentConfi
   if (!isPlainObject(raw)) {
     throw new TypeError(`Cannot read config "${source}": expected a map of keys, got ${show(raw)}`);
   }
-  unknownKeys(raw, ["seed", "numEnvs", "totalSteps", "env", "name", "algo", "log"], "", problems);
+  unknownKeys(
+    raw,
+    ["seed", "numEnvs", "totalSteps", "env", "name", "algo", "log", "eval"],
+    "",
+    problems,
+  );
   const d = RUN_DEFAULTS;
   const seed = raw.seed ?? d.seed, numEnvs = raw.numEnvs ?? d.numEnvs;
   const totalSteps = raw.totalSteps ?? d.totalSteps;
@@ -334,10 +315,16 @@ export function validateConfig(raw: unknown, source = "config"): ExperimentConfi
   }
   const algo = validateAlgo(raw.algo, problems);
   const cfg = { seed, numEnvs, totalSteps, env, name, algo, log } as ExperimentConfig;
+  let family: { protocol: EvalProtocol; algo: string } | null = null;
   if (problems.length === 0 && algo) {
-    const def = findAlgorithm(algo.name)!;
+    const def = findAlgorithm(algo.name)! as AlgorithmDef<object>;
     for (const p of def.check?.(cfg, algo) ?? []) problems.push({ kind: "range", message: p });
+    if (problems.length === 0) {
+      const { name: _n, ...params } = algo;
+      family = { protocol: familyEvalProtocol(def, cfg, params), algo: algo.name };
+    }
   }
+  cfg.eval = validateEvalSection(raw.eval, family, problems);
   if (problems.length > 0) {
     const msg = `Cannot read config "${source}": ${problems.map((p) => p.message).join("; ")}`;
     throw problems[0].kind === "range" ? new RangeError(msg) : new TypeError(msg);

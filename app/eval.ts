@@ -1,9 +1,17 @@
 /**
  * Evaluation of a checkpoint (`deno task eval <checkpoint>`): rebuilds the run from the
- * checkpoint's metadata (config), loads the weights, runs the policy with
- * `trainer.encodeAct({ greedy })` for some episodes, and reports returns per agent. Env 0's first
- * episode is recorded as text frames (`env.render`), printed to the terminal and written as a
- * self-contained HTML replay.
+ * checkpoint's metadata (config), loads the weights, and evaluates the policy with the run's
+ * evaluation protocol (`config.eval`: episodes, policy, returns, envs, seed; each can be
+ * overridden) on separate evaluation envs, exactly as training evaluates
+ * (`algorithms/evaluation.ts`: exactly `episodes` episodes, one readback), and reports the
+ * protocol's number under the paper's name, with returns per agent. `best.safetensors` (the best
+ * model of a run with `eval.best`) is evaluated the same way. Env 0's first episode (on the
+ * trainer's own env) is recorded as text frames (`env.render`), printed to the terminal and written
+ * as a self-contained HTML replay.
+ *
+ * Families that cannot act on separate envs (DIALS, whose evaluation runs inside training) run the
+ * old loop on the trainer's own env: whole rounds of `maxSteps` steps until at least `episodes`
+ * episodes have finished.
  *
  * @module
  */
@@ -12,18 +20,23 @@ import { readTensors } from "../engine/readback.ts";
 import { readCheckpoint, restoreCheckpoint, writeFileAtomic } from "./checkpoint.ts";
 import { validateConfig } from "./config.ts";
 import { createEpisodeStats } from "../algorithms/episode_stats.ts";
+import { createEvaluation, evalValue } from "../algorithms/evaluation.ts";
 import { findAlgorithm } from "../algorithms/mod.ts";
-import { envLabel } from "./run_files.ts";
+import { type EvalConfig, evalNames, type Trainer } from "../algorithms/trainer.ts";
+import { envLabel, RUN_FILES } from "./run_files.ts";
+import { evalProtocolOf } from "./train_loop.ts";
 
-/** Options of {@linkcode evaluate}. */
+/** Options of {@linkcode evaluate}; each defaults to the run's evaluation protocol. */
 export interface EvalOptions {
-  /** Episodes to finish (at least). Default 20. */
+  /** Episodes to evaluate. Default the protocol's (`config.eval.episodes`). */
   episodes?: number;
-  /** Parallel envs. Default min(training numEnvs, 16). */
+  /** Parallel evaluation envs. Default the protocol's. */
   numEnvs?: number;
-  /** Greedy actions (true) or the behaviour policy. Default true. */
+  /** Greedy actions (true) or the stochastic policy. Default the protocol's policy. */
   greedy?: boolean;
-  /** Env reset seed. Default the training seed + 1 (episodes not seen in training's first resets). */
+  /** team: returns summed over agents; agent: mean per agent. Default the protocol's. */
+  returns?: EvalConfig["returns"];
+  /** Env reset seed. Default the training seed + the protocol's seed offset (as in training). */
   seed?: number;
   /** Path of the HTML replay; null for none. Default `<checkpoint folder>/replay.html`. */
   html?: string | null;
@@ -45,10 +58,20 @@ export interface Frame {
 export interface EvalResult {
   task: string;
   algo: string;
+  /** The number's name, as the paper names it (best model: the best-model name). */
+  protocol: string;
+  /** The protocol's number: team or per-agent mean return over the episodes. */
+  value: number;
+  /** The settings used. */
+  policy: EvalConfig["policy"];
+  returns: EvalConfig["returns"];
   episodes: number;
+  /** Mean over agents of the per-agent mean returns. */
   meanReturn: number;
   returnPerAgent: number[];
   meanLength: number;
+  /** The evaluation the best model was saved at (its metrics-row `eval`), when one was read. */
+  savedEval: unknown;
   /** Env 0's first episode (empty when the env has no `render`). */
   frames: Frame[];
   /** Path of the HTML replay, or null. */
@@ -61,25 +84,39 @@ export interface EvalResult {
 /**
  * Runs a checkpoint's policy (see the module doc).
  *
- * @param path Checkpoint file (`checkpoint.safetensors` of a run).
- * @param options Episodes, envs, greedy, seed, HTML path, engine.
- * @returns Returns per agent, frames and the replay path.
+ * @param path Checkpoint file (`checkpoint.safetensors` or `best.safetensors` of a run).
+ * @param options Episodes, envs, policy, returns, seed, HTML path, engine.
+ * @returns The protocol's number, returns per agent, frames and the replay path.
  */
 export async function evaluate(path: string, options: EvalOptions = {}): Promise<EvalResult> {
   const checkpoint = await readCheckpoint(path);
   const trained = validateConfig(checkpoint.config, `${path} (metadata)`);
-  const numEnvs = options.numEnvs ?? Math.min(trained.numEnvs, 16);
-  const config = validateConfig(
-    { ...structuredClone(trained), numEnvs, seed: options.seed ?? trained.seed + 1 },
-    `${path} (metadata)`,
-  );
-  const target = options.episodes ?? 20;
-  if (!Number.isInteger(target) || target < 1) {
+  const p = trained.eval;
+  const episodes = options.episodes ?? p.episodes;
+  if (!Number.isInteger(episodes) || episodes < 1) {
     throw new RangeError(
-      `Cannot evaluate "${path}": episodes must be an integer >= 1, got ${target}`,
+      `Cannot evaluate "${path}": episodes must be an integer >= 1, got ${episodes}`,
     );
   }
-  const greedy = options.greedy ?? true;
+  const seed = options.seed ?? (trained.seed + p.seed) >>> 0;
+  const evalConfig: EvalConfig = {
+    ...p,
+    episodes,
+    envs: options.numEnvs ?? p.envs,
+    policy: options.greedy === undefined ? p.policy : options.greedy ? "greedy" : "stochastic",
+    returns: options.returns ?? p.returns,
+    seed: (seed - trained.seed) >>> 0,
+  };
+  const protocol = evalProtocolOf(trained);
+  const savedEval = checkpoint.metadata.eval ? JSON.parse(checkpoint.metadata.eval) : null;
+  const names = evalNames(protocol, evalConfig);
+  // The trainer acts only for the replay (and for families without separate evaluation envs).
+  const trainerEnvs = Math.min(trained.numEnvs, 16);
+  const config = validateConfig(
+    { ...structuredClone(trained), numEnvs: trainerEnvs, seed },
+    `${path} (metadata)`,
+  );
+  const greedy = evalConfig.policy === "greedy";
   const engine = options.engine ?? await createEngine();
   try {
     const def = findAlgorithm(config.algo.name)!;
@@ -88,68 +125,37 @@ export async function evaluate(path: string, options: EvalOptions = {}): Promise
     const { loaded, skipped } = restoreCheckpoint(engine, { trainer, checkpoint, partial: true });
     const env = trainer.env;
     const A = env.spec.numAgents;
-    const stats = await createEpisodeStats(engine, {
-      env: env.buffers,
-      numAgents: A,
-      numEnvs,
-      label: "eval.stats",
-    });
-    const step = () => {
-      const enc = engine.encoder("eval.step");
-      trainer.encodeAct(enc, { greedy });
-      env.encodeStep(enc);
-      stats.track(enc);
-      engine.submit(enc);
-    };
-    // Env 0's first episode, frame by frame (reads every step: evaluation only).
-    const frames: Frame[] = [];
-    if (env.render) {
-      frames.push({ step: 0, text: await env.render(0), reward: new Array(A).fill(0) });
-      for (let t = 1; t <= env.spec.maxSteps; t++) {
-        step();
-        const [reward, term, trunc] = await readTensors(
-          engine,
-          [
-            env.buffers.reward,
-            env.buffers.terminated,
-            env.buffers.truncated,
-          ] as const,
-        );
-        const done = term[0] !== 0 || trunc[0] !== 0;
-        const text = done ? `(episode over at step ${t}; env 0 auto-reset)` : await env.render(0);
-        frames.push({
-          step: t,
-          text,
-          reward: Array.from({ length: A }, (_, a) => reward[a * numEnvs]),
-        });
-        if (done) break;
-      }
+    const frames = await recordFrames(engine, trainer, greedy);
+    let episodesDone: number, returnPerAgent: number[], meanLength: number;
+    if (trainer.createEvalActor && protocol.runner === "evaluator") {
+      const evaluation = await createEvaluation(engine, trainer, {
+        run: trained,
+        config: evalConfig,
+      });
+      const r = await evaluation.run(trainer.envSteps);
+      episodesDone = r.episodes;
+      returnPerAgent = r.returnPerAgent;
+      meanLength = r.meanLength;
+    } else {
+      ({ episodesDone, returnPerAgent, meanLength } = await evaluateOnTrainerEnv(
+        engine,
+        trainer,
+        { episodes, greedy, replayed: frames.length > 0 },
+      ));
     }
-    // Then whole episodes of every env until `target` episodes have finished.
-    let episodes = 0, lengthSum = 0;
-    const returnSum = new Array<number>(A).fill(0);
-    const maxRounds = 4 * Math.ceil(target / numEnvs) + 4;
-    for (let round = 0; round < maxRounds && episodes < target; round++) {
-      if (round > 0 || frames.length === 0) { for (let t = 0; t < env.spec.maxSteps; t++) step(); }
-      const enc = engine.encoder("eval.summary");
-      stats.summarise(enc);
-      engine.submit(enc);
-      const [out] = await readTensors(engine, [stats.out] as const);
-      const s = stats.decode(out);
-      if (s.episodes > 0) {
-        episodes += s.episodes;
-        lengthSum += s.meanLength * s.episodes;
-        s.meanReturnPerAgent.forEach((r, a) => returnSum[a] += r * s.episodes);
-      }
-    }
-    const returnPerAgent = returnSum.map((r) => (episodes > 0 ? r / episodes : NaN));
+    const summary = { episodes: episodesDone, meanReturnPerAgent: returnPerAgent };
     const result: EvalResult = {
       task: envLabel(config.env),
       algo: config.algo.name,
-      episodes,
+      protocol: savedEval ? names.best : names.value,
+      value: evalValue({ ...summary, meanReturn: NaN, meanLength }, evalConfig.returns),
+      policy: evalConfig.policy,
+      returns: evalConfig.returns,
+      episodes: episodesDone,
       meanReturn: returnPerAgent.reduce((s, v) => s + v, 0) / A,
       returnPerAgent,
-      meanLength: episodes > 0 ? lengthSum / episodes : NaN,
+      meanLength,
+      savedEval,
       frames,
       html: null,
       loaded,
@@ -168,6 +174,82 @@ export async function evaluate(path: string, options: EvalOptions = {}): Promise
   }
 }
 
+/** Env 0's first episode on the trainer's env, frame by frame (reads every step: evaluation only). */
+async function recordFrames(engine: Engine, trainer: Trainer, greedy: boolean) {
+  const env = trainer.env, A = env.spec.numAgents, numEnvs = env.numEnvs;
+  const frames: Frame[] = [];
+  if (!env.render) return frames;
+  frames.push({ step: 0, text: await env.render(0), reward: new Array(A).fill(0) });
+  for (let t = 1; t <= env.spec.maxSteps; t++) {
+    const enc = engine.encoder("eval.frame");
+    trainer.encodeAct(enc, { greedy });
+    env.encodeStep(enc);
+    engine.submit(enc);
+    const [reward, term, trunc] = await readTensors(
+      engine,
+      [env.buffers.reward, env.buffers.terminated, env.buffers.truncated] as const,
+    );
+    const done = term[0] !== 0 || trunc[0] !== 0;
+    const text = done ? `(episode over at step ${t}; env 0 auto-reset)` : await env.render(0);
+    frames.push({
+      step: t,
+      text,
+      reward: Array.from({ length: A }, (_, a) => reward[a * numEnvs]),
+    });
+    if (done) break;
+  }
+  return frames;
+}
+
+/**
+ * Whole rounds of `maxSteps` steps of every env of the trainer until at least `episodes` episodes
+ * finished (families without separate evaluation envs).
+ */
+async function evaluateOnTrainerEnv(
+  engine: Engine,
+  trainer: Trainer,
+  o: { episodes: number; greedy: boolean; replayed: boolean },
+): Promise<{ episodesDone: number; returnPerAgent: number[]; meanLength: number }> {
+  const env = trainer.env, A = env.spec.numAgents, numEnvs = env.numEnvs;
+  const stats = await createEpisodeStats(engine, {
+    env: env.buffers,
+    numAgents: A,
+    numEnvs,
+    label: "eval.stats",
+  });
+  // The replay's steps were not tracked: start from reset envs.
+  if (o.replayed) {
+    const enc = engine.encoder("eval.reset");
+    env.encodeReset(enc);
+    engine.submit(enc);
+  }
+  let episodes = 0, lengthSum = 0;
+  const returnSum = new Array<number>(A).fill(0);
+  const maxRounds = 4 * Math.ceil(o.episodes / numEnvs) + 4;
+  for (let round = 0; round < maxRounds && episodes < o.episodes; round++) {
+    const enc = engine.encoder("eval.round");
+    for (let t = 0; t < env.spec.maxSteps; t++) {
+      trainer.encodeAct(enc, { greedy: o.greedy });
+      env.encodeStep(enc);
+      stats.track(enc);
+    }
+    stats.summarise(enc);
+    engine.submit(enc);
+    const [out] = await readTensors(engine, [stats.out] as const);
+    const s = stats.decode(out);
+    if (s.episodes > 0) {
+      episodes += s.episodes;
+      lengthSum += s.meanLength * s.episodes;
+      s.meanReturnPerAgent.forEach((r, a) => returnSum[a] += r * s.episodes);
+    }
+  }
+  return {
+    episodesDone: episodes,
+    returnPerAgent: returnSum.map((r) => (episodes > 0 ? r / episodes : NaN)),
+    meanLength: episodes > 0 ? lengthSum / episodes : NaN,
+  };
+}
+
 function escapeHtml(text: string): string {
   return text.replace(
     /[&<>"]/g,
@@ -183,9 +265,9 @@ function escapeHtml(text: string): string {
  */
 export function replayHtml(r: EvalResult): string {
   const frames = JSON.stringify(r.frames).replace(/<\//g, "<\\/");
-  const summary = `${r.algo} on ${r.task}: ${r.episodes} episodes, mean return ${
-    r.meanReturn.toFixed(3)
-  } (per agent ${r.returnPerAgent.map((v) => v.toFixed(3)).join(", ")})`;
+  const summary = `${r.algo} on ${r.task}: ${r.protocol}: ${r.value.toFixed(3)} (per agent ${
+    r.returnPerAgent.map((v) => v.toFixed(3)).join(", ")
+  })`;
   return `<!doctype html>
 <html lang="en">
 <head><meta charset="utf-8"><title>Replay · ${escapeHtml(r.algo)} · ${escapeHtml(r.task)}</title>
@@ -231,20 +313,25 @@ show(0);
 /** Usage of `deno task eval`. */
 export const EVAL_USAGE = `Usage: deno task eval <checkpoint | run dir> [options]
 
-Runs a trained policy from a checkpoint, prints returns per agent, shows env 0's first episode as
-text and writes an HTML replay next to the checkpoint.
+Evaluates a trained policy from a checkpoint with the run's evaluation protocol (the config's
+eval section: the paper's episodes, policy and returns unless changed), prints the protocol's
+number under the paper's name and the returns per agent, shows env 0's first episode as text and
+writes an HTML replay next to the checkpoint.
 
 Options:
-  --episodes N   episodes to finish (default 20)
-  --envs N       parallel envs (default min(training numEnvs, 16))
-  --seed N       env reset seed (default training seed + 1)
-  --sample       use the behaviour policy instead of greedy actions
-  --no-render    do not print the frames
-  --no-html      do not write the HTML replay`;
+  --best           evaluate <run dir>/best.safetensors (the best model of a run with eval.best)
+  --episodes N     episodes to evaluate (default the protocol's)
+  --envs N         parallel evaluation envs (default the protocol's)
+  --seed N         env reset seed (default training seed + the protocol's seed offset)
+  --sample         the stochastic policy (default the protocol's policy)
+  --greedy         greedy actions
+  --returns R      team (summed over agents) or agent (mean per agent); default the protocol's
+  --no-render      do not print the frames
+  --no-html        do not write the HTML replay`;
 
 async function evalMain(argv: readonly string[]): Promise<number> {
   try {
-    let path: string | null = null, render = true;
+    let path: string | null = null, render = true, best = false;
     const options: EvalOptions = {};
     const num = (flag: string, v: string | undefined) => {
       const n = Number(v);
@@ -265,7 +352,15 @@ async function evalMain(argv: readonly string[]): Promise<number> {
       else if (a === "--envs") options.numEnvs = num(a, value());
       else if (a === "--seed") options.seed = num(a, value());
       else if (a === "--sample") options.greedy = false;
-      else if (a === "--no-render") render = false;
+      else if (a === "--greedy") options.greedy = true;
+      else if (a === "--best") best = true;
+      else if (a === "--returns") {
+        const v = value();
+        if (v !== "team" && v !== "agent") {
+          throw new RangeError(`Cannot parse arguments: --returns needs team or agent, got "${v}"`);
+        }
+        options.returns = v;
+      } else if (a === "--no-render") render = false;
       else if (a === "--no-html") options.html = null;
       else if (a.startsWith("--")) {
         throw new TypeError(`Cannot parse arguments: unknown option "${a}"`);
@@ -274,7 +369,9 @@ async function evalMain(argv: readonly string[]): Promise<number> {
     if (!path) throw new TypeError(`Cannot evaluate: no checkpoint given\n${EVAL_USAGE}`);
     try {
       if ((await Deno.stat(path)).isDirectory) {
-        path = `${path.replace(/\/+$/, "")}/checkpoint.safetensors`;
+        path = `${path.replace(/\/+$/, "")}/${best ? RUN_FILES.best : RUN_FILES.checkpoint}`;
+      } else if (best) {
+        throw new TypeError(`Cannot evaluate: --best needs a run folder, got "${path}"`);
       }
     } catch (e) {
       if (!(e instanceof Deno.errors.NotFound)) throw e;
@@ -289,8 +386,16 @@ async function evalMain(argv: readonly string[]): Promise<number> {
     console.log(
       `${r.algo} on ${r.task}: ${r.episodes} episodes, mean length ${r.meanLength.toFixed(1)}`,
     );
+    console.log(`  ${r.protocol}: ${r.value.toFixed(4)}`);
     r.returnPerAgent.forEach((v, a) => console.log(`  agent ${a}: mean return ${v.toFixed(4)}`));
-    console.log(`  mean over agents: ${r.meanReturn.toFixed(4)}`);
+    const saved = r.savedEval as { best?: { value: number; envSteps: number } } | null;
+    if (saved?.best) {
+      console.log(
+        `  (saved at ${saved.best.envSteps} env steps, where training's evaluation gave ${
+          saved.best.value.toFixed(4)
+        })`,
+      );
+    }
     if (r.skipped.length) {
       console.log(
         `  (not loaded, sized by the training envs or env state: ${r.skipped.join(", ")})`,

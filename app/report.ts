@@ -1,7 +1,10 @@
 /**
  * The HTML report of one or several runs: learning curves (mean return vs env steps) per algorithm
  * and seed with a mean ± std band across seeds, one chart per task, and throughput (env steps/s).
- * Drawn with chart.js; the page is self-contained and opens offline.
+ * Runs with an evaluation protocol add, per task, a chart of the evaluations under the protocol's
+ * name and a table of the number the paper reports (the best model's value with `best`, else the
+ * last evaluation), mean ± std over seeds. Drawn with chart.js; the page is self-contained and
+ * opens offline.
  *
  * How chart.js gets into the page: at build time the `chart.js` import-map entry is resolved with
  * `import.meta.resolve` to the npm package in Deno's cache (`…/chart.js/<version>/dist/chart.js`);
@@ -20,6 +23,24 @@ export interface SeedSeries {
   returns: [number, number | null][];
   /** [envSteps, env steps/s]. */
   throughput: [number, number][];
+  /** [envSteps, evaluation value] at the evaluation points (empty without evaluation). */
+  evals: [number, number | null][];
+  /** The reported evaluation number: the best model's value with `best`, else the last; or null. */
+  evalFinal: number | null;
+}
+
+/** The evaluation of a run group, under the protocol's names. */
+export interface EvalSummary {
+  /** Name of one evaluation's value, e.g. "team return (20 greedy episodes)". */
+  name: string;
+  /** Name of the reported number, e.g. "final evaluation return (best model, 100 stochastic episodes)". */
+  reported: string;
+  /** [envSteps, mean, std] of the evaluations over seeds. */
+  band: [number, number, number][];
+  /** Mean and sample std of the reported number over the seeds that have one. */
+  mean: number;
+  std: number;
+  seeds: number;
 }
 
 /** The seeds of one run folder (one algorithm on one task). */
@@ -30,6 +51,8 @@ export interface RunGroup {
   seeds: SeedSeries[];
   /** [envSteps, mean, std] over the seeds that logged that step (std 0 for one seed). */
   band: [number, number, number][];
+  /** The evaluation, when the run's rows have one. */
+  eval: EvalSummary | null;
 }
 
 /** Everything the page draws. */
@@ -136,6 +159,7 @@ async function seedDirsOf(dir: string): Promise<string[]> {
 export async function loadRunGroup(dir: string): Promise<RunGroup> {
   const seeds: SeedSeries[] = [];
   let algo = "?", env = "?";
+  let names: { name: string; reported: string } | null = null;
   for (const d of await seedDirsOf(dir)) {
     let cfg: Record<string, unknown>;
     try {
@@ -150,20 +174,46 @@ export async function loadRunGroup(dir: string): Promise<RunGroup> {
     algo = String((cfg.algo as Record<string, unknown> | undefined)?.name ?? "?");
     env = envLabel(cfg.env);
     const rows = await readMetricsRows(d);
+    const evalRows = rows.filter((r) => r.eval);
+    const last = evalRows.at(-1)?.eval;
+    if (last) {
+      names ??= { name: last.protocol, reported: last.best?.protocol ?? last.protocol };
+    }
+    const reported = last ? (last.best?.value ?? last.value) : NaN;
     seeds.push({
       seed: Number(cfg.seed),
       dir: d,
       returns: rows.map((r) => [r.envSteps, Number.isFinite(r.meanReturn) ? r.meanReturn : null]),
       throughput: rows.map((r) => [r.envSteps, r.stepsPerSecond]),
+      evals: evalRows.map((
+        r,
+      ) => [r.envSteps, Number.isFinite(r.eval!.value) ? r.eval!.value : null]),
+      evalFinal: Number.isFinite(reported) ? reported : null,
     });
   }
   const name = dir.replace(/\/+$/, "").split("/").at(-1) ?? dir;
+  let evalSummary: EvalSummary | null = null;
+  if (names) {
+    const finals = seeds.map((s) => s.evalFinal).filter((v): v is number => v !== null);
+    const mean = finals.reduce((a, b) => a + b, 0) / finals.length;
+    const std = finals.length > 1
+      ? Math.sqrt(finals.reduce((a, v) => a + (v - mean) ** 2, 0) / (finals.length - 1))
+      : 0;
+    evalSummary = {
+      ...names,
+      band: meanStdBand(seeds.map((s) => s.evals)),
+      mean,
+      std,
+      seeds: finals.length,
+    };
+  }
   return {
     label: `${algo} · ${name}`,
     algo,
     env,
     seeds,
     band: meanStdBand(seeds.map((s) => s.returns)),
+    eval: evalSummary,
   };
 }
 

@@ -12,8 +12,33 @@ export const RUN_FILES = Object.freeze({
   jsonl: "metrics.jsonl",
   csv: "metrics.csv",
   checkpoint: "checkpoint.safetensors",
+  /** The best model so far (runs whose evaluation protocol has `best`), same format. */
+  best: "best.safetensors",
   report: "report.html",
 });
+
+/** An evaluation's result in a metrics row, under the protocol's names. Units in brackets. */
+export interface EvalRow {
+  /** What `value` is, in the paper's words, e.g. "team return (20 greedy episodes)". */
+  protocol: string;
+  /** The evaluation's number (team or per-agent mean return over the episodes). */
+  value: number;
+  /** Episodes evaluated. */
+  episodes: number;
+  /** "greedy" or "stochastic". */
+  policy: string;
+  /** "team" (summed over agents) or "agent" (mean per agent). */
+  returns: string;
+  /** Mean return per agent over the episodes. */
+  returnPerAgent: number[];
+  /** Mean episode length [steps]. */
+  meanLength: number;
+  /**
+   * With best-model tracking: the best value so far (the value reported for the paper, e.g.
+   * "final evaluation return (best model, 100 stochastic episodes)") and its env steps.
+   */
+  best?: { protocol: string; value: number; envSteps: number };
+}
 
 /** One row of `metrics.jsonl` / `metrics.csv`. Units in brackets. */
 export interface MetricsRow {
@@ -21,7 +46,7 @@ export interface MetricsRow {
   envSteps: number;
   /** Wall time since the run started, summed over resumed sessions [s]. */
   wallSeconds: number;
-  /** Env steps per second over the interval. */
+  /** Env steps per second over the interval (wall time, an evaluation at its end included). */
   stepsPerSecond: number;
   /** Episodes finished in the interval. */
   episodes: number;
@@ -33,6 +58,8 @@ export interface MetricsRow {
   returnPerAgent: number[];
   /** Algorithm scalars (losses, ε …). */
   scalars: Record<string, number>;
+  /** The evaluation at this row's env steps (rows of runs with an evaluation protocol only). */
+  eval?: EvalRow;
 }
 
 /**
@@ -58,7 +85,7 @@ export function rowToJson(row: MetricsRow): string {
 export function rowFromJson(line: string): MetricsRow {
   const r = JSON.parse(line);
   const num = (v: unknown) => (v === null ? NaN : v as number);
-  return {
+  const row: MetricsRow = {
     envSteps: r.envSteps,
     wallSeconds: r.wallSeconds,
     stepsPerSecond: r.stepsPerSecond,
@@ -68,6 +95,26 @@ export function rowFromJson(line: string): MetricsRow {
     returnPerAgent: (r.returnPerAgent as unknown[]).map(num),
     scalars: Object.fromEntries(Object.entries(r.scalars ?? {}).map(([k, v]) => [k, num(v)])),
   };
+  if (r.eval) {
+    const e = r.eval;
+    row.eval = {
+      protocol: String(e.protocol),
+      value: num(e.value),
+      episodes: e.episodes,
+      policy: String(e.policy),
+      returns: String(e.returns),
+      returnPerAgent: (e.returnPerAgent as unknown[]).map(num),
+      meanLength: num(e.meanLength),
+    };
+    if (e.best) {
+      row.eval.best = {
+        protocol: String(e.best.protocol),
+        value: num(e.best.value),
+        envSteps: e.best.envSteps,
+      };
+    }
+  }
+  return row;
 }
 
 /** Reads `metrics.jsonl` of a seed folder (empty when absent). */

@@ -4,8 +4,10 @@
  *
  * Outputs of a run in `<root>/<name>/` (one seed), or in `<root>/<name>/seed-<k>/` per seed with
  * `--seeds N`: `config.yaml` (effective config), `metrics.jsonl` and `metrics.csv` (one row per
- * log interval), `checkpoint.safetensors` (latest; written atomically), and `report.html` in
- * `<root>/<name>/`.
+ * log interval and per evaluation point, the evaluation under the protocol's name),
+ * `checkpoint.safetensors` (latest; written atomically), `best.safetensors` (the best model so
+ * far, when the evaluation protocol has `best`; written atomically when the evaluation value
+ * improves), and `report.html` in `<root>/<name>/`.
  *
  * @module
  */
@@ -15,7 +17,7 @@ import { configToYaml, type ExperimentConfig, validateConfig } from "./config.ts
 import { createProgress, type Progress } from "./progress.ts";
 import { writeReport } from "./report.ts";
 import { exists, type MetricsRow, readMetricsRows, rowToJson, RUN_FILES } from "./run_files.ts";
-import { buildTrainer, trainLoop } from "./train_loop.ts";
+import { buildEvaluation, buildTrainer, planEvaluation, trainLoop } from "./train_loop.ts";
 
 export type { MetricsRow } from "./run_files.ts";
 export { readMetricsRows, rowFromJson, rowToJson, RUN_FILES } from "./run_files.ts";
@@ -64,7 +66,20 @@ function timestamp(d = new Date()): string {
   return d.toISOString().slice(0, 19).replace(/[-:]/g, "").replace("T", "-");
 }
 
-function csvHeader(row: MetricsRow): string {
+/**
+ * The CSV columns of a run's evaluation, by the protocol's names (quoted): one evaluation's
+ * value, and with `best` the best model's value so far; none for a run that never evaluates.
+ */
+interface EvalColumns {
+  value: string;
+  best: string | null;
+}
+
+function csvQuote(name: string): string {
+  return `"${name.replaceAll('"', '""')}"`;
+}
+
+function csvHeader(row: MetricsRow, evalColumns: EvalColumns | null): string {
   return [
     "envSteps",
     "wallSeconds",
@@ -74,10 +89,13 @@ function csvHeader(row: MetricsRow): string {
     "meanLength",
     ...row.returnPerAgent.map((_, a) => `returnAgent${a}`),
     ...Object.keys(row.scalars).sort(),
+    ...(evalColumns
+      ? [evalColumns.value, ...(evalColumns.best ? [evalColumns.best] : [])].map(csvQuote)
+      : []),
   ].join(",");
 }
 
-function csvLine(row: MetricsRow): string {
+function csvLine(row: MetricsRow, evalColumns: EvalColumns | null): string {
   const f = (v: number) => (Number.isFinite(v) ? String(v) : "");
   return [
     row.envSteps,
@@ -88,24 +106,41 @@ function csvLine(row: MetricsRow): string {
     row.meanLength,
     ...row.returnPerAgent,
     ...Object.keys(row.scalars).sort().map((k) => row.scalars[k]),
+    ...(evalColumns
+      ? [row.eval?.value ?? NaN, ...(evalColumns.best ? [row.eval?.best?.value ?? NaN] : [])]
+      : []),
   ].map(f).join(",");
 }
 
 /** Rewrites both metrics files with `rows` (used when resuming: drops rows after the checkpoint). */
-async function writeMetricsFiles(dir: string, rows: MetricsRow[]): Promise<void> {
+async function writeMetricsFiles(
+  dir: string,
+  rows: MetricsRow[],
+  evalColumns: EvalColumns | null,
+): Promise<void> {
   await Deno.writeTextFile(
     `${dir}/${RUN_FILES.jsonl}`,
     rows.map((r) => rowToJson(r) + "\n").join(""),
   );
   await Deno.writeTextFile(
     `${dir}/${RUN_FILES.csv}`,
-    rows.length ? [csvHeader(rows[0]), ...rows.map(csvLine)].join("\n") + "\n" : "",
+    rows.length
+      ? [csvHeader(rows[0], evalColumns), ...rows.map((r) => csvLine(r, evalColumns))].join(
+        "\n",
+      ) + "\n"
+      : "",
   );
 }
 
-async function appendRow(dir: string, row: MetricsRow, first: boolean): Promise<void> {
+async function appendRow(
+  dir: string,
+  row: MetricsRow,
+  first: boolean,
+  evalColumns: EvalColumns | null,
+): Promise<void> {
   await Deno.writeTextFile(`${dir}/${RUN_FILES.jsonl}`, rowToJson(row) + "\n", { append: true });
-  const csv = (first ? csvHeader(row) + "\n" : "") + csvLine(row) + "\n";
+  const csv = (first ? csvHeader(row, evalColumns) + "\n" : "") + csvLine(row, evalColumns) +
+    "\n";
   await Deno.writeTextFile(`${dir}/${RUN_FILES.csv}`, csv, { append: true });
 }
 
@@ -136,17 +171,23 @@ async function runSeed(job: SeedJob, options: TrainOptions): Promise<SeedResult>
   const engine = options.engine ?? await createEngine();
   try {
     const trainer = await buildTrainer(engine, config);
+    const evaluation = await buildEvaluation(engine, trainer, config);
+    const plan = planEvaluation(config, trainer.stepsPerIteration);
+    const evalColumns: EvalColumns | null =
+      plan.itersPerEval > 0 || plan.protocol.runner === "trainer"
+        ? { value: plan.names.value, best: config.eval.best ? plan.names.best : null }
+        : null;
     let rows: MetricsRow[] = [];
     const ckptPath = `${dir}/${RUN_FILES.checkpoint}`;
     if (job.resume && await exists(ckptPath)) {
       const checkpoint = await readCheckpoint(ckptPath);
-      restoreCheckpoint(engine, { trainer, checkpoint });
+      restoreCheckpoint(engine, { trainer, checkpoint, evaluation });
       rows = (await readMetricsRows(dir)).filter((r) => r.envSteps <= trainer.envSteps);
-      await writeMetricsFiles(dir, rows);
+      await writeMetricsFiles(dir, rows, evalColumns);
     } else {
       await Deno.mkdir(dir, { recursive: true });
       await Deno.writeTextFile(`${dir}/${RUN_FILES.config}`, configToYaml(config));
-      await writeMetricsFiles(dir, []);
+      await writeMetricsFiles(dir, [], evalColumns);
     }
     const spi = trainer.stepsPerIteration;
     const totalIters = Math.ceil(config.totalSteps / spi);
@@ -159,9 +200,19 @@ async function runSeed(job: SeedJob, options: TrainOptions): Promise<SeedResult>
     let interrupted = false;
     const { finished } = await trainLoop(trainer, config, {
       wallOffset: rows.at(-1)?.wallSeconds ?? 0,
-      async onRow(row, { iteration, itersPerLog, finished }) {
-        await appendRow(dir, row, rows.length === 0);
+      evaluation,
+      async onRow(row, { iteration, itersPerLog, finished, logPoint }) {
+        await appendRow(dir, row, rows.length === 0, evalColumns);
         rows.push(row);
+        // A new best evaluation: its model goes to best.safetensors (one more read, weights only).
+        if (row.eval?.best && row.eval.best.envSteps === row.envSteps) {
+          await saveCheckpoint(engine, {
+            path: `${dir}/${RUN_FILES.best}`,
+            trainer,
+            config,
+            bestModel: { eval: row.eval },
+          });
+        }
         progress?.update({
           envSteps: row.envSteps,
           stepsPerSecond: (row.envSteps - startSteps) /
@@ -172,9 +223,9 @@ async function runSeed(job: SeedJob, options: TrainOptions): Promise<SeedResult>
         interrupted = !finished && options.signal?.aborted === true;
         if (
           finished || interrupted ||
-          Math.ceil(iteration / itersPerLog) % ckptEvery(itersPerLog) === 0
+          (logPoint && Math.ceil(iteration / itersPerLog) % ckptEvery(itersPerLog) === 0)
         ) {
-          await saveCheckpoint(engine, { path: ckptPath, trainer, config });
+          await saveCheckpoint(engine, { path: ckptPath, trainer, config, evaluation });
         }
         if (interrupted) return false;
         return finished || options.stopAt === undefined || trainer.envSteps < options.stopAt;

@@ -4,15 +4,127 @@
  * {@linkcode MetricsRow} handed to a callback. {@linkcode train} (run folders, checkpoints,
  * progress, reports) and the browser entry `web.ts` both drive it.
  *
+ * Evaluation (the config's `eval`, see {@linkcode planEvaluation}): every evaluation point is also
+ * a log point. There the loop reads the metrics, then records a whole evaluation on the
+ * evaluation envs and reads its result (one readback), and adds it to the row as `eval`, named as
+ * the paper names it. Between points nothing is read. A protocol run by the trainer itself
+ * (DIALS) arrives in the trainer's metrics and is put in the rows the same way.
+ *
  * @module
  */
 import type { Engine } from "../engine/device.ts";
 import type { ExperimentConfig } from "./config.ts";
 import { findAlgorithm } from "../algorithms/mod.ts";
-import type { Metrics, Trainer } from "../algorithms/trainer.ts";
-import type { MetricsRow } from "./run_files.ts";
+import {
+  createEvaluation,
+  evalIntervalSteps,
+  type Evaluation,
+  evalValue,
+} from "../algorithms/evaluation.ts";
+import {
+  type AlgorithmDef,
+  evalNames,
+  type EvalProtocol,
+  familyEvalProtocol,
+  type Metrics,
+  type Trainer,
+} from "../algorithms/trainer.ts";
+import type { EvalRow, MetricsRow } from "./run_files.ts";
 
-export type { MetricsRow } from "./run_files.ts";
+export type { EvalRow, MetricsRow } from "./run_files.ts";
+export type { Evaluation } from "../algorithms/evaluation.ts";
+
+/** When and how a run evaluates. */
+export interface EvalPlan {
+  /** The algorithm family's protocol (names, runner). */
+  protocol: EvalProtocol;
+  /** The names of one evaluation's value and of the best model's value. */
+  names: { value: string; best: string };
+  /** Env steps between evaluation points (0: none). */
+  intervalSteps: number;
+  /** Iterations between evaluation points (0: none within the budget). */
+  itersPerEval: number;
+}
+
+/**
+ * The family protocol of a validated config (its algorithm's `evalProtocol`).
+ *
+ * @param config A config from `validateConfig`.
+ * @returns The protocol whose names and runner apply; the settings are `config.eval`.
+ */
+export function evalProtocolOf(config: ExperimentConfig): EvalProtocol {
+  const def = findAlgorithm(config.algo.name) as AlgorithmDef<object>;
+  const { name: _n, ...algo } = config.algo;
+  return familyEvalProtocol(def, config, algo);
+}
+
+/**
+ * When a run evaluates: every `config.eval` interval (or fraction of `totalSteps`), rounded to
+ * whole iterations (at least one); points past `totalSteps` do not count, so a run whose budget
+ * is shorter than one interval has none.
+ *
+ * @param config A validated config.
+ * @param stepsPerIteration The trainer's env steps per iteration.
+ * @returns The {@linkcode EvalPlan}.
+ */
+export function planEvaluation(config: ExperimentConfig, stepsPerIteration: number): EvalPlan {
+  const protocol = evalProtocolOf(config);
+  const intervalSteps = evalIntervalSteps(config.eval, config.totalSteps);
+  const totalIters = Math.ceil(config.totalSteps / stepsPerIteration);
+  const iters = intervalSteps > 0 ? Math.max(1, Math.round(intervalSteps / stepsPerIteration)) : 0;
+  return {
+    protocol,
+    names: evalNames(protocol, config.eval),
+    intervalSteps,
+    itersPerEval: protocol.runner === "evaluator" && iters <= totalIters ? iters : 0,
+  };
+}
+
+/**
+ * Builds the evaluation of a run when its plan has evaluation points (else null): evaluation envs
+ * and the trainer's eval actor (`algorithms/evaluation.ts`).
+ *
+ * @param engine Engine of the trainer.
+ * @param trainer The trainer built from `config`.
+ * @param config The validated config.
+ * @returns The evaluation, or null when the run never evaluates on separate envs.
+ *
+ * @example Evaluate a trainer every 200 env steps while training, without a file system
+ * ```ts
+ * import { buildEvaluation, buildTrainer, createEngine, trainLoop, validateConfig } from "../mod.ts";
+ *
+ * const config = validateConfig({
+ *   env: "Foraging-5x5-2p-1f",
+ *   numEnvs: 8,
+ *   totalSteps: 400,
+ *   algo: { name: "random" },
+ *   log: { interval: 200, checkpointEvery: 0 },
+ *   eval: { interval: 200, episodes: 4, envs: 4 },
+ * });
+ * const engine = await createEngine();
+ * const trainer = await buildTrainer(engine, config);
+ * const evaluation = await buildEvaluation(engine, trainer, config);
+ * await trainLoop(trainer, config, {
+ *   evaluation,
+ *   onRow: (row) => console.log(row.envSteps, row.eval?.protocol, row.eval?.value),
+ * });
+ * engine.destroy();
+ * ```
+ */
+export async function buildEvaluation(
+  engine: Engine,
+  trainer: Trainer,
+  config: ExperimentConfig,
+): Promise<Evaluation | null> {
+  const plan = planEvaluation(config, trainer.stepsPerIteration);
+  if (plan.itersPerEval === 0) return null;
+  if (!trainer.createEvalActor) {
+    throw new TypeError(
+      `Cannot evaluate "${config.algo.name}": it cannot act on separate evaluation envs (set eval.interval: 0)`,
+    );
+  }
+  return await createEvaluation(engine, trainer, { run: config, config: config.eval });
+}
 
 /**
  * Builds the trainer of a validated config (its algorithm from the registry).
@@ -53,12 +165,19 @@ export interface LoopState {
   itersPerLog: number;
   /** True once `totalSteps` is reached (this is the last row). */
   finished: boolean;
+  /** True when this row is at a regular log point (not only at an evaluation point). */
+  logPoint: boolean;
 }
 
 /** Options of {@linkcode trainLoop}. */
 export interface TrainLoopOptions {
   /** Wall seconds already spent by earlier sessions of this run (added to `wallSeconds`). */
   wallOffset?: number;
+  /**
+   * The run's evaluation, from {@linkcode buildEvaluation} (null: none). Required when the
+   * config's plan has evaluation points.
+   */
+  evaluation?: Evaluation | null;
   /**
    * Receives every row in order (awaited). Return `false` to stop after this row; the loop then
    * reports `finished: false` unless `totalSteps` was reached.
@@ -68,7 +187,8 @@ export interface TrainLoopOptions {
 
 /**
  * Trains `trainer` from its current env steps up to `config.totalSteps`, reading metrics once per
- * `config.log.interval` env steps (rounded to whole iterations, at least one).
+ * `config.log.interval` env steps (rounded to whole iterations, at least one) and at every
+ * evaluation point of {@linkcode planEvaluation}, where `options.evaluation` runs.
  *
  * @param trainer A trainer built from `config` (possibly restored from a checkpoint).
  * @param config The validated config it was built from.
@@ -100,17 +220,52 @@ export async function trainLoop(
   const spi = trainer.stepsPerIteration;
   const itersPerLog = Math.max(1, Math.round(config.log.interval / spi));
   const totalIters = Math.ceil(config.totalSteps / spi);
+  const plan = planEvaluation(config, spi);
+  const evaluation = options.evaluation ?? null;
+  if (plan.itersPerEval > 0 && options.evaluation === undefined) {
+    throw new TypeError(
+      `Cannot train: the config evaluates every ${plan.intervalSteps} env steps; pass options.evaluation (from buildEvaluation), or set eval.interval: 0`,
+    );
+  }
+  const itersPerEval = evaluation ? plan.itersPerEval : 0;
   let it = Math.round(trainer.envSteps / spi);
   const wallOffset = options.wallOffset ?? 0;
   const rows: MetricsRow[] = [];
   const t0 = performance.now();
   let tPrev = t0, stepsPrev = trainer.envSteps;
   let finished = it >= totalIters;
+  const after = (period: number) => (Math.floor(it / period) + 1) * period;
   while (it < totalIters) {
-    const n = Math.min(itersPerLog - (it % itersPerLog), totalIters - it);
+    const target = Math.min(after(itersPerLog), itersPerEval ? after(itersPerEval) : Infinity);
+    const n = Math.min(target, totalIters) - it;
     trainer.run(n);
     it += n;
     const m: Metrics = await trainer.readMetrics();
+    let evalRow: EvalRow | undefined;
+    if (evaluation && it % itersPerEval === 0) {
+      const r = await evaluation.run(m.envSteps);
+      evalRow = {
+        protocol: plan.names.value,
+        value: r.value,
+        episodes: r.episodes,
+        policy: evaluation.config.policy,
+        returns: evaluation.config.returns,
+        returnPerAgent: r.returnPerAgent,
+        meanLength: r.meanLength,
+      };
+      if (r.best) evalRow.best = { protocol: plan.names.best, ...r.best };
+    } else if (plan.protocol.runner === "trainer" && m.evaluation) {
+      const e = m.evaluation;
+      evalRow = {
+        protocol: plan.names.value,
+        value: evalValue(e, config.eval.returns),
+        episodes: e.episodes,
+        policy: config.eval.policy,
+        returns: config.eval.returns,
+        returnPerAgent: [...e.meanReturnPerAgent],
+        meanLength: e.meanLength,
+      };
+    }
     const now = performance.now();
     const row: MetricsRow = {
       envSteps: m.envSteps,
@@ -122,11 +277,13 @@ export async function trainLoop(
       returnPerAgent: [...m.returnPerAgent],
       scalars: { ...m.scalars },
     };
+    if (evalRow) row.eval = evalRow;
     tPrev = now;
     stepsPrev = m.envSteps;
     rows.push(row);
     finished = it >= totalIters;
-    const more = await options.onRow?.(row, { iteration: it, itersPerLog, finished });
+    const logPoint = it % itersPerLog === 0 || finished;
+    const more = await options.onRow?.(row, { iteration: it, itersPerLog, finished, logPoint });
     if (more === false) break;
   }
   return { rows, finished };

@@ -110,6 +110,8 @@ Deno.test({
           "algo.batchSize": "16",
           "algo.learningStarts": "64",
           "algo.conv": "[]",
+          // No evaluation: IDQN's protocol (every 1/200 of the budget) would evaluate every 2 steps.
+          "eval.interval": "0",
           maxStorageBuffers: "8",
         },
       ];

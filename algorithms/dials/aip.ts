@@ -23,6 +23,7 @@ import { createBce, createCrossEntropy } from "../../engine/ops/cross_entropy.ts
 import type { LogitLoss } from "../../engine/ops/policy.ts";
 import { createNet, type Net } from "../../engine/nn/net.ts";
 import { PORTABLE_STORAGE_BINDING_BYTES } from "../../engine/limits.ts";
+import { createFill } from "../../engine/ops/elementwise.ts";
 import { RNG_PURPOSE } from "../../engine/rng.ts";
 import type { Tensor } from "../../engine/tensor.ts";
 import { packedWords } from "../../envs/bits.ts";
@@ -50,7 +51,8 @@ const PARAMS = {
   floatTargets: "u32",
   seed: "u32",
   purpose: "u32",
-  testOffset: "u32",
+  offset: "u32",
+  minibatch: "u32",
   weight: "f32",
 } as const;
 const kernel = <const B extends Record<string, "read" | "write">>(
@@ -165,6 +167,8 @@ export interface Aip {
     /** Passes the test loss is computed in (see {@linkcode aipTestChunks}). */
     testChunks: number;
     batch: number;
+    /** Micro-batches per minibatch (see {@linkcode aipMicroBatches}). */
+    microBatches: number;
     batchesPerEpoch: number;
   };
   /** [2, numAgents] f32 test losses: slot 0 before, slot 1 after the last training round. */
@@ -190,6 +194,8 @@ async function buildLoss(
     numAgents: number;
     rows: number;
     label: string;
+    /** Multiplies the loss and its gradient (1/m for one of m micro-batches). Default 1. */
+    scale?: number;
   },
 ): Promise<LogitLoss> {
   const N = o.numAgents;
@@ -203,6 +209,7 @@ async function buildLoss(
       batch: rows,
       numActions: spec.classes,
       label: o.label,
+      scale: o.scale,
     });
   }
   return await createBce(engine, {
@@ -213,6 +220,7 @@ async function buildLoss(
     batch: o.rows,
     numActions: spec.sources,
     label: o.label,
+    scale: o.scale,
   });
 }
 
@@ -225,7 +233,8 @@ export interface AipTestChunk {
 /**
  * Splits the test pass into chunks whose widest buffer fits a portable storage binding
  * (`PORTABLE_STORAGE_BINDING_BYTES`, 128 MiB, on every adapter, so results do not depend on it).
- * The widest per-row buffer is the input, the GRU gates (3·hidden), a head layer or the logits.
+ * The widest per-row buffer is the input, the GRU's work buffer (4·hidden), a head layer or the
+ * logits.
  *
  * @param spec The predictor.
  * @param numAgents Agents (predictors batched in each pass).
@@ -239,23 +248,43 @@ export function aipTestChunks(
   testSeqs: number,
   maxBindingBytes: number = PORTABLE_STORAGE_BINDING_BYTES,
 ): AipTestChunk[] {
-  const trunk = aipTrunk(spec);
-  const widest = Math.max(
-    spec.inDim,
-    trunk.kind === "gru" ? 3 * trunk.hidden : 0,
-    ...trunk.head,
-    spec.sources * spec.classes,
-  );
-  const bytesPerSeq = 4 * numAgents * spec.seqLen * widest;
-  const per = Math.max(
-    1,
-    Math.min(testSeqs, Math.floor(maxBindingBytes / bytesPerSeq)),
-  );
+  const per = Math.min(testSeqs, aipSeqsPerBinding(spec, numAgents, maxBindingBytes));
   const out: AipTestChunk[] = [];
   for (let offset = 0; offset < testSeqs; offset += per) {
     out.push({ offset, seqs: Math.min(per, testSeqs - offset) });
   }
   return out;
+}
+
+/** Sequences of one pass whose widest buffer fits `maxBindingBytes` (at least 1). */
+function aipSeqsPerBinding(spec: AipSpec, numAgents: number, maxBindingBytes: number): number {
+  const trunk = aipTrunk(spec);
+  const widest = Math.max(
+    spec.inDim,
+    trunk.kind === "gru" ? 4 * trunk.hidden : 0, // the GRU's work buffer: gates and gradients
+    ...trunk.head,
+    spec.sources * spec.classes,
+  );
+  const bytesPerSeq = 4 * numAgents * spec.seqLen * widest;
+  return Math.max(1, Math.floor(maxBindingBytes / bytesPerSeq));
+}
+
+/**
+ * Micro-batches per training minibatch of `batch` sequences: the fewest that divide the
+ * minibatch into equal parts whose widest buffer fits `maxBindingBytes`. Their gradients add up
+ * (each micro-batch's mean loss weighted 1/m) before the one Adam step, so the step is the
+ * minibatch's up to rounding; 1 (the plain pass) for every preset but the 100-agent warehouse.
+ */
+export function aipMicroBatches(
+  spec: AipSpec,
+  numAgents: number,
+  batch: number,
+  maxBindingBytes: number = PORTABLE_STORAGE_BINDING_BYTES,
+): number {
+  const fit = aipSeqsPerBinding(spec, numAgents, maxBindingBytes);
+  let m = Math.ceil(batch / fit);
+  while (batch % m !== 0) m++;
+  return m;
 }
 
 /**
@@ -304,16 +333,20 @@ export async function createAip(engine: Engine, o: AipOptions): Promise<Aip> {
     labels: u32([N, L * B_ * S], `${name}.labels`),
     soft: f32([N, L * B_, S], `${name}.soft`),
   });
-  const train = mk(B, "train");
+  // A minibatch whose workspace would not fit a portable binding is m equal micro-batches of
+  // b sequences with their gradients added (m = 1: the plain pass).
+  const m = aipMicroBatches(spec, N, B, o.maxBindingBytes), b = B / m;
+  const train = mk(b, "train");
   const step = u32([2], "step");
   const testLoss = f32([2, N], "testLoss");
   const learner = await createTrunkLearner(engine, {
     net,
     spec: trunk,
-    x: trunk.kind === "gru" ? train.x : train.x.reshape([N, L * B, D]),
+    x: trunk.kind === "gru" ? train.x : train.x.reshape([N, L * b, D]),
     steps: trunk.kind === "gru" ? L : 1,
-    batch: trunk.kind === "gru" ? B : L * B,
+    batch: trunk.kind === "gru" ? b : L * b,
     label: `${o.label}.train`,
+    accumulate: m > 1,
   });
   // The test pass runs in chunks of sequences small enough for a portable storage binding; one
   // chunk (every preset but the 100-agent ones) is the plain pass. Shapes per chunk size.
@@ -346,8 +379,9 @@ export async function createAip(engine: Engine, o: AipOptions): Promise<Aip> {
     labels: train.labels,
     soft: train.soft,
     numAgents: N,
-    rows: L * B,
+    rows: L * b,
     label: `${o.label}.train.loss`,
+    scale: m > 1 ? 1 / m : undefined,
   });
   const adam = await createAdam(engine, { net, lr: o.lr, label: o.label });
   const base = {
@@ -370,7 +404,8 @@ export async function createAip(engine: Engine, o: AipOptions): Promise<Aip> {
     floatTargets: o.targets.dtype === "f32" ? 1 : 0,
     seed: o.seed >>> 0,
     purpose: RNG_PURPOSE.shuffle,
-    testOffset: 0,
+    offset: 0,
+    minibatch: B,
     weight: 1,
   };
   const [kg, kk, ka] = await Promise.all([
@@ -387,12 +422,33 @@ export async function createAip(engine: Engine, o: AipOptions): Promise<Aip> {
     targetsF: f ? o.targets : none("f32"),
     stepIn: step,
   };
-  const gTrain = kg.bind({ ...data, ...train }, base, `${o.label}.gather.train`);
+  const gTrain = Array.from({ length: m }, (_, k) =>
+    kg.bind(
+      { ...data, ...train },
+      { ...base, batch: b, offset: k * b },
+      `${o.label}.gather.train${m > 1 ? `.${k}` : ""}`,
+    ));
+  // With micro-batches: grads zeroed per minibatch, and the minibatch's mean loss is the sum of
+  // the micro-batches' means (each scaled by 1/m).
+  const micro = m === 1 ? null : {
+    zero: await createFill(engine, net.grads, 0),
+    loss: f32([1, N], "trainLoss"),
+    keeps: [] as { encode(enc: Encoder): void }[],
+  };
+  if (micro) {
+    for (let k = 0; k < m; k++) {
+      micro.keeps.push(kk.bind(
+        { lossIn: trainCe.mean, kept: micro.loss },
+        { ...base, slot: 0, mode: k === 0 ? 0 : 1, weight: 1 },
+        `${o.label}.keep.train.${k}`,
+      ));
+    }
+  }
   const testPasses = chunks.map((c, k) => {
     const { bufs, tester, ce } = testers.get(c.seqs)!;
     const gather = kg.bind(
       { ...data, ...bufs },
-      { ...base, batch: c.seqs, test: 1, testOffset: c.offset },
+      { ...base, batch: c.seqs, test: 1, offset: c.offset },
       `${o.label}.gather.test.${k}`,
     );
     const weight = chunks.length === 1 ? 1 : c.seqs / testSeqs;
@@ -418,19 +474,24 @@ export async function createAip(engine: Engine, o: AipOptions): Promise<Aip> {
       testSeqs,
       testChunks: chunks.length,
       batch: B,
+      microBatches: m,
       batchesPerEpoch,
     },
     testLoss,
     step,
-    trainLoss: trainCe.mean,
+    trainLoss: micro ? micro.loss.reshape([N]) : trainCe.mean,
     encodeTrain(enc) {
       round.encode(enc);
       for (let i = 0; i < o.epochs * batchesPerEpoch; i++) {
-        gTrain.encode(enc);
-        learner.forward(enc);
-        trainCe.forward(enc);
-        trainCe.backward(enc);
-        learner.backward(enc);
+        micro?.zero.encode(enc);
+        for (let k = 0; k < m; k++) {
+          gTrain[k].encode(enc);
+          learner.forward(enc);
+          trainCe.forward(enc);
+          micro?.keeps[k].encode(enc);
+          trainCe.backward(enc);
+          learner.backward(enc);
+        }
         adam.step(enc);
         next.encode(enc);
       }

@@ -53,9 +53,23 @@ export interface DialsConfig {
   evalEpisodes: number;
   /** PPO iterations recorded per command buffer. */
   iterationsPerSubmit: number;
+  /**
+   * Policies of the GS baseline `ppo_gs` (docs/algorithms/dials.md §8.6): "independent" (one network and Adam per
+   * agent, the paper's independent learners) or "shared" (the reference code: one network used by
+   * every agent, the GRU state chained through the agents each step, each agent's Adam applied
+   * to it in turn). DIALS and untrained-DIALS accept only "independent".
+   */
+  gsPolicy: string;
 }
 
-/** Defaults: warehouse (docs/algorithms/dials.md §4, §6; F = 4M, dataset 10 000). */
+/** The values of {@linkcode DialsConfig.gsPolicy}. */
+export const GS_POLICIES = ["independent", "shared"] as const;
+
+/**
+ * Defaults: warehouse (docs/algorithms/dials.md §4, §6; F = 4M, dataset 10 000). The AIP schedule (300 epochs, Adam
+ * 1e-4) is the one of every reference commit during the paper's experiments (INFLUENCEorg/DIALS
+ * `configs/warehouse/distributed.yaml`, 01c8be2 … 72bc651, 2022-05; docs/algorithms/dials.md §8.7).
+ */
 export const DIALS_DEFAULTS: Readonly<DialsConfig> = Object.freeze({
   policy: "auto",
   rolloutSteps: 8,
@@ -77,15 +91,16 @@ export const DIALS_DEFAULTS: Readonly<DialsConfig> = Object.freeze({
   influenceTrainFreq: 4_000_000,
   trainAips: true,
   datasetSize: 10_000,
-  aipEpochs: 10,
+  aipEpochs: 300,
   aipBatch: 32,
-  aipLr: 1e-3,
+  aipLr: 1e-4,
   aipHidden: 64,
   aipTestFraction: 0.1,
   gsEnvs: 100,
   evalFreq: 100_000,
   evalEpisodes: 1,
   iterationsPerSubmit: 16,
+  gsPolicy: "independent",
 });
 
 /** Semantic checks ("path: message"). */
@@ -140,6 +155,21 @@ export function checkDialsConfig(run: RunConfig, c: DialsConfig): string[] {
   }
   if (!(c.aipTestFraction > 0 && c.aipTestFraction < 1)) {
     out.push(`algo.aipTestFraction: ${c.aipTestFraction} is not in (0, 1)`);
+  }
+  if (!(GS_POLICIES as readonly string[]).includes(c.gsPolicy)) {
+    out.push(`algo.gsPolicy: "${c.gsPolicy}" is not one of ${GS_POLICIES.join(", ")}`);
+  }
+  return out;
+}
+
+/**
+ * The checks of {@linkcode checkDialsConfig} for DIALS and untrained-DIALS, which train in the
+ * local simulators: there `gsPolicy` must stay "independent" (it configures `ppo_gs` only).
+ */
+export function checkDialsOnlyConfig(run: RunConfig, c: DialsConfig): string[] {
+  const out = checkDialsConfig(run, c);
+  if (c.gsPolicy === "shared") {
+    out.push(`algo.gsPolicy: "shared" applies to the GS baseline ppo_gs only, not DIALS`);
   }
   return out;
 }

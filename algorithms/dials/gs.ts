@@ -6,6 +6,12 @@
  * the global simulator (`trainer.py train_multi_agent`, with the bootstrap bug of docs/algorithms/dials.md §8.1
  * fixed: each agent bootstraps from its own observation).
  *
+ * `gsPolicy` (docs/algorithms/dials.md §8.6): "independent" (default) gives every agent its own network and Adam;
+ * "shared" reproduces the reference, which passes one policy object to every agent: one parameter
+ * block acting for all agents (its GRU state chained through the agents each step,
+ * `createSharedActor`), updated by each agent's own Adam in turn (`createPpoLearner` on a
+ * one-block net).
+ *
  * One iteration, recorded without readbacks: T steps of every env lane (act, step, store) →
  * bootstrap and GAE → epochs × minibatches of (gather, forward, loss, backward, Adam).
  *
@@ -23,6 +29,7 @@ import { checkDialsConfig, DIALS_DEFAULTS, type DialsConfig, policyKind } from "
 import { createEpisodeStats, type EpisodeStats } from "../episode_stats.ts";
 import { createPpoLearner, type PpoLearner } from "../ppo/learner.ts";
 import {
+  createSharedActor,
   createTrunkActor,
   ppoPolicySpec,
   type TrunkActor,
@@ -56,17 +63,28 @@ export interface PpoAgents {
 
 /**
  * Builds the policy network (or binds an existing one), actor, rollout, learner and episode
- * statistics of independent PPO on `env`. Does not reset the env.
+ * statistics of PPO on `env`: independent (one network and Adam per agent) or, with `shared`, one
+ * network for all agents updated by each agent's Adam in turn (the reference's GS baseline,
+ * docs/algorithms/dials.md §8.6). Does not reset the env.
  *
  * @param engine Engine that owns the device.
  * @param env The env the agents train on (flat f32 observations).
- * @param o Hyper-parameters, seed, training budget [steps per lane] and label; `net` to share.
+ * @param o Hyper-parameters, seed, training budget [steps per lane] and label; `net` to share;
+ *   `shared` for one policy for all agents (its net, built here, has one parameter block: agent
+ *   0's initial draw).
  * @returns The {@linkcode PpoAgents}.
  */
 export async function buildPpoAgents(
   engine: Engine,
   env: VecEnv,
-  o: { algo: DialsConfig; seed: number; totalSteps: number; label: string; net?: Net },
+  o: {
+    algo: DialsConfig;
+    seed: number;
+    totalSteps: number;
+    label: string;
+    net?: Net;
+    shared?: boolean;
+  },
 ): Promise<PpoAgents> {
   const { algo, label } = o;
   const spec0 = env.spec, N = spec0.numAgents, E = env.numEnvs;
@@ -76,19 +94,31 @@ export async function buildPpoAgents(
     hidden: algo.hidden,
     hidden2: algo.hidden2,
   });
+  const blocks = o.shared ? 1 : N;
   const net = o.net ?? createNet(engine, {
-    numAgents: N,
+    numAgents: blocks,
     stride: trunkLayout(spec).stride,
     label: `${label}.net`,
-    init: trunkInitParams(N, spec, o.seed),
+    init: trunkInitParams(blocks, spec, o.seed),
   });
-  const actor = await createTrunkActor(engine, {
-    net,
-    spec,
-    x: env.buffers.obs,
-    numEnvs: E,
-    label: `${label}.actor`,
-  });
+  const actor = o.shared
+    ? await createSharedActor(engine, {
+      net,
+      spec,
+      x: env.buffers.obs,
+      numAgents: N,
+      numEnvs: E,
+      terminated: env.buffers.terminated,
+      truncated: env.buffers.truncated,
+      label: `${label}.actor`,
+    })
+    : await createTrunkActor(engine, {
+      net,
+      spec,
+      x: env.buffers.obs,
+      numEnvs: E,
+      label: `${label}.actor`,
+    });
   const seqLen = kind === "gru" ? algo.seqLen : 1;
   const rollout = await createPpoRollout(engine, {
     env,
@@ -133,16 +163,30 @@ export async function buildPpoAgents(
   return { env, spec, net, actor, rollout, learner, stats, statsState };
 }
 
-/** Decodes the learner's metric sums (summed over `numAgents`) into per-minibatch agent means. */
-export function ppoScalars(m: Float32Array, numAgents: number): Record<string, number> {
-  const n = m[4] * numAgents;
+/**
+ * Decodes the learner's metric sums into means over agents and minibatch steps.
+ *
+ * @param m The learner's `metricsOut`: per-minibatch means summed over the agents of each step,
+ *   and the minibatch steps taken.
+ * @param numAgents Agents of the rollout.
+ * @param agentsPerStep Agents each minibatch step covers (`PpoLearner.agentsPerStep`: all of
+ *   them for independent PPO, 1 when the agents update one shared network in turn).
+ * @returns policyLoss, valueLoss (before its coefficient), entropy, clipFraction and
+ *   minibatchSteps (per agent) — docs/algorithms/ppo.md §5.
+ */
+export function ppoScalars(
+  m: Float32Array,
+  numAgents: number,
+  agentsPerStep: number = numAgents,
+): Record<string, number> {
+  const n = m[4] * agentsPerStep;
   const per = (v: number) => (n > 0 ? v / n : NaN);
   return {
     policyLoss: per(m[0]),
     valueLoss: per(m[1]),
     entropy: per(m[2]),
     clipFraction: per(m[3]),
-    minibatchSteps: m[4],
+    minibatchSteps: (m[4] * agentsPerStep) / numAgents,
   };
 }
 
@@ -150,13 +194,19 @@ export function ppoScalars(m: Float32Array, numAgents: number): Record<string, n
 export function ppoStateTensors(a: PpoAgents, prefix: string): Record<string, Tensor> {
   const out: Record<string, Tensor> = {
     [`${prefix}.net.params`]: a.net.params,
-    [`${prefix}.adam.m`]: a.learner.adam.m,
-    [`${prefix}.adam.v`]: a.learner.adam.v,
-    [`${prefix}.adam.count`]: a.learner.adam.count,
     [`${prefix}.rollout.counter`]: a.rollout.counter,
     [`${prefix}.metrics.acc`]: a.learner.metricsAcc,
   };
+  const { adams } = a.learner;
+  adams.forEach((adam, i) => {
+    // One Adam (independent): the original keys; one per agent on a shared net: numbered.
+    const at = adams.length === 1 ? "" : `.${i}`;
+    out[`${prefix}.adam${at}.m`] = adam.m;
+    out[`${prefix}.adam${at}.v`] = adam.v;
+    out[`${prefix}.adam${at}.count`] = adam.count;
+  });
   if (a.actor.h) out[`${prefix}.actor.h`] = a.actor.h;
+  for (const [k, t] of Object.entries(a.actor.state ?? {})) out[`${prefix}.actor.${k}`] = t;
   for (const [k, t] of Object.entries(a.statsState)) out[`${prefix}.${k}`] = t;
   return out;
 }
@@ -214,7 +264,7 @@ class PpoGsTrainer implements Trainer {
     this.#engine.submit(enc);
     const [out, m] = await readTensors(this.#engine, [stats.out, learner.metricsOut] as const);
     const s = stats.decode(out);
-    const scalars = ppoScalars(m, this.env.spec.numAgents);
+    const scalars = ppoScalars(m, this.env.spec.numAgents, learner.agentsPerStep);
     return episodeMetrics(s, { envSteps: this.envSteps, scalars });
   }
 
@@ -245,7 +295,11 @@ export async function createPpoGsTrainer(
   env: VecEnv,
   o: { algo: DialsConfig; seed: number; totalSteps: number },
 ): Promise<Trainer & { readonly agents: PpoAgents; encodeIteration(enc: Encoder): void }> {
-  const agents = await buildPpoAgents(engine, env, { ...o, label: "ppo" });
+  const agents = await buildPpoAgents(engine, env, {
+    ...o,
+    label: "ppo",
+    shared: o.algo.gsPolicy === "shared",
+  });
   const enc = engine.encoder("ppo_gs.reset");
   env.encodeReset(enc);
   engine.submit(enc);

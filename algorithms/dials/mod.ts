@@ -30,7 +30,7 @@ import { findTask } from "../../envs/registry.ts";
 import { type Aip, createAip } from "./aip.ts";
 import { type AipSampler, createAipSampler } from "./sampler.ts";
 import { createPhaseClock, type DialsPhase, type PhaseClock } from "./clock.ts";
-import { checkDialsConfig, DIALS_DEFAULTS, type DialsConfig } from "./config.ts";
+import { checkDialsOnlyConfig, DIALS_DEFAULTS, type DialsConfig } from "./config.ts";
 import { DIALS_DOMAINS, type DialsDomain } from "./domain.ts";
 import { createEpisodeStats, type EpisodeStats } from "../episode_stats.ts";
 import { buildPpoAgents, type PpoAgents, ppoScalars, ppoStateTensors } from "./gs.ts";
@@ -41,6 +41,7 @@ import {
   checkIterations,
   envStateTensors,
   episodeMetrics,
+  type EvalProtocol,
   type Metrics,
   restoredCounters,
   type RunConfig,
@@ -325,8 +326,11 @@ class DialsTrainer implements Trainer {
       ...ppoScalars(m, N),
       lsReturn: ls.meanReturn,
       lsEpisodes: ls.episodes,
-      aipTestLossBefore: trained ? mean(aipLoss.subarray(0, N)) : NaN,
-      aipTestLossAfter: trained ? mean(aipLoss.subarray(N, 2 * N)) : NaN,
+      // The AIP test cross-entropy (softmax CE for the warehouse, BCE for traffic; mean over the
+      // held-out (sample, source) pairs and agents) before and after the last retraining: the
+      // paper's "influence loss" (docs/results/papers.md §4.3).
+      aipTestCrossEntropyBefore: trained ? mean(aipLoss.subarray(0, N)) : NaN,
+      aipTestCrossEntropyAfter: trained ? mean(aipLoss.subarray(N, 2 * N)) : NaN,
       aipRetrainings: this.#retrainings,
       evaluations: this.#evaluations,
       timeCollect: t.collect,
@@ -334,7 +338,9 @@ class DialsTrainer implements Trainer {
       timePolicy: t.policy,
       timeEval: t.eval,
     };
-    return episodeMetrics(gs, { envSteps: this.envSteps, scalars });
+    const m0 = episodeMetrics(gs, { envSteps: this.envSteps, scalars });
+    // The GS evaluation is the protocol's evaluation (dialsEvalProtocol): rows carry it as such.
+    return gs.episodes > 0 ? { ...m0, evaluation: gs } : m0;
   }
 
   stateTensors(): Record<string, Tensor> {
@@ -398,12 +404,40 @@ export type { DialsTrainer };
 const PAPER = "Suau, He, Çelikok, Spaan, Oliehoek 2022, Distributed Influence-Augmented Local " +
   "Simulators (NeurIPS); INFLUENCEorg/DIALS";
 
+/**
+ * DIALS's evaluation (docs/algorithms/dials.md §7): the trainer's own GS evaluation
+ * (`encodeEval`), every `evalFreq` agent steps, `evalEpisodes` whole episodes on each of the
+ * `gsEnvs` GS copies with the stochastic joint policy, the mean over episodes and learning agents
+ * of the per-agent return ("mean episodic return"). Set through those hyper-parameters.
+ *
+ * @param _run The run (unused: the protocol depends only on the hyper-parameters).
+ * @param algo The hyper-parameters.
+ * @returns The protocol, `runner: "trainer"`.
+ */
+export function dialsEvalProtocol(_run: RunConfig, algo: Readonly<DialsConfig>): EvalProtocol {
+  return Object.freeze({
+    name: "mean episodic return",
+    bestName: "best mean episodic return",
+    runner: "trainer",
+    source: "Suau et al. 2022 (DIALS), evaluation on the GS (algo.evalFreq, evalEpisodes, gsEnvs)",
+    interval: algo.evalFreq,
+    intervalFraction: 0,
+    episodes: algo.evalEpisodes * algo.gsEnvs,
+    policy: "stochastic",
+    returns: "agent",
+    envs: algo.gsEnvs,
+    seed: 0,
+    best: false,
+  });
+}
+
 /** DIALS: PPO on IALS with AIPs retrained every F steps on GS data. */
 export const DIALS: AlgorithmDef<DialsConfig> = Object.freeze({
   name: "dials",
   source: PAPER,
   defaults: DIALS_DEFAULTS,
-  check: checkDialsConfig,
+  check: checkDialsOnlyConfig,
+  evalProtocol: dialsEvalProtocol,
   create: (engine: Engine, run: RunConfig, algo: DialsConfig): Promise<Trainer> =>
     createDialsTrainer(engine, run, algo),
 });
@@ -413,7 +447,8 @@ export const UNTRAINED_DIALS: AlgorithmDef<DialsConfig> = Object.freeze({
   name: "untrained_dials",
   source: `${PAPER}, baseline untrained-DIALS`,
   defaults: Object.freeze({ ...DIALS_DEFAULTS, trainAips: false }),
-  check: checkDialsConfig,
+  check: checkDialsOnlyConfig,
+  evalProtocol: dialsEvalProtocol,
   create: (engine: Engine, run: RunConfig, algo: DialsConfig): Promise<Trainer> =>
     createDialsTrainer(engine, run, { ...algo, trainAips: false }),
 });

@@ -90,7 +90,8 @@ export async function createAipSampler(engine: Engine, o: AipSamplerOptions): Pr
     floatTargets: 0,
     seed: o.seed >>> 0,
     purpose: RNG_PURPOSE.influence,
-    testOffset: 0,
+    offset: 0,
+    minibatch: 0,
     weight: 1,
   };
   const [kr, ks, kc] = await Promise.all([

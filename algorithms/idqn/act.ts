@@ -215,3 +215,78 @@ export async function createEpsilonGreedy(
     summarise: (enc) => summarise.encode(enc),
   };
 }
+
+/** Options of {@linkcode createEvalPolicy}. */
+export interface EvalPolicyOptions {
+  /** Q-values of the eval env's rows: [numAgents·numEnvs, numActions] in agent-major order. */
+  q: Tensor<"f32">;
+  /** The eval env's actions [numAgents, numEnvs] u32. */
+  actions: Tensor<"u32">;
+  numAgents: number;
+  numEnvs: number;
+  numActions: number;
+  /** ε of the stochastic policy (fixed; the greedy one uses 0). */
+  epsilon: number;
+  /** Seed of the policy's own RNG stream. */
+  seed: number;
+  label: string;
+}
+
+/** Bound evaluation acting: greedy or ε-greedy at a fixed ε, with its own step counter. */
+export interface EvalPolicy {
+  /** [1] u32: steps acted (the RNG step). */
+  readonly counter: Tensor<"u32">;
+  /** Records the actions and advances the counter. */
+  act(enc: Encoder, greedy: boolean): void;
+}
+
+/**
+ * Builds evaluation acting from Q-values: argmax (greedy), or ε-greedy at the fixed `o.epsilon`
+ * (the same kernel as training with a constant schedule), drawing from its own stream.
+ *
+ * @param engine Engine that owns the device.
+ * @param o Q rows, action buffer, sizes, ε, seed and label.
+ * @returns An {@linkcode EvalPolicy}.
+ */
+export async function createEvalPolicy(engine: Engine, o: EvalPolicyOptions): Promise<EvalPolicy> {
+  const rows = o.numAgents * o.numEnvs;
+  if (o.q.size !== rows * o.numActions || o.actions.size !== rows) {
+    throw new TypeError(
+      `Cannot build "${o.label}": q [${o.q.shape}] and actions [${o.actions.shape}] do not fit ${o.numAgents} agents × ${o.numEnvs} envs × ${o.numActions} actions`,
+    );
+  }
+  if (!(o.epsilon >= 0 && o.epsilon <= 1)) {
+    throw new RangeError(`Cannot build "${o.label}": epsilon is ${o.epsilon}, needs [0, 1]`);
+  }
+  const counter = engine.tensor({ dtype: "u32", shape: [1], label: `${o.label}.counter` });
+  const p: ActParams = {
+    numAgents: o.numAgents,
+    numEnvs: o.numEnvs,
+    numActions: o.numActions,
+    seed: o.seed >>> 0,
+    purpose: RNG_PURPOSE.explore,
+    greedy: 0,
+    schedule: 0,
+    epsilonStart: o.epsilon,
+    epsilonEnd: o.epsilon,
+    epsilonSteps: 1,
+    randomSteps: 0,
+    numLearners: 1,
+    batch: 1,
+  };
+  const [ka, kv] = await Promise.all([
+    compileKernel(engine, idqnAct),
+    compileKernel(engine, idqnAdvance),
+  ]);
+  const t = { q: o.q, step: counter, actions: o.actions };
+  const explore = ka.bind(t, p, `${o.label}.act`);
+  const greedy = ka.bind(t, { ...p, greedy: 1 }, `${o.label}.greedy`);
+  const advance = kv.bind({ counter }, p, `${o.label}.advance`);
+  return {
+    counter,
+    act(enc, isGreedy) {
+      (isGreedy ? greedy : explore).encode(enc);
+      advance.encode(enc);
+    },
+  };
+}

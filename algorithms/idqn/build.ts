@@ -14,7 +14,7 @@ import type { Tensor } from "../../engine/tensor.ts";
 import { findTask } from "../../envs/registry.ts";
 import { createEpisodeStats, type EpisodeStats } from "../episode_stats.ts";
 import type { BatchSource, IdqnParts, IdqnTrainerOptions, ShareStage } from "./stages.ts";
-import { createEpsilonGreedy, type EpsilonGreedy } from "./act.ts";
+import { createEpsilonGreedy, createEvalPolicy, type EpsilonGreedy } from "./act.ts";
 import {
   createReplayBatchSource,
   createSameRbBatchSource,
@@ -23,7 +23,8 @@ import {
 import { checkIdqnConfig, type IdqnConfig, type IdqnVariant, networkSpec } from "./config.ts";
 import { createLearner, type Learner } from "./learner.ts";
 import { createQNetwork, qNetworkInit, qNetworkParamCount } from "./network.ts";
-import type { RunConfig } from "../trainer.ts";
+import type { EvalActor, RunConfig } from "../trainer.ts";
+import type { VecEnv } from "../../envs/env.ts";
 
 /** Creates tensors through `engine` while recording them (for checkpoints). */
 function recordingEngine(engine: Engine, into: Tensor[]): Engine {
@@ -60,6 +61,63 @@ export interface IdqnBuild {
   readonly act: (enc: Encoder, greedy: boolean) => void;
   readonly insert: { encode(enc: Encoder): void };
   readonly fragment: number;
+  /**
+   * Builds acting with the online networks on another env of the task (evaluation): greedy, or
+   * ε-greedy at the schedule's final ε (`epsilonEnd`) from its own RNG stream.
+   */
+  readonly evalActor: (env: VecEnv, seed: number) => Promise<EvalActor>;
+}
+
+/**
+ * Builds acting with `net` on `env`'s observations (u8 grids converted first): Q forward on every
+ * (agent, env) row, then greedy or ε-greedy actions at fixed `epsilon` from the `seed` stream.
+ */
+async function buildEvalActor(
+  engine: Engine,
+  o: {
+    env: VecEnv;
+    net: Net;
+    spec: ReturnType<typeof networkSpec>;
+    numLearners: number;
+    epsilon: number;
+    seed: number;
+    label: string;
+  },
+): Promise<EvalActor> {
+  const b = o.env.buffers, N = o.env.spec.numAgents, E = o.env.numEnvs;
+  const obsDim = o.spec.obsShape.reduce((x, y) => x * y, 1);
+  let obsF32: Tensor = b.obs;
+  let unpack: { encode(enc: Encoder): void } | null = null;
+  if (b.obs.dtype === "u8") {
+    obsF32 = engine.tensor({ dtype: "f32", shape: [N, E, obsDim], label: `${o.label}.obs` });
+    unpack = await createUnpackU8(engine, { packed: b.obs, out: obsF32 });
+  }
+  const rows = (N * E) / o.numLearners;
+  const q = await createQNetwork(engine, {
+    net: o.net,
+    x: obsF32.reshape([o.numLearners, rows, obsDim]),
+    batch: rows,
+    spec: o.spec,
+    label: `${o.label}.q`,
+  });
+  const policy = await createEvalPolicy(engine, {
+    q: q.q,
+    actions: b.actions,
+    numAgents: N,
+    numEnvs: E,
+    numActions: o.env.spec.numActions,
+    epsilon: o.epsilon,
+    seed: o.seed,
+    label: `${o.label}.policy`,
+  });
+  return {
+    encodeAct(enc, greedy) {
+      unpack?.encode(enc);
+      q.forward(enc);
+      policy.act(enc, greedy);
+    },
+    stateTensors: () => ({ counter: policy.counter }),
+  };
 }
 
 /**
@@ -249,5 +307,15 @@ export async function buildIdqn(
     },
     insert,
     fragment: options.replay?.relayFragment ?? 1,
+    evalActor: (evalEnv, seed) =>
+      buildEvalActor(engine, {
+        env: evalEnv,
+        net,
+        spec,
+        numLearners,
+        epsilon: algo.epsilonEnd,
+        seed,
+        label: `${label}.eval`,
+      }),
   };
 }

@@ -18,10 +18,13 @@ import type { Encoder } from "../../engine/encoder.ts";
 import { readTensors } from "../../engine/readback.ts";
 import type { Tensor } from "../../engine/tensor.ts";
 import type { VecEnv } from "../../envs/env.ts";
+import { findTask } from "../../envs/registry.ts";
 import {
   type AlgorithmDef,
   envStateTensors,
   episodeMetrics,
+  type EvalActor,
+  type EvalProtocol,
   type Metrics,
   recordIterations,
   restoredCounters,
@@ -78,6 +81,7 @@ export class IdqnTrainer implements Trainer {
   readonly #act: (enc: Encoder, greedy: boolean) => void;
   readonly #insert: { encode(enc: Encoder): void };
   readonly #fragment: number;
+  readonly #evalActor: IdqnBuild["evalActor"];
   #iterations = 0;
   #pending = 0;
   #lastSync = 0;
@@ -92,6 +96,7 @@ export class IdqnTrainer implements Trainer {
     this.#act = o.act;
     this.#insert = o.insert;
     this.#fragment = o.fragment;
+    this.#evalActor = o.evalActor;
   }
 
   get envSteps(): number {
@@ -105,6 +110,20 @@ export class IdqnTrainer implements Trainer {
 
   encodeAct(enc: Encoder, options: { greedy: boolean }): void {
     this.#act(enc, options.greedy);
+  }
+
+  /**
+   * The online networks acting on `env` (evaluation): greedy, or ε-greedy at `epsilonEnd`, from
+   * an RNG stream seeded by `options.seed`.
+   */
+  createEvalActor(env: VecEnv, options: { seed: number }): Promise<EvalActor> {
+    return this.#evalActor(env, options.seed);
+  }
+
+  /** The online networks' parameters. */
+  policyTensors(): Record<string, Tensor> {
+    const params = this.parts.net.params;
+    return Object.fromEntries(Object.entries(this.#tensors).filter(([, t]) => t === params));
   }
 
   /**
@@ -231,6 +250,51 @@ export async function createIdqnTrainer(
   return new IdqnTrainer(await buildIdqn(engine, variant, run, algo, options));
 }
 
+/**
+ * The evaluation of SUPER (docs/algorithms/super.md §4, §6) and of the LBS comparison and IDQN
+ * baselines run with it: every 1/200 of the budget (RLlib's 4 000 of 800 000 env steps on
+ * Pursuit), 20 greedy episodes, episode returns summed over the learning team; the final
+ * evaluation is read at the end of the budget (no best-model selection). 20 envs: one episode
+ * each.
+ */
+export const IDQN_EVAL_PROTOCOL: EvalProtocol = Object.freeze({
+  name: "team return",
+  bestName: "best team return",
+  runner: "evaluator",
+  source: "Gerstgrasser et al. 2023 (SUPER), RLlib evaluation: 20 greedy episodes every 1/200",
+  interval: 0,
+  intervalFraction: 0.005,
+  episodes: 20,
+  policy: "greedy",
+  returns: "team",
+  envs: 20,
+  seed: 1,
+  best: false,
+});
+
+/**
+ * The evaluation of SEQL and IQL in the SEAC repository (paper App. D; docs/algorithms/idqn.md
+ * §9): 5 episodes at ε = 0.01 (our `epsilonEnd`, the "stochastic" policy of the IDQN family) every
+ * 50 training episodes, counted here as 50 · maxSteps env steps (episodes that end early make the
+ * reference evaluate more often); total return over agents.
+ */
+export function seqlEvalProtocol(run: RunConfig): EvalProtocol {
+  return Object.freeze({
+    name: "team return",
+    bestName: "best team return",
+    runner: "evaluator",
+    source: "uoe-agents/seac seql/ (SEAC paper App. D): 5 episodes at ε 0.01 every 50 episodes",
+    interval: 50 * findTask(run.env).spec.maxSteps,
+    intervalFraction: 0,
+    episodes: 5,
+    policy: "stochastic",
+    returns: "team",
+    envs: 5,
+    seed: 1,
+    best: false,
+  });
+}
+
 function define(
   name: IdqnVariant,
   source: string,
@@ -241,6 +305,7 @@ function define(
     source,
     defaults,
     check: (run, algo) => checkIdqnConfig(name, run, algo),
+    evalProtocol: name === "seql" || name === "iql" ? seqlEvalProtocol : () => IDQN_EVAL_PROTOCOL,
     create: (engine, run, algo) => createIdqnTrainer(engine, name, run, algo),
   };
   return Object.freeze(def);

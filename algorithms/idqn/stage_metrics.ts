@@ -11,7 +11,7 @@ import type { Tensor } from "../../engine/tensor.ts";
 import type { VecEnv } from "../../envs/env.ts";
 import type { IdqnTrainer } from "./mod.ts";
 import type { StageMetrics } from "./stages.ts";
-import type { Metrics, Trainer } from "../trainer.ts";
+import type { EvalActor, Metrics, Trainer } from "../trainer.ts";
 
 /** An IDQN-family trainer with a stage's metrics. */
 export class StageTrainer implements Trainer {
@@ -45,6 +45,15 @@ export class StageTrainer implements Trainer {
 
   encodeAct(enc: Encoder, options: { greedy: boolean }): void {
     this.inner.encodeAct(enc, options);
+  }
+
+  /** The inner trainer's online networks acting on `env` (evaluation). */
+  createEvalActor(env: VecEnv, options: { seed: number }): Promise<EvalActor> {
+    return this.inner.createEvalActor(env, options);
+  }
+
+  policyTensors(): Record<string, Tensor> {
+    return this.inner.policyTensors();
   }
 
   run(iterations: number): void {

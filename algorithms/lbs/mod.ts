@@ -3,8 +3,9 @@
  * learning tick: every agent j draws B rows from its own ring with p1 (uniform, or PER with IS
  * weights); the M draws are pooled in agent order (K = M·B items, the same pool for every learner);
  * every learner i scores the pool with its own online and target networks (|δ|, the training TD
- * definition); it resamples B items with replacement from p2 ∝ g = max(min(|δ|, clip), 1e-8)
- * (engine/replay/sampling.ts `createLbsSampler`), or uniformly (p2 = "uniform": "IDQN same RB"), and
+ * definition); it resamples B items with replacement from p2 ∝ g = max(|δ|, 1e-8), the paper's
+ * distribution (or max(min(|δ|, clip), 1e-8) with `priorityClip` > 0, LaBER's Huber form;
+ * engine/replay/sampling.ts `createLbsSampler`), or uniformly (p2 = "uniform": "IDQN same RB"), and
  * weights each by 1/(K·p2) (times the item's p1 IS weight under PER). With PER p1, ring j's
  * priorities become learner j's |δ| + ε on its own draws (PROPOSAL: the owner's score).
  *
@@ -24,25 +25,33 @@ export { createLbsSource, type LbsSource, type LbsSourceOptions, P2_SEED_SALT } 
 
 /** LBS hyper-parameters: the DQN learner's plus the resampling's (docs/algorithms/lbs.md §2, §4). */
 export interface LbsConfig extends IdqnConfig {
-  /** Second-stage distribution: "td" (∝ clipped |δ|, LBS) or "uniform" ("IDQN same RB"). */
+  /** Second-stage distribution: "td" (∝ |δ|, LBS) or "uniform" ("IDQN same RB"). */
   p2: string;
-  /** Clip of |δ| in p2 (|∂Huber/∂Q| = min(|δ|, 1)); 0 for none (L2 loss). */
+  /**
+   * Clip c of |δ| in p2, p2 ∝ min(|δ|, c); 0 for none (the paper's p2 ∝ |δ|). 1 gives LaBER's
+   * |∂Huber/∂Q| = min(|δ|, 1).
+   */
   priorityClip: number;
 }
 
 /**
- * LBS on Pursuit (docs/algorithms/lbs.md §4): RLlib-style DQN, uniform p1 (`prioritized: false`), vanilla target,
- * no dueling, CNN → Linear 64 → Q, Huber with p2 ∝ min(|δ|, 1).
+ * LBS on Pursuit: the algo values of the reference preset `app/presets/lbs_pursuit.yaml`
+ * (docs/algorithms/lbs.md §4). The learner is the RLlib dueling double DQN of the comparison's IDQN
+ * preset (docs/algorithms/idqn.md §4.1: CNN [32, 64, 64] → 64 → 256, dueling streams of 256, Huber,
+ * lr 1.6e-4, batch 32, buffer 120 000, target every 1000 env steps, ε 0.1 → 0.001 over 100 000)
+ * with uniform replay (p1 uniform: `prioritized: false`, LBS paper §3 and App. B); p2 ∝ |δ| as the
+ * paper's text states (`priorityClip: 0`).
  */
 export const LBS_DEFAULTS: Readonly<LbsConfig> = Object.freeze({
   ...IDQN_DEFAULTS,
   prioritized: false,
-  double: false,
-  dueling: false,
-  embed: 0,
-  headHidden: 0,
+  double: true,
+  dueling: true,
+  embed: 256,
+  headHidden: 256,
+  headInit: "xavierZero",
   p2: "td",
-  priorityClip: 1,
+  priorityClip: 0,
 });
 
 /** Checks the LBS settings (and the learner's); problems as `"algo.x" message`. */

@@ -6,6 +6,11 @@
  * gradient, backward through the network, and one Adam step with the scheduled learning rate.
  * Kernels in `shaders/algorithms/ppo/learner.wgsl`.
  *
+ * With a one-block network (`net.numAgents` 1) shared by a rollout of N agents, the update is the
+ * reference's GS baseline with one policy object (docs/algorithms/dials.md §8.6): agent 0's whole update
+ * (its own shuffles, minibatches and Adam, whose moments are its own) is applied to the shared
+ * parameters, then agent 1's from the result, and so on.
+ *
  * @module
  */
 import type { Engine } from "../../engine/device.ts";
@@ -37,6 +42,8 @@ const PARAMS = {
   purpose: "u32",
   valueCoef: "f32",
   entropyCoef: "f32",
+  storeAgents: "u32",
+  agent0: "u32",
 } as const;
 type Params = typeof PARAMS;
 /** Loss fields accumulated per minibatch: policy loss, value loss, entropy, clip fraction. */
@@ -154,6 +161,10 @@ export const ppoSummarise = defineKernel({
 
 /** Update settings (docs/algorithms/dials.md §6). */
 export interface PpoLearnerOptions {
+  /**
+   * The network: one block per rollout agent (independent PPO, all agents' minibatches in one
+   * batched pass), or one block shared by every agent (the agents' updates run in turn on it).
+   */
   net: Net;
   spec: TrunkSpec;
   rollout: PpoRollout;
@@ -170,7 +181,12 @@ export interface PpoLearnerOptions {
 
 /** A bound PPO update. */
 export interface PpoLearner {
+  /** The first agent's Adam (independent PPO: the only one, batched over agents). */
   readonly adam: Adam;
+  /** One Adam per learner: `[adam]` for independent PPO; one per agent on a shared network. */
+  readonly adams: readonly Adam[];
+  /** Agents whose minibatch losses one minibatch step of the metrics sums (N, or 1 when shared). */
+  readonly agentsPerStep: number;
   readonly trunk: TrunkLearner;
   /** [5] f32 running sums: policy loss, value loss, entropy, clip fraction, minibatch steps. */
   readonly metricsAcc: Tensor<"f32">;
@@ -195,8 +211,16 @@ export async function createPpoLearner(
   engine: Engine,
   o: PpoLearnerOptions,
 ): Promise<PpoLearner> {
-  const r = o.rollout, N = r.numAgents, E = r.numEnvs, L = r.seqLen, D = r.obsDim;
+  const r = o.rollout, E = r.numEnvs, L = r.seqLen, D = r.obsDim;
   const H = r.hidden, K = o.numActions;
+  // N: agents per batched pass (the network's blocks); NS: agents in the rollout storage.
+  const N = o.net.numAgents, NS = r.numAgents;
+  if (N !== NS && N !== 1) {
+    throw new TypeError(
+      `Cannot build "${o.label}": the net has ${N} parameter blocks, needs ${NS} (one per agent) or 1 (shared)`,
+    );
+  }
+  const shared = N !== NS;
   const S = (r.steps / L) * E;
   if (
     !(Number.isInteger(o.numMinibatches) && o.numMinibatches >= 1 && S % o.numMinibatches === 0)
@@ -228,13 +252,23 @@ export async function createPpoLearner(
     batch: o.spec.kind === "gru" ? Bs : R,
     label: `${o.label}.net`,
   });
-  const adam = await createAdam(engine, {
-    net: o.net,
-    lr: 1,
-    eps: o.adamEps,
-    lrScale: r.lrSched,
-    label: o.label,
-  });
+  // Shared network: every agent has its own Adam (moments, step count) on the one block, as the
+  // reference's one optimiser per Agent over the same policy. The learning-rate schedule depends
+  // only on the rollout's common step counter, so every agent's entry of lrSched is the same and
+  // agent 0's is the shared Adams' scale.
+  const adams: Adam[] = [];
+  for (let i = 0; i < (shared ? NS : 1); i++) {
+    adams.push(
+      await createAdam(engine, {
+        net: o.net,
+        lr: 1,
+        eps: o.adamEps,
+        lrScale: shared ? r.lrSched.view(0, [1], `${r.lrSched.label}.shared`) : r.lrSched,
+        label: shared ? `${o.label}.agent${i}` : o.label,
+      }),
+    );
+  }
+  const adam = adams[0];
   const base = {
     numAgents: N,
     numEnvs: E,
@@ -252,6 +286,8 @@ export async function createPpoLearner(
     purpose: RNG_PURPOSE.shuffle,
     valueCoef: o.valueCoef,
     entropyCoef: o.entropyCoef,
+    storeAgents: NS,
+    agent0: 0,
   };
   const [kShuf, kGatherNet, kGatherLoss, kStats, kLoss, kAcc, kSum] = await Promise.all([
     compileKernel(engine, ppoShuffle),
@@ -262,7 +298,6 @@ export async function createPpoLearner(
     compileKernel(engine, ppoAccumulate),
     compileKernel(engine, ppoSummarise),
   ]);
-  const shuffle = kShuf.bind({ counterIn: r.counter, perm }, base, `${o.label}.shuffle`);
   const netT = { permIn: perm, obsStore: r.obsStore, doneStore: r.doneStore, hStore: r.hStore };
   const lossT = {
     permIn: perm,
@@ -272,52 +307,74 @@ export async function createPpoLearner(
     retStore: r.retStore,
     valStore: r.valStore,
   };
-  // Two gathers per minibatch (one would bind 14 storage buffers, over the 10 a browser allows).
-  const gathers: Dispatch<Params>[][] = [];
-  for (let ep = 0; ep < o.epochs; ep++) {
-    for (let mb = 0; mb < o.numMinibatches; mb++) {
-      const p = { ...base, epoch: ep, mb };
-      gathers.push([
-        kGatherNet.bind({ ...netT, mbObs, mbReset, mbH0 }, p, `${o.label}.gatherNet.${ep}.${mb}`),
-        kGatherLoss.bind({ ...lossT, mbAct, mbRow }, p, `${o.label}.gatherLoss.${ep}.${mb}`),
-      ]);
-    }
+  /** The dispatches that read one agent's (or, independent, every agent's) rollout rows. */
+  interface AgentPass {
+    shuffle: Dispatch<Params>;
+    /** Two gathers per (epoch, minibatch). */
+    gathers: Dispatch<Params>[][];
+    loss: Dispatch<Params>;
+    adam: Adam;
   }
+  const passes: AgentPass[] = adams.map((adamI, i) => {
+    const pa = { ...base, agent0: i };
+    const tag = shared ? `.agent${i}` : "";
+    // Two gathers per minibatch (one would bind 14 storage buffers, over the 10 a browser allows).
+    const gathers: Dispatch<Params>[][] = [];
+    for (let ep = 0; ep < o.epochs; ep++) {
+      for (let mb = 0; mb < o.numMinibatches; mb++) {
+        const p = { ...pa, epoch: ep, mb };
+        const at = `${tag}.${ep}.${mb}`;
+        gathers.push([
+          kGatherNet.bind({ ...netT, mbObs, mbReset, mbH0 }, p, `${o.label}.gatherNet${at}`),
+          kGatherLoss.bind({ ...lossT, mbAct, mbRow }, p, `${o.label}.gatherLoss${at}`),
+        ]);
+      }
+    }
+    const loss = kLoss.bind(
+      {
+        head: trunk.out,
+        mbActIn: mbAct,
+        mbRowIn: mbRow,
+        advStatIn: advStat,
+        clipSched: r.clipSched,
+        dHead: trunk.dOut,
+        terms,
+      },
+      pa,
+      `${o.label}.loss${tag}`,
+    );
+    const shuffle = kShuf.bind({ counterIn: r.counter, perm }, pa, `${o.label}.shuffle${tag}`);
+    return { shuffle, gathers, loss, adam: adamI };
+  });
   const stats = kStats.bind({ mbRowIn: mbRow, advStat }, base, `${o.label}.advStats`);
-  const loss = kLoss.bind(
-    {
-      head: trunk.out,
-      mbActIn: mbAct,
-      mbRowIn: mbRow,
-      advStatIn: advStat,
-      clipSched: r.clipSched,
-      dHead: trunk.dOut,
-      terms,
-    },
-    base,
-    `${o.label}.loss`,
-  );
   const accT = { termsIn: terms, acc: metricsAcc, counter: r.counter };
   const acc = kAcc.bind(accT, base, `${o.label}.accumulate`);
   const accLast = kAcc.bind(accT, { ...base, advance: 1 }, `${o.label}.accumulateLast`);
   const summarise = kSum.bind({ acc: metricsAcc, out: metricsOut }, base, `${o.label}.summarise`);
   return {
     adam,
+    adams,
+    agentsPerStep: N,
     trunk,
     metricsAcc,
     metricsOut,
     minibatch: { mbObs, mbAct, mbRow, mbReset, mbH0, advStat, terms, perm },
     encodeUpdate(enc) {
       r.encodeSchedule(enc);
-      shuffle.encode(enc);
-      gathers.forEach((g, i) => {
-        for (const d of g) d.encode(enc);
-        stats.encode(enc);
-        trunk.forward(enc);
-        loss.encode(enc);
-        trunk.backward(enc);
-        adam.step(enc);
-        (i === gathers.length - 1 ? accLast : acc).encode(enc);
+      // Independent: one pass over all agents at once. Shared: agent 0's whole update, then
+      // agent 1's on the parameters it left, … (the reference's `for agent in agents: update()`).
+      passes.forEach((pass, a) => {
+        pass.shuffle.encode(enc);
+        pass.gathers.forEach((g, i) => {
+          for (const d of g) d.encode(enc);
+          stats.encode(enc);
+          trunk.forward(enc);
+          pass.loss.encode(enc);
+          trunk.backward(enc);
+          pass.adam.step(enc);
+          const last = a === passes.length - 1 && i === pass.gathers.length - 1;
+          (last ? accLast : acc).encode(enc);
+        });
       });
     },
     encodeSummarise(enc) {

@@ -8,15 +8,20 @@
  *
  * Also used for the AIPs (docs/algorithms/dials.md §4): the same trunk kinds with other sizes and no value output.
  *
+ * {@linkcode createSharedActor} binds one parameter block as the policy of every agent, the GS
+ * baseline's shared policy object of the reference (docs/algorithms/dials.md §8.6); with a GRU it chains the
+ * hidden state through the agents (kernels in `shaders/algorithms/ppo/policy.wgsl`).
+ *
  * @module
  */
 import type { Engine } from "../../engine/device.ts";
 import type { Encoder } from "../../engine/encoder.ts";
 import { initNetParams, type ParamTensor } from "../../engine/init.ts";
+import { compileKernel, defineKernel } from "../../engine/kernel.ts";
 import { createGru, createGruStep, type Gru, gruParamCount } from "../../engine/nn/gru.ts";
 import { createMlp, type Mlp, mlpInit, mlpParamCount, type MlpSpec } from "../../engine/nn/mlp.ts";
 import type { Net } from "../../engine/nn/net.ts";
-import type { Tensor } from "../../engine/tensor.ts";
+import { assertShape, type Tensor } from "../../engine/tensor.ts";
 
 /** Shape of a recurrent or feed-forward network with an MLP head. */
 export interface TrunkSpec {
@@ -94,11 +99,23 @@ export function trunkInitParams(numAgents: number, spec: TrunkSpec, seed: number
 export interface TrunkActor {
   /** Output [numAgents, numEnvs, outDim], written by `forward`. */
   readonly out: Tensor<"f32">;
-  /** Hidden state read by the step [numAgents, numEnvs, hidden] ("gru" only). */
+  /**
+   * Committed hidden state [numAgents, numEnvs, hidden] ("gru" only): the caller writes `hNext`
+   * into it after an env step (zeroed where the episode ended); the next step continues from it.
+   */
   readonly h: Tensor<"f32"> | null;
   /** Hidden state after the step ("gru" only); the caller commits it into `h`. */
   readonly hNext: Tensor<"f32"> | null;
+  /**
+   * The state each row's step read [numAgents, numEnvs, hidden] (what a learner replays from),
+   * written by `forward` when it differs from `h` (the chained shared GRU); absent: `h`.
+   */
+  readonly hIn?: Tensor<"f32">;
   forward(enc: Encoder): void;
+  /** Records the start of fresh episodes after an env reset (GRU state zeroed); absent: clear `h`. */
+  encodeReset?(enc: Encoder): void;
+  /** State to checkpoint besides `h`, by stable name (the chained GRU's `started` flags). */
+  readonly state?: Readonly<Record<string, Tensor>>;
 }
 
 /**
@@ -148,6 +165,162 @@ export async function createTrunkActor(
   };
 }
 
+const CHAIN_SHADER = "algorithms/ppo/policy.wgsl";
+const CHAIN_PARAMS = { numAgents: "u32", numEnvs: "u32", hidden: "u32" } as const;
+
+/**
+ * Chained shared GRU, before the GRU runs over the agents: the chain's carry (the committed state
+ * of the last agent), the episode-start mask [N, E] and the `started` flags [E].
+ */
+export const ppoChainPrep = defineKernel({
+  name: "ppo.chain.prep",
+  shader: CHAIN_SHADER,
+  entryPoint: "chainPrep",
+  includes: ["common/_index.wgsl"],
+  bindings: {
+    terminated: "read",
+    truncated: "read",
+    commit: "read",
+    carry: "write",
+    mask: "write",
+    started: "write",
+  },
+  params: CHAIN_PARAMS,
+  threads: (p) => p.numEnvs * p.hidden,
+});
+
+/** Chained shared GRU, after the GRU: the state each agent's step read, hIn [N, E, H]. */
+export const ppoChainState = defineKernel({
+  name: "ppo.chain.state",
+  shader: CHAIN_SHADER,
+  entryPoint: "chainState",
+  includes: ["common/_index.wgsl"],
+  bindings: { carryIn: "read", hs: "read", maskIn: "read", hIn: "write" },
+  params: CHAIN_PARAMS,
+  threads: (p) => p.numAgents * p.numEnvs * p.hidden,
+});
+
+/** Options of {@linkcode createSharedActor}. */
+export interface SharedActorOptions {
+  /** One parameter block (`numAgents` 1), the policy of every agent. */
+  net: Net;
+  spec: TrunkSpec;
+  /** Observations [numAgents, numEnvs, inDim]. */
+  x: Tensor;
+  numAgents: number;
+  numEnvs: number;
+  /** The env's episode-end flags [numEnvs] (u32): a GRU chain restarts from zero after them. */
+  terminated: Tensor;
+  truncated: Tensor;
+  label: string;
+}
+
+/**
+ * Binds a one-block `net` as the policy of every agent of `x [numAgents, numEnvs, inDim]`: the
+ * GS baseline's shared policy object of the reference (docs/algorithms/dials.md §8.6,
+ * `trainer.py train_multi_agent` with one `policy` passed to every `Agent`).
+ *
+ * MLP: all numAgents · numEnvs rows in one batch. GRU: the reference's policy keeps one hidden
+ * state (`hidden_memory`, one worker) and `choose_action` advances it for agent 0, 1, …, N − 1 in
+ * turn, so per env lane the state is chained through the agents: agent i's step reads agent
+ * i − 1's new state (agent 0: agent N − 1's of the previous step), and at the first step of an
+ * episode every agent reads zero (each agent's `reset_hidden_memory(done)` zeroes the shared state
+ * before it acts). Here the GRU runs over the N agents as a sequence of N steps per env step.
+ * `h` is the committed state [N, E, H] (its row N − 1 carries the chain to the next step), `hIn`
+ * the state each agent's step read, which the rollout stores for the learner's replay.
+ *
+ * @param engine Engine that owns the device.
+ * @param o Network, spec, observations, sizes, episode-end flags and label.
+ * @returns A {@linkcode TrunkActor} whose `out` is [numAgents, numEnvs, outDim].
+ */
+export async function createSharedActor(
+  engine: Engine,
+  o: SharedActorOptions,
+): Promise<TrunkActor> {
+  const N = o.numAgents, E = o.numEnvs, D = o.spec.inDim;
+  if (o.net.numAgents !== 1) {
+    throw new TypeError(
+      `Cannot build "${o.label}": a shared policy needs a net with 1 parameter block, got ${o.net.numAgents}`,
+    );
+  }
+  assertShape(o.x, [N, E, D], { op: o.label, name: "x", dtype: "f32" });
+  const layout = trunkLayout(o.spec);
+  if (o.spec.kind === "mlp") {
+    const actor = await createTrunkActor(engine, {
+      net: o.net,
+      spec: o.spec,
+      x: o.x.reshape([1, N * E, D]),
+      numEnvs: N * E,
+      label: o.label,
+    });
+    return { ...actor, out: actor.out.reshape([N, E, layout.outDim]) };
+  }
+  const H = o.spec.hidden;
+  assertShape(o.terminated, [E], { op: o.label, name: "terminated", dtype: "u32" });
+  assertShape(o.truncated, [E], { op: o.label, name: "truncated", dtype: "u32" });
+  const f32 = (shape: number[], name: string) =>
+    engine.tensor({ dtype: "f32", shape, label: `${o.label}.${name}` });
+  const commit = f32([N, E, H], "h");
+  const hIn = f32([N, E, H], "hIn");
+  const carry = f32([1, E, H], "carry");
+  const mask = engine.tensor({ dtype: "u32", shape: [1, N, E], label: `${o.label}.mask` });
+  const started = engine.tensor({ dtype: "u32", shape: [E], label: `${o.label}.started` });
+  // The agents are the GRU's time axis: x [1, N, E, D] is the observations as they lie.
+  const gru = await createGru(engine, {
+    net: o.net,
+    offset: 0,
+    x: o.x.reshape([1, N, E, D]),
+    h0: carry,
+    resetMask: mask,
+    steps: N,
+    batch: E,
+    inDim: D,
+    hidden: H,
+    label: `${o.label}.gru`,
+  });
+  const hNext = gru.hs.reshape([N, E, H]);
+  const head = await createMlp(engine, {
+    net: o.net,
+    offset: layout.headOffset,
+    spec: layout.headSpec,
+    x: gru.hs.reshape([1, N * E, H]),
+    batch: N * E,
+    label: `${o.label}.head`,
+  });
+  const [kp, ks] = await Promise.all([
+    compileKernel(engine, ppoChainPrep),
+    compileKernel(engine, ppoChainState),
+  ]);
+  const p = { numAgents: N, numEnvs: E, hidden: H };
+  const prep = kp.bind(
+    { terminated: o.terminated, truncated: o.truncated, commit, carry, mask, started },
+    p,
+    `${o.label}.chainPrep`,
+  );
+  const state = ks.bind(
+    { carryIn: carry, hs: gru.hs, maskIn: mask, hIn },
+    p,
+    `${o.label}.chainState`,
+  );
+  return {
+    out: head.y.reshape([N, E, layout.outDim]),
+    h: commit,
+    hNext,
+    hIn,
+    state: { started },
+    forward(enc) {
+      prep.encode(enc);
+      gru.forward(enc);
+      state.encode(enc);
+      head.forward(enc);
+    },
+    encodeReset(enc) {
+      enc.clear(commit);
+      enc.clear(started);
+    },
+  };
+}
+
 /** A network bound for learning on sequences (time-major rows r = t·batch + b). */
 export interface TrunkLearner {
   /** Output [numAgents, steps·batch, outDim]. */
@@ -157,7 +330,7 @@ export interface TrunkLearner {
   readonly gru: Gru | null;
   readonly head: Mlp;
   forward(enc: Encoder): void;
-  /** Writes every parameter's gradient into `net.grads` (overwrites). */
+  /** Writes every parameter's gradient into `net.grads` (overwrites, or adds with `accumulate`). */
   backward(enc: Encoder): void;
 }
 
@@ -181,6 +354,8 @@ export async function createTrunkLearner(
     steps: number;
     batch: number;
     label: string;
+    /** Add into `net.grads` instead of overwriting it (micro-batches). Default false. */
+    accumulate?: boolean;
   },
 ): Promise<TrunkLearner> {
   const layout = trunkLayout(o.spec);
@@ -197,6 +372,7 @@ export async function createTrunkLearner(
       inDim: o.spec.inDim,
       hidden: o.spec.hidden,
       label: `${o.label}.gru`,
+      accumulate: o.accumulate,
     });
     headIn = gru.hs;
   }
@@ -208,6 +384,7 @@ export async function createTrunkLearner(
     dx: gru?.dy,
     batch: o.steps * o.batch,
     label: `${o.label}.head`,
+    accumulate: o.accumulate,
   });
   return {
     out: head.y,

@@ -178,6 +178,11 @@ export interface PpoRollout {
   encodeAct(enc: Encoder, greedy: boolean): void;
   /** Records act, env step and state commit without storage (counter 2 keys the draws). */
   encodeActStep(enc: Encoder, greedy: boolean): void;
+  /**
+   * Records the state commit after an env step acted by `encodeAct` (the last part of
+   * `encodeActStep`: GRU state carried or zeroed at episode ends, counter 2 advanced).
+   */
+  encodeActCommit(enc: Encoder): void;
   /** Records the schedule kernel (before an update). */
   encodeSchedule(enc: Encoder): void;
   /** Records zeroing of the actor's GRU state (fresh episodes after an env reset). */
@@ -284,7 +289,11 @@ export async function createPpoRollout(
     records.push(kr.bind(recT, { ...base, slot: s }, `${o.label}.record.${s}`));
     states.push(
       kh && o.actor.h && s % L === 0
-        ? kh.bind({ hIn: o.actor.h, hStore }, { ...base, slot: s }, `${o.label}.storeState.${s}`)
+        ? kh.bind(
+          { hIn: o.actor.hIn ?? o.actor.h, hStore },
+          { ...base, slot: s },
+          `${o.label}.storeState.${s}`,
+        )
         : null,
     );
   }
@@ -341,11 +350,15 @@ export async function createPpoRollout(
       env.encodeStep(enc);
       evalRecord.encode(enc);
     },
+    encodeActCommit(enc) {
+      evalRecord.encode(enc);
+    },
     encodeSchedule(enc) {
       schedule.encode(enc);
     },
     encodeResetState(enc) {
-      if (o.actor.h) enc.clear(o.actor.h);
+      if (o.actor.encodeReset) o.actor.encodeReset(enc);
+      else if (o.actor.h) enc.clear(o.actor.h);
     },
   };
 }

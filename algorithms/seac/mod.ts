@@ -38,10 +38,13 @@ import {
 } from "./config.ts";
 import { createSeacMlp } from "./net.ts";
 import { createSeacRollout, type SeacRollout } from "./rollout.ts";
+import { createSeacEvalActor } from "./eval_actor.ts";
 import {
   type AlgorithmDef,
   envStateTensors,
   episodeMetrics,
+  type EvalActor,
+  type EvalProtocol,
   type Metrics,
   recordIterations,
   restoredCounters,
@@ -192,6 +195,22 @@ class SeacTrainer implements Trainer {
     this.#parts.rollout.encodeAct(enc, options.greedy);
   }
 
+  /** The current actors acting on `env` (evaluation; own RNG stream seeded by `options.seed`). */
+  createEvalActor(env: VecEnv, options: { seed: number }): Promise<EvalActor> {
+    return createSeacEvalActor(this.#engine, {
+      net: this.#parts.net,
+      hidden: this.#algo.hidden,
+      env,
+      seed: options.seed,
+      label: `${this.#label}.eval`,
+    });
+  }
+
+  /** The actor and critic parameters. */
+  policyTensors(): Record<string, Tensor> {
+    return { "net.params": this.#parts.net.params };
+  }
+
   /**
    * Records one iteration of Algorithm 1 of the SEAC paper, all agents and envs batched in each
    * dispatch (docs/algorithms/seac.md §2–§4).
@@ -250,7 +269,9 @@ class SeacTrainer implements Trainer {
       gradNorm: per(m[SEAC_FIELDS], learners),
       updates,
     };
-    if (this.#sharing === "seac" && N > 1) scalars.ratioMean = per(m[3], N * (N - 1) * T * E);
+    if (this.#sharing === "seac" && N > 1) {
+      scalars.foreignIsRatioMean = per(m[3], N * (N - 1) * T * E);
+    }
     return episodeMetrics(s, { envSteps: this.envSteps, scalars });
   }
 
@@ -296,12 +317,35 @@ export async function createSeacTrainer(
   return Object.assign(trainer, { parts });
 }
 
+/**
+ * The SEAC paper's evaluation (docs/algorithms/seac.md §5, Table 1): the best model of each seed,
+ * 100 episodes with the stochastic policy, returns summed over agents (LBF: fraction of food
+ * collected; RWARE: deliveries). Models are evaluated every 1 M env steps (the reference code's
+ * save interval; how it picked the best saved model is not stated, so we pick it by this same
+ * evaluation) on 10 envs.
+ */
+export const SEAC_EVAL_PROTOCOL: EvalProtocol = Object.freeze({
+  name: "evaluation return",
+  bestName: "final evaluation return",
+  runner: "evaluator",
+  source: "Christianos et al. 2020, Table 1 (best model, 100 stochastic episodes, team return)",
+  interval: 1_000_000,
+  intervalFraction: 0,
+  episodes: 100,
+  policy: "stochastic",
+  returns: "team",
+  envs: 10,
+  seed: 1,
+  best: true,
+});
+
 function defFor(sharing: SeacSharing, source: string): AlgorithmDef<SeacConfig> {
   return Object.freeze({
     name: sharing,
     source,
     defaults: SEAC_DEFAULTS,
     check: checkSeacConfig,
+    evalProtocol: () => SEAC_EVAL_PROTOCOL,
     async create(engine: Engine, run: RunConfig, algo: SeacConfig): Promise<Trainer> {
       const { def, spec } = findTask(run.env);
       const env = await def.create(engine, spec, { numEnvs: run.numEnvs, seed: run.seed });

@@ -24,7 +24,7 @@ import type { Tensor } from "../../engine/tensor.ts";
 import type { IdqnParts, ShareStage } from "../idqn/mod.ts";
 import { checkIdqnConfig, IDQN_DEFAULTS, type IdqnConfig } from "../idqn/config.ts";
 import { createQNetwork } from "../idqn/network.ts";
-import { createIdqnTrainer } from "../idqn/mod.ts";
+import { createIdqnTrainer, IDQN_EVAL_PROTOCOL } from "../idqn/mod.ts";
 import { StageTrainer } from "../idqn/stage_metrics.ts";
 import type { StageMetrics } from "../idqn/stages.ts";
 import {
@@ -342,5 +342,6 @@ export const SUPER: AlgorithmDef<SuperConfig> = Object.freeze({
     "Gerstgrasser et al. 2023 (NeurIPS), mgerstgrasser/super suPERDQN (docs/algorithms/super.md)",
   defaults: SUPER_DEFAULTS,
   check: checkSuperConfig,
+  evalProtocol: () => IDQN_EVAL_PROTOCOL,
   create: createSuper,
 });

@@ -1,6 +1,8 @@
 // Draws the report's charts (inlined into report.html by app/report.ts, after chart.js).
 // Input: the JSON in <script id="report-data"> (ReportData in report.ts). One learning-curve chart
-// per task (thin line per seed, bold mean, shaded mean ± std), then one throughput chart.
+// per task (thin line per seed, bold mean, shaded mean ± std); per task whose runs evaluate, a
+// chart of the evaluations under the protocol's name and a table of the reported number (mean ±
+// std over seeds); then one throughput chart.
 // When done it sets <body data-charts="n" data-rendered="m">; on failure it shows the error and
 // sets data-error (the headless-browser test reads these).
 (function () {
@@ -58,14 +60,16 @@
     });
   }
 
-  function learningDatasets(groups) {
+  // Curves of `series(seed)` per seed, with `band` (mean ± std) when there are several seeds.
+  function curveDatasets(groups, series, bandOf) {
     const out = [];
     groups.forEach(function (g) {
       const color = PALETTE[g.colorIndex % PALETTE.length];
+      const band = bandOf(g);
       if (g.seeds.length > 1) {
         out.push({
           label: g.label + " − std",
-          data: g.band.map(function (b) {
+          data: band.map(function (b) {
             return { x: b[0], y: b[1] - b[2] };
           }),
           borderWidth: 0,
@@ -75,7 +79,7 @@
         });
         out.push({
           label: g.label + " ± std",
-          data: g.band.map(function (b) {
+          data: band.map(function (b) {
             return { x: b[0], y: b[1] + b[2] };
           }),
           borderWidth: 0,
@@ -87,7 +91,7 @@
       g.seeds.forEach(function (s) {
         out.push({
           label: g.label + " seed " + s.seed,
-          data: points(s.returns),
+          data: points(series(s)),
           borderColor: rgba(color, 0.45),
           borderWidth: 1,
           pointRadius: 0,
@@ -98,7 +102,7 @@
       if (g.seeds.length > 1) {
         out.push({
           label: g.label + " (mean of " + g.seeds.length + " seeds)",
-          data: g.band.map(function (b) {
+          data: band.map(function (b) {
             return { x: b[0], y: b[1] };
           }),
           borderColor: color,
@@ -110,6 +114,53 @@
       }
     });
     return out;
+  }
+
+  function learningDatasets(groups) {
+    return curveDatasets(groups, function (s) {
+      return s.returns;
+    }, function (g) {
+      return g.band;
+    });
+  }
+
+  function evalDatasets(groups) {
+    return curveDatasets(groups, function (s) {
+      return s.evals;
+    }, function (g) {
+      return g.eval.band;
+    });
+  }
+
+  // The reported evaluation number of each run: mean ± std over its seeds.
+  function evalTable(groups) {
+    const table = document.createElement("table");
+    table.className = "eval";
+    const head = document.createElement("tr");
+    ["run", groups[0].eval.reported, "seeds"].forEach(function (t) {
+      const th = document.createElement("th");
+      th.textContent = t;
+      head.appendChild(th);
+    });
+    table.appendChild(head);
+    groups.forEach(function (g) {
+      const tr = document.createElement("tr");
+      const cells = [
+        g.label,
+        g.eval.seeds > 0
+          ? g.eval.mean.toFixed(3) + (g.eval.seeds > 1 ? " ± " + g.eval.std.toFixed(3) : "")
+          : "–",
+        String(g.eval.seeds),
+      ];
+      if (g.eval.reported !== groups[0].eval.reported) cells[1] += " (" + g.eval.reported + ")";
+      cells.forEach(function (t) {
+        const td = document.createElement("td");
+        td.textContent = t;
+        tr.appendChild(td);
+      });
+      table.appendChild(tr);
+    });
+    root.appendChild(table);
   }
 
   try {
@@ -133,6 +184,16 @@
           "mean return",
         ),
       );
+      const evaluated = groups.filter(function (g) {
+        return g.eval;
+      });
+      if (evaluated.length > 0) {
+        const name = evaluated[0].eval.name;
+        charts.push(
+          lineChart(section("Evaluation · " + name + " · " + task), evalDatasets(evaluated), name),
+        );
+        evalTable(evaluated);
+      }
     });
     const through = [];
     data.groups.forEach(function (g) {

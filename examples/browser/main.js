@@ -2,7 +2,13 @@
 // (dist/marl-webgpu.js, built by `deno task bundle`) and shows one table row per log interval.
 // With `report=<url>` it also POSTs {adapter, rows} (or {error}) as JSON to that URL when done
 // (tests/web_test.ts uses it).
-import { buildTrainer, createEngine, trainLoop, validateConfig } from "../../dist/marl-webgpu.js";
+import {
+  buildEvaluation,
+  buildTrainer,
+  createEngine,
+  trainLoop,
+  validateConfig,
+} from "../../dist/marl-webgpu.js";
 
 const q = new URLSearchParams(location.search);
 const status = document.getElementById("status");
@@ -24,6 +30,9 @@ function value(text) {
 async function main() {
   const algo = { name: q.get("algo") ?? "seac" };
   for (const [k, v] of q) if (k.startsWith("algo.")) algo[k.slice(5)] = value(v);
+  // eval.<field>=… changes the algorithm's evaluation protocol (eval.interval=0 turns it off).
+  const evalSection = {};
+  for (const [k, v] of q) if (k.startsWith("eval.")) evalSection[k.slice(5)] = value(v);
   const steps = Number(q.get("steps") ?? 96_000);
   const config = validateConfig({
     env: q.get("env") ?? "Foraging-5x5-2p-1f",
@@ -32,6 +41,7 @@ async function main() {
     seed: Number(q.get("seed") ?? 1),
     algo,
     log: { interval: Number(q.get("interval") ?? Math.max(1, steps / 12)), checkpointEvery: 0 },
+    ...(Object.keys(evalSection).length > 0 ? { eval: evalSection } : {}),
   }, "query string");
   // `maxStorageBuffers=8` caps the device at the WebGPU minimum (as strict adapters do).
   const cap = q.get("maxStorageBuffers");
@@ -43,10 +53,13 @@ async function main() {
     status.textContent = `Building ${algo.name} on ${config.env} (${adapter})…`;
     const trainer = await buildTrainer(engine, config);
     status.textContent = `Training ${algo.name} on ${config.env} (${adapter})…`;
+    const evaluation = await buildEvaluation(engine, trainer, config);
     const { rows } = await trainLoop(trainer, config, {
+      evaluation,
       onRow(row) {
         const tr = table.insertRow();
-        const ret = Number.isFinite(row.meanReturn) ? row.meanReturn.toFixed(3) : "–";
+        let ret = Number.isFinite(row.meanReturn) ? row.meanReturn.toFixed(3) : "–";
+        if (row.eval) ret += ` (${row.eval.protocol}: ${row.eval.value.toFixed(3)})`;
         for (const v of [row.envSteps, row.episodes, ret, row.stepsPerSecond.toFixed(0)]) {
           tr.insertCell().textContent = String(v);
         }

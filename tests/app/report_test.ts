@@ -9,7 +9,13 @@ import { assertAllClose } from "../_testing.ts";
 /** Writes a run folder by hand (config + metrics), as train() would. */
 async function fakeRun(
   dir: string,
-  options: { algo: string; seeds: number[]; curve: (step: number, seed: number) => number | null },
+  options: {
+    algo: string;
+    seeds: number[];
+    curve: (step: number, seed: number) => number | null;
+    /** Evaluations at every other row (value = curve + 1) with best-model tracking. */
+    evaluated?: boolean;
+  },
 ): Promise<void> {
   for (const [k, seed] of options.seeds.entries()) {
     const d = options.seeds.length > 1 ? `${dir}/seed-${k}` : dir;
@@ -37,6 +43,28 @@ async function fakeRun(
         scalars: {},
       };
     });
+    if (options.evaluated) {
+      let best = -Infinity, at = 0;
+      rows.forEach((r, i) => {
+        if (i % 2 === 0) return;
+        const value = (options.curve(r.envSteps, seed) ?? 0) + 1;
+        if (value > best) [best, at] = [value, r.envSteps];
+        r.eval = {
+          protocol: "evaluation return (4 stochastic episodes)",
+          value,
+          episodes: 4,
+          policy: "stochastic",
+          returns: "team",
+          returnPerAgent: [value / 2, value / 2],
+          meanLength: 50,
+          best: {
+            protocol: "final evaluation return (best model, 4 stochastic episodes)",
+            value: best,
+            envSteps: at,
+          },
+        };
+      });
+    }
     await Deno.writeTextFile(`${d}/metrics.jsonl`, rows.map((r) => rowToJson(r) + "\n").join(""));
   }
 }
@@ -108,6 +136,38 @@ async function chromiumDom(
   };
 }
 
+Deno.test("loadRunGroup() reads the evaluations and the reported number over seeds", async () => {
+  const root = await Deno.makeTempDir();
+  try {
+    // Seed k: evaluations at steps 200, 400, …, 800 of value 1 + sin(step / 100 + k).
+    const curve = (s: number, k: number) => Math.sin(s / 100 + k);
+    await fakeRun(`${root}/a`, { algo: "seac", seeds: [1, 2], curve, evaluated: true });
+    const g = await loadRunGroup(`${root}/a`);
+    assertEquals(g.seeds[0].evals.map((p) => p[0]), [200, 400, 600, 800]);
+    const finals = [1, 2].map((k) => Math.max(...[2, 4, 6, 8].map((x) => 1 + curve(100 * x, k))));
+    assertEquals(g.seeds.map((s) => s.evalFinal), finals, "the best model's value");
+    const mean = (finals[0] + finals[1]) / 2;
+    assertAllClose([g.eval!.mean, g.eval!.std], [
+      mean,
+      Math.abs(finals[0] - finals[1]) / Math.SQRT2,
+    ], {
+      atol: 1e-12,
+    });
+    assertEquals(
+      [g.eval!.name, g.eval!.reported, g.eval!.seeds],
+      [
+        "evaluation return (4 stochastic episodes)",
+        "final evaluation return (best model, 4 stochastic episodes)",
+        2,
+      ],
+    );
+    await fakeRun(`${root}/b`, { algo: "random", seeds: [1], curve });
+    assertEquals((await loadRunGroup(`${root}/b`)).eval, null);
+  } finally {
+    await Deno.remove(root, { recursive: true });
+  }
+});
+
 Deno.test({
   name: "the eval replay page shows its frames in headless Chromium with no console messages",
   ignore: CHROMIUM === null,
@@ -121,6 +181,11 @@ Deno.test({
       const html = replayHtml({
         task: "Foraging-8x8-2p-2f-coop",
         algo: "random",
+        protocol: "return per agent (3 stochastic episodes)",
+        value: 0.1,
+        policy: "stochastic",
+        returns: "agent",
+        savedEval: null,
         episodes: 3,
         meanReturn: 0.1,
         returnPerAgent: [0.1, 0.1],
@@ -165,6 +230,31 @@ Deno.test({
       match(body, /data-charts="2"/);
       match(body, /data-rendered="2"/);
       assertEquals(dom.match(/<canvas/g)?.length, 2);
+    } finally {
+      await Deno.remove(root, { recursive: true });
+    }
+  },
+});
+
+Deno.test({
+  name: "report.html draws the evaluations and the reported number under the protocol's names",
+  ignore: CHROMIUM === null,
+  async fn() {
+    const root = await Deno.makeTempDir();
+    try {
+      const curve = (s: number, k: number) => Math.sin(s / 100 + k);
+      await fakeRun(`${root}/a`, { algo: "seac", seeds: [1, 2], curve, evaluated: true });
+      await fakeRun(`${root}/b`, { algo: "iac", seeds: [3], curve, evaluated: true });
+      await writeReport(`${root}/r.html`, [`${root}/a`, `${root}/b`]);
+      const { dom, console } = await chromiumDom(`${root}/r.html`, `${root}/profile`);
+      assertEquals(console, [], "console messages");
+      const body = /<body([^>]*)>/.exec(dom)?.[1] ?? "";
+      assert(!body.includes("data-error"), `drawing failed: ${body}`);
+      match(body, /data-charts="3"/);
+      match(body, /data-rendered="3"/);
+      match(dom, /<h2>Evaluation · evaluation return \(4 stochastic episodes\) · Foraging/);
+      match(dom, /<th>final evaluation return \(best model, 4 stochastic episodes\)<\/th>/);
+      match(dom, /<td>seac · a<\/td><td>\d\.\d{3} ± \d\.\d{3}<\/td><td>2<\/td>/);
     } finally {
       await Deno.remove(root, { recursive: true });
     }

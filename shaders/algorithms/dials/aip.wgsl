@@ -30,7 +30,7 @@ struct Params {
   numAgents: u32, numEnvs: u32, inDim: u32, obsDim: u32, skip: u32, sources: u32, classes: u32,
   seqLen: u32, batch: u32, trainSeqs: u32, seqsPerAgent: u32, batchesPerEpoch: u32, test: u32,
   hidden: u32, mode: u32, slot: u32, floatTargets: u32, seed: u32, purpose: u32,
-  testOffset: u32, weight: f32
+  offset: u32, minibatch: u32, weight: f32
 }
 @group(0) @binding(0) var<uniform> params: Params;
 @group(0) @binding(1) var<storage, read> inputs: array<u32>;
@@ -87,11 +87,12 @@ fn gather(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nw
   let a = t / (L * B);
   let l = (t / B) % L;
   let b = t % B;
-  var q = params.trainSeqs + params.testOffset + b;
+  // `offset`: the first sequence of this chunk (test) or micro-batch (training minibatch).
+  var q = params.trainSeqs + params.offset + b;
   if (params.test == 0u) {
     let epoch = stepIn[0] / params.batchesPerEpoch;
     let mb = stepIn[0] % params.batchesPerEpoch;
-    q = permute(mb * B + b, params.trainSeqs, a, stepIn[1] * 65536u + epoch);
+    q = permute(mb * params.minibatch + params.offset + b, params.trainSeqs, a, stepIn[1] * 65536u + epoch);
   }
   let row = a * params.seqsPerAgent * L + q * L + l;
   let D = params.inDim;

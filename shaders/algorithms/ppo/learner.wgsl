@@ -3,8 +3,12 @@
 // the policy head, and loss metrics. Owner: algorithms/ppo/learner.ts. Sizes as ppo_rollout.wgsl;
 // S = C·E sequences per agent (sequence s = c·E + e covers steps c·L … c·L + L − 1 of env e),
 // Bs sequences per minibatch, R = L·Bs rows per minibatch, row r = l·Bs + b (time-major).
+// Agents: the update runs for `numAgents` learner agents a; learner agent a reads rollout agent
+// a + agent0 of the storage's `storeAgents` (independent PPO: numAgents = storeAgents, agent0 = 0;
+// the GS baseline's shared policy: one learner agent per agent in turn, numAgents = 1).
 // shuffle:  one thread per (a, epoch): Fisher–Yates permutation of the S sequences,
-//           j = rngBelow(rngU32(seed, purpose, a, epoch, counterIn[1], i), i + 1).   writes perm
+//           j = rngBelow(rngU32(seed, purpose, a + agent0, epoch, counterIn[1], i), i + 1).
+//                                                                               writes perm
 // gatherNet: one thread per (a, r) for minibatch `mb` of epoch `epoch`: copies the obs of the
 //           row's step into mbObs, the reset flag (the previous step of the sequence ended an
 //           episode; 0 at l = 0) into mbReset and, at l = 0 (GRU), the stored hidden state of the
@@ -17,9 +21,9 @@
 //                                                                             writes advStat
 // loss:     one thread per (a, r). Â = (A − mean) / (std + 1e-8); ρ = exp(log π(a) − log π_old);
 //           L = (1/R) Σ_r [−min(ρÂ, clip(ρ, 1 − ε, 1 + ε)Â) + vCoef·max((V − R)², (V_old +
-//           clip(V − V_old, −ε, ε) − R)²) − βH], ε = clipSched[a]. Writes dHead = ∂L/∂(logits, V)
-//           and terms [a, r, 4] = (policy loss, value loss, entropy, clipped 0/1); log π and
-//           H from common/_categorical.wgsl.                          writes dHead, terms
+//           clip(V − V_old, −ε, ε) − R)²) − βH], ε = clipSched[a + agent0]. Writes
+//           dHead = ∂L/∂(logits, V) and terms [a, r, 4] = (policy loss, value loss, entropy,
+//           clipped 0/1); log π and H from common/_categorical.wgsl.  writes dHead, terms
 // accumulate: one thread per field f < 4: acc[f] += Σ_a (1/R) Σ_r terms[a, r, f]; f = 4:
 //           acc[4] += 1 (minibatch steps); thread 0 also advances counter[1] when `advance`.
 //                                                                      writes acc, counter
@@ -36,7 +40,7 @@ const VAL: u32 = 3u;
 struct Params {
   numAgents: u32, numEnvs: u32, obsDim: u32, numActions: u32, hidden: u32, seqLen: u32,
   steps: u32, epochs: u32, seqPerBatch: u32, epoch: u32, mb: u32, advance: u32, seed: u32,
-  purpose: u32, valueCoef: f32, entropyCoef: f32
+  purpose: u32, valueCoef: f32, entropyCoef: f32, storeAgents: u32, agent0: u32
 }
 @group(0) @binding(0) var<uniform> params: Params;
 @group(0) @binding(1) var<storage, read> counterIn: array<u32>;
@@ -92,7 +96,8 @@ fn shuffle(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) n
   for (var i = 0u; i < S; i++) { perm[base + i] = i; }
   for (var k = 1u; k < S; k++) {
     let i = S - k;
-    let j = rngBelow(rngU32(params.seed, params.purpose, a, ep, counterIn[1], i), i + 1u);
+    let key = rngU32(params.seed, params.purpose, a + params.agent0, ep, counterIn[1], i);
+    let j = rngBelow(key, i + 1u);
     let tmp = perm[base + i];
     perm[base + i] = perm[base + j];
     perm[base + j] = tmp;
@@ -100,7 +105,7 @@ fn shuffle(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) n
 }
 
 // Where minibatch row t = (a, r = l·Bs + b) of `gatherNet` / `gatherLoss` comes from: sequence
-// s = c·E + e of the permutation, step = c·L + l, src = its row in [T, N, E] storage.
+// s = c·E + e of the permutation, step = c·L + l, src = its row in [T, storeAgents, E] storage.
 struct GatherRow { a: u32, l: u32, b: u32, c: u32, e: u32, step: u32, src: u32 }
 
 fn gatherRow(t: u32) -> GatherRow {
@@ -114,7 +119,8 @@ fn gatherRow(t: u32) -> GatherRow {
   let c = s / E;
   let e = s % E;
   let step = c * params.seqLen + l;
-  return GatherRow(a, l, b, c, e, step, step * params.numAgents * E + a * E + e);
+  let src = step * params.storeAgents * E + (a + params.agent0) * E + e;
+  return GatherRow(a, l, b, c, e, step, src);
 }
 
 @compute @workgroup_size(WORKGROUP_SIZE)
@@ -127,9 +133,9 @@ fn gatherNet(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups)
   }
   mbReset[t] = select(0.0, doneStore[(g.step - 1u) * params.numEnvs + g.e], g.l > 0u);
   if (params.hidden > 0u && g.l == 0u) {
-    let rows = params.numAgents * params.numEnvs;
+    let rows = params.storeAgents * params.numEnvs;
     let h0 = (g.a * params.seqPerBatch + g.b) * params.hidden;
-    let hs = (g.c * rows + g.a * params.numEnvs + g.e) * params.hidden;
+    let hs = (g.c * rows + (g.a + params.agent0) * params.numEnvs + g.e) * params.hidden;
     for (var k = 0u; k < params.hidden; k++) { mbH0[h0 + k] = hStore[hs + k]; }
   }
 }
@@ -177,7 +183,7 @@ fn loss(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg:
   let act = mbActIn[t];
   let logp = categoricalLogProbAt(base, act, shift);
   let adv = (mbRowIn[t * ROW + ADV] - advStatIn[a * 2u]) / (advStatIn[a * 2u + 1u] + ADV_EPS);
-  let eps = clipSched[a];
+  let eps = clipSched[a + params.agent0];
   let ratio = exp(logp - mbRowIn[t * ROW + LOGP]);
   let clipped = clamp(ratio, 1.0 - eps, 1.0 + eps);
   let s1 = ratio * adv;

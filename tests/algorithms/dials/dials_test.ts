@@ -7,6 +7,7 @@ import type { Engine } from "../../../engine/device.ts";
 import { readTensor, readTensors } from "../../../engine/readback.ts";
 import {
   aipGather,
+  aipMicroBatches,
   aipSample,
   type AipSpec,
   aipTestChunks,
@@ -59,7 +60,7 @@ function upload(engine: Engine, sets: ReturnType<typeof dataset>[], D: number, S
   };
 }
 
-async function bceStepCase(engine: Engine, N: number) {
+async function bceStepCase(engine: Engine, N: number, microBatches = 1) {
   const D = 37, H = 9, S = 4, rows = 30; // D over two packed words, the last one partial
   const spec: AipSpec = { loss: "bce", inDim: D, sources: S, classes: 2, hidden: H, seqLen: 1 };
   const sets = Array.from({ length: N }, (_, a) => dataset(50 + a, rows, D, S, 2));
@@ -74,6 +75,8 @@ async function bceStepCase(engine: Engine, N: number) {
     testFraction: 0.1,
     seed: 11,
     label: "t.aip",
+    // Room for 27 / microBatches samples of N agents' widest rows (the 37 inputs) a pass.
+    maxBindingBytes: microBatches > 1 ? (27 / microBatches) * 4 * N * D : undefined,
   });
   assertEquals(aip.plan, {
     sequences: 30,
@@ -81,6 +84,7 @@ async function bceStepCase(engine: Engine, N: number) {
     testSeqs: 3,
     testChunks: 1,
     batch: 27,
+    microBatches,
     batchesPerEpoch: 1,
   });
   const init = trunkInitParams(N, aip.trunk, 11);
@@ -115,12 +119,11 @@ Deno.test("aipTestChunks() covers every test sequence once, within the binding l
     hidden: 64,
     seqLen: 100,
   };
-  // 100 agents × 100 steps × 3·64 gates × 4 bytes = 7.68 MB a sequence: 17 fit in 128 MiB.
+  // 100 agents × 100 steps × 4·64 GRU work × 4 bytes = 10.24 MB a sequence: 13 fit in 128 MiB.
   const chunks = aipTestChunks(spec, 100, 40);
-  assertEquals(chunks, [{ offset: 0, seqs: 17 }, { offset: 17, seqs: 17 }, {
-    offset: 34,
-    seqs: 6,
-  }]);
+  assertEquals(chunks.map((c) => [c.offset, c.seqs]), [[0, 13], [13, 13], [26, 13], [39, 1]]);
+  // dials_warehouse_100's minibatch of 32 sequences: 4 micro-batches of 8 (13 would fit).
+  assertEquals([aipMicroBatches(spec, 100, 32), aipMicroBatches(spec, 4, 32)], [4, 1]);
   assertEquals(aipTestChunks(spec, 4, 10), [{ offset: 0, seqs: 10 }]);
   const traffic: AipSpec = {
     loss: "bce",
@@ -131,6 +134,7 @@ Deno.test("aipTestChunks() covers every test sequence once, within the binding l
     seqLen: 1,
   };
   // dials_traffic_100: 8,000 test samples of 100 agents × 128 hidden f32 = 410 MB in one pass.
+  // (The GRU spec above: 100 agents × 100 steps × a 4·64-wide work buffer = 10.24 MB a sequence.)
   const t = aipTestChunks(traffic, 100, 8000);
   assertEquals([t.length, t.reduce((n, c) => n + c.seqs, 0)], [4, 8000]);
 });
@@ -177,6 +181,11 @@ gpuTest(
     );
     assertAllClose(b.subarray(0, N), want, { atol: 1e-6, rtol: 1e-4 });
   },
+);
+
+gpuTest(
+  "AIP (BCE) training step in 3 micro-batches matches aipBceReference() on the whole minibatch",
+  (e) => bceStepCase(e, 3, 3),
 );
 
 for (const N of AGENT_COUNTS) {
@@ -292,7 +301,7 @@ gpuTest(
     assertEquals(m.scalars.evaluations, 1);
     assertEquals(m.episodes, 8, "one GS evaluation episode per GS env");
     assert(Number.isFinite(m.meanReturn));
-    const { aipTestLossBefore: before, aipTestLossAfter: after } = m.scalars;
+    const { aipTestCrossEntropyBefore: before, aipTestCrossEntropyAfter: after } = m.scalars;
     assert(before > 1 && before < 2, `untrained loss near ln 4: ${before}`);
     assert(after < before - 0.05, `AIP test loss ${before} → ${after}`);
     const lsInfluence = await readTensor(engine, trainer.parts.domain.influence);
@@ -329,7 +338,7 @@ gpuTest("one DIALS outer iteration on traffic lowers the AIP (BCE) test loss", a
   assertEquals(engine.stats.reads, reads, "run() read nothing back");
   const m = await trainer.readMetrics();
   assertEquals([m.scalars.aipRetrainings, m.episodes], [1, 4]);
-  const { aipTestLossBefore: before, aipTestLossAfter: after } = m.scalars;
+  const { aipTestCrossEntropyBefore: before, aipTestCrossEntropyAfter: after } = m.scalars;
   assert(after < before - 0.02, `AIP test loss ${before} → ${after}`);
   const sources = await readTensor(engine, trainer.parts.domain.influence);
   assert(sources.every((s) => s <= 1), "Bernoulli draws are 0/1");
@@ -359,6 +368,9 @@ gpuTest(
       gsEnvs: 16,
       datasetSize: 1600,
       aipHidden: 32,
+      // The schedule this test was measured with (the defaults are now 300 epochs at 1e-4).
+      aipEpochs: 10,
+      aipLr: 1e-3,
       evalFreq: 1e9,
       influenceTrainFreq: 1e9,
     };
@@ -412,7 +424,8 @@ gpuTest(
       floatTargets: 0,
       seed,
       purpose: RNG_PURPOSE.influence,
-      testOffset: 0,
+      offset: 0,
+      minibatch: 0,
       weight: 1,
     };
     const enc = engine.encoder("t");
@@ -486,7 +499,8 @@ gpuTest(
       floatTargets: 0,
       seed: 3,
       purpose: RNG_PURPOSE.shuffle,
-      testOffset: 0,
+      offset: 0,
+      minibatch: B,
       weight: 1,
     });
     const orders: number[][][] = [];

@@ -10,7 +10,8 @@ import {
   type LbsSource,
   P2_SEED_SALT,
 } from "../../../algorithms/lbs/mod.ts";
-import { listPresets } from "../../../app/presets.ts";
+import { findPreset, listPresets } from "../../../app/presets.ts";
+import { parseConfig } from "../../../app/config.ts";
 import { lbsPoolTdReference, lbsResampleReference } from "../../../algorithms/lbs/reference.ts";
 import type { StageTrainer } from "../../../algorithms/idqn/stage_metrics.ts";
 import {
@@ -51,7 +52,11 @@ Deno.test("lbsResampleReference() draws in proportion to p2 with unbiased weight
   assertAllClose([p[K - 1] / p[K - 2]], [1], { atol: 1e-12, rtol: 0 }); // both clipped at 1
 });
 
-/** Small LBS config: MLP Q-network, one update per iteration from iteration 4 on. */
+/**
+ * Small LBS config: MLP Q-network, one update per iteration from iteration 4 on; vanilla target
+ * and p2 ∝ min(|δ|, 1) unless a case says otherwise (the defaults are the preset's double DQN and
+ * unclipped p2).
+ */
 function smallLbs(numEnvs: number, over: Partial<LbsConfig>): LbsConfig {
   return {
     ...LBS_DEFAULTS,
@@ -60,6 +65,8 @@ function smallLbs(numEnvs: number, over: Partial<LbsConfig>): LbsConfig {
     embed: 0,
     headHidden: 0,
     dueling: false,
+    double: false,
+    priorityClip: 1,
     headInit: "torchDefault",
     lr: 1e-3,
     maxGradNorm: 0.05,
@@ -290,6 +297,15 @@ Deno.test("LBS presets state source and expectation and validate against LBS's d
     defaults: LBS_DEFAULTS,
     check: checkLbsConfig,
   });
+});
+
+Deno.test("LBS_DEFAULTS equal the lbs_pursuit preset's algo values (p2 ∝ |δ|, uniform p1)", async () => {
+  const preset = await findPreset("lbs_pursuit");
+  const { algo } = await parseConfig(preset.text, { source: preset.name });
+  const { name, ...values } = algo as unknown as LbsConfig & { name: string };
+  assertEquals(name, "lbs");
+  assertEquals(values, { ...LBS_DEFAULTS });
+  assertEquals([LBS_DEFAULTS.priorityClip, LBS_DEFAULTS.prioritized], [0, false]);
 });
 
 // Learning smoke test. Task: Foraging-5x5-2p-1f, 32 envs, MLP [64], lr 1e-3, γ 0.9 (0.99 learns

@@ -172,6 +172,7 @@ const UPDATE_BASE = {
   purpose: 0,
   valueCoef: 1,
   entropyCoef: 0.01,
+  agent0: 0,
 };
 
 async function lossGpuCase(engine: Engine, N: number) {
@@ -210,7 +211,7 @@ async function lossGpuCase(engine: Engine, N: number) {
   const advStat = engine.tensor({ dtype: "f32", shape: [N, 2], label: "t.advStat" });
   const dHead = engine.tensor({ dtype: "f32", shape: [N, R, K + 1], label: "t.dHead" });
   const terms = engine.tensor({ dtype: "f32", shape: [N, R, PPO_FIELDS], label: "t.terms" });
-  const p = { ...UPDATE_BASE, numAgents: N, numActions: K, seqPerBatch: R };
+  const p = { ...UPDATE_BASE, numAgents: N, numActions: K, seqPerBatch: R, storeAgents: N };
   const [ks, kl] = await Promise.all([
     compileKernel(engine, ppoAdvStats),
     compileKernel(engine, ppoLoss),
@@ -307,6 +308,7 @@ gpuTest(
       seqPerBatch: Bs,
       seed: 5,
       purpose: 9,
+      storeAgents: N,
     };
     const [kShuf, kGatherNet, kGatherLoss] = await Promise.all([
       compileKernel(engine, ppoShuffle),

@@ -273,11 +273,12 @@ gpuTest("SEAC run() records iterations with no readback between log points", asy
   assertTrue(engine.stats.reads === reads + 1, "readMetrics() is not exactly one read");
   assertTrue(m.envSteps === 10 * 4 * 5, `envSteps ${m.envSteps}`);
   assertTrue(m.scalars.updates === 10, `updates ${m.scalars.updates}`);
-  for (const k of ["policyLoss", "valueLoss", "entropy", "gradNorm", "ratioMean"]) {
+  for (const k of ["policyLoss", "valueLoss", "entropy", "gradNorm", "foreignIsRatioMean"]) {
     assertTrue(Number.isFinite(m.scalars[k]), `${k} is ${m.scalars[k]}`);
   }
   // Ratios of an untrained pair centre on 1 (docs/algorithms/seac.md §2, paper Fig. 6).
-  assertTrue(Math.abs(m.scalars.ratioMean - 1) < 0.2, `ratioMean ${m.scalars.ratioMean}`);
+  const rho = m.scalars.foreignIsRatioMean;
+  assertTrue(Math.abs(rho - 1) < 0.2, `foreignIsRatioMean ${rho}`);
 });
 
 gpuTest("nStepReturns() matches the reference with done and truncation masks", async (engine) => {
