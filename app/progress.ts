@@ -1,7 +1,10 @@
 /**
  * Training progress on the console: a live bar on a terminal (steps, env-steps/s, recent mean
- * return, ETA), one plain line per log point otherwise (CI, log files). Updated only at log points,
- * from numbers the host already has (no GPU reads).
+ * return, ETA), plain lines otherwise (CI, log files). A status line from the first second
+ * (building, compiling kernels), a heartbeat between log points (`tick`, from the loop's slices:
+ * at least every few seconds whatever the log interval), "warming replay n/N" before learning
+ * starts, and an ETA from the rate measured once learning runs. Only numbers the host already has
+ * (no GPU reads). A closed stdout (`| head`) silences the display; it never stops training.
  *
  * @module
  */
@@ -30,13 +33,47 @@ export interface ProgressOptions {
   write?: (text: string) => void;
   /** Bar width in characters. Default 24. */
   width?: number;
+  /**
+   * Env steps before learning starts (replay warm-up; 0: none). The ETA uses the rate measured
+   * after it, and ticks before it read "warming replay n/N".
+   */
+  warmupSteps?: number;
+  /** Seconds between plain heartbeat lines. Default 10 (live: every tick). */
+  tickSeconds?: number;
+  /** Clock [ms] (tests). Default `performance.now`. */
+  now?: () => number;
 }
 
 /** A progress display. */
 export interface Progress {
+  /** A log point's row. */
   update(u: ProgressUpdate): void;
+  /** Between log points: the host's env-step counter (shown at most every `tickSeconds`). */
+  tick(envSteps: number): void;
+  /** A one-line status ("building …", "compiling kernels …"). */
+  status(text: string): void;
   /** Ends the live line (prints a newline) and prints `message` if given. */
   finish(message?: string): void;
+}
+
+/**
+ * A writer that stops writing, silently, once the stream is closed (`BrokenPipe`): a run piped
+ * into `head` keeps training.
+ *
+ * @param write The raw writer.
+ * @returns The guarded writer.
+ */
+export function guardedWriter(write: (text: string) => void): (text: string) => void {
+  let closed = false;
+  return (text) => {
+    if (closed) return;
+    try {
+      write(text);
+    } catch (e) {
+      if (e instanceof Deno.errors.BrokenPipe) closed = true;
+      else throw e;
+    }
+  };
 }
 
 /** Formats seconds as `1h02m`, `3m04s` or `12s`. */
@@ -80,20 +117,58 @@ export function progressText(u: ProgressUpdate, total: number): string {
 export function createProgress(options: ProgressOptions): Progress {
   const live = options.live ?? Deno.stdout.isTerminal();
   const encoder = new TextEncoder();
-  const write = options.write ?? ((t: string) => Deno.stdout.writeSync(encoder.encode(t)));
+  const write = guardedWriter(
+    options.write ?? ((t: string) => Deno.stdout.writeSync(encoder.encode(t))),
+  );
   const width = options.width ?? 24;
+  const now = options.now ?? (() => performance.now());
+  const warmup = options.warmupSteps ?? 0;
+  const tickMs = 1000 * (options.tickSeconds ?? 10);
   let drawn = false;
+  let lastShown = -Infinity;
+  let last: ProgressUpdate = { envSteps: 0, stepsPerSecond: 0, meanReturn: NaN, episodes: 0 };
+  // The learning phase's rate: from the first report past the warm-up.
+  let learnFrom: { t: number; steps: number } | null = null;
+  const rate = (steps: number, fallback: number) => {
+    const t = now();
+    if (steps >= warmup && learnFrom === null) learnFrom = { t, steps };
+    if (!learnFrom || t - learnFrom.t < 1000) return steps < warmup ? 0 : fallback;
+    return (steps - learnFrom.steps) / ((t - learnFrom.t) / 1000);
+  };
+  const show = (line: string, envSteps: number) => {
+    lastShown = now();
+    if (live) {
+      const filled = Math.round((width * Math.min(envSteps, options.total)) / options.total);
+      const bar = "█".repeat(filled) + "░".repeat(width - filled);
+      write(`\r\x1b[2K${options.label} ${bar} ${line}`);
+      drawn = true;
+    } else {
+      write(`${options.label} ${line}\n`);
+    }
+  };
   return {
     update(u) {
-      const text = progressText(u, options.total);
-      if (live) {
-        const filled = Math.round((width * Math.min(u.envSteps, options.total)) / options.total);
-        const bar = "█".repeat(filled) + "░".repeat(width - filled);
-        write(`\r\x1b[2K${options.label} ${bar} ${text}`);
-        drawn = true;
-      } else {
-        write(`${options.label} ${text}\n`);
+      last = { ...u, stepsPerSecond: rate(u.envSteps, u.stepsPerSecond) || u.stepsPerSecond };
+      show(progressText(last, options.total), u.envSteps);
+    },
+    tick(envSteps) {
+      const r = rate(envSteps, last.stepsPerSecond);
+      if (!live && now() - lastShown < tickMs) return;
+      if (envSteps < warmup) {
+        show(
+          `warming replay ${envSteps.toLocaleString("en-US")}/${
+            warmup.toLocaleString("en-US")
+          } steps`,
+          envSteps,
+        );
+        return;
       }
+      show(progressText({ ...last, envSteps, stepsPerSecond: r }, options.total), envSteps);
+    },
+    status(text) {
+      if (live && drawn) write("\n");
+      drawn = false;
+      write(`${options.label} ${text}\n`);
     },
     finish(message) {
       if (live && drawn) write("\n");

@@ -16,8 +16,21 @@ import { readCheckpoint, restoreCheckpoint, saveCheckpoint } from "./checkpoint.
 import { configToYaml, type ExperimentConfig, validateConfig } from "./config.ts";
 import { createProgress, type Progress } from "./progress.ts";
 import { writeReport } from "./report.ts";
-import { exists, type MetricsRow, readMetricsRows, rowToJson, RUN_FILES } from "./run_files.ts";
-import { buildEvaluation, buildTrainer, planEvaluation, trainLoop } from "./train_loop.ts";
+import {
+  envLabel,
+  exists,
+  type MetricsRow,
+  readMetricsRows,
+  rowToJson,
+  RUN_FILES,
+} from "./run_files.ts";
+import {
+  buildEvaluation,
+  buildTrainer,
+  NonFiniteError,
+  planEvaluation,
+  trainLoop,
+} from "./train_loop.ts";
 
 export type { MetricsRow } from "./run_files.ts";
 export { readMetricsRows, rowFromJson, rowToJson, RUN_FILES } from "./run_files.ts";
@@ -148,6 +161,7 @@ function progressFor(
   options: TrainOptions,
   total: number,
   label: string,
+  warmupSteps: number,
 ): Progress | null {
   const mode = options.progress ?? "auto";
   if (mode === "off") return null;
@@ -156,7 +170,14 @@ function progressFor(
     label,
     live: mode === "auto" ? undefined : mode === "live",
     write: options.write,
+    warmupSteps,
   });
+}
+
+/** Env steps before a replay-based learner starts learning (its `learningStarts`), else 0. */
+function warmupOf(config: ExperimentConfig): number {
+  const v = (config.algo as unknown as Record<string, unknown>).learningStarts;
+  return typeof v === "number" && v > 0 ? v : 0;
 }
 
 interface SeedJob {
@@ -168,6 +189,9 @@ interface SeedJob {
 
 async function runSeed(job: SeedJob, options: TrainOptions): Promise<SeedResult> {
   const { dir, config } = job;
+  const progress = progressFor(options, config.totalSteps, job.label, warmupOf(config));
+  const tBuild = performance.now();
+  progress?.status(`building ${config.algo.name} on ${envLabel(config.env)} (compiling kernels) …`);
   const engine = options.engine ?? await createEngine();
   try {
     const trainer = await buildTrainer(engine, config);
@@ -190,54 +214,72 @@ async function runSeed(job: SeedJob, options: TrainOptions): Promise<SeedResult>
       await writeMetricsFiles(dir, [], evalColumns);
     }
     const spi = trainer.stepsPerIteration;
-    const totalIters = Math.ceil(config.totalSteps / spi);
     const ckptEvery = (itersPerLog: number) =>
       config.log.checkpointEvery === 0
         ? Infinity
         : Math.max(1, Math.ceil(config.log.checkpointEvery / (itersPerLog * spi)));
-    const progress = progressFor(options, totalIters * spi, job.label);
+    progress?.status(`built in ${((performance.now() - tBuild) / 1000).toFixed(1)} s`);
     const t0 = performance.now(), startSteps = trainer.envSteps;
     let interrupted = false;
-    const { finished } = await trainLoop(trainer, config, {
-      wallOffset: rows.at(-1)?.wallSeconds ?? 0,
-      evaluation,
-      async onRow(row, { iteration, itersPerLog, finished, logPoint }) {
-        await appendRow(dir, row, rows.length === 0, evalColumns);
-        rows.push(row);
-        // A new best evaluation: its model goes to best.safetensors (one more read, weights only).
-        if (row.eval?.best && row.eval.best.envSteps === row.envSteps) {
-          await saveCheckpoint(engine, {
-            path: `${dir}/${RUN_FILES.best}`,
-            trainer,
-            config,
-            bestModel: { eval: row.eval },
+    let lastCheckpoint = job.resume ? trainer.envSteps : -1;
+    const checkpoint = async () => {
+      await saveCheckpoint(engine, { path: ckptPath, trainer, config, evaluation });
+      lastCheckpoint = trainer.envSteps;
+    };
+    let result;
+    try {
+      result = await trainLoop(trainer, config, {
+        wallOffset: rows.at(-1)?.wallSeconds ?? 0,
+        evaluation,
+        engine,
+        onTick: (envSteps) => progress?.tick(envSteps),
+        shouldStop: () => options.signal?.aborted === true,
+        async onRow(row, { iteration, itersPerLog, finished, logPoint }) {
+          await appendRow(dir, row, rows.length === 0, evalColumns);
+          rows.push(row);
+          // A new best evaluation: its model goes to best.safetensors (one more read, weights only).
+          if (row.eval?.best && row.eval.best.envSteps === row.envSteps) {
+            await saveCheckpoint(engine, {
+              path: `${dir}/${RUN_FILES.best}`,
+              trainer,
+              config,
+              bestModel: { eval: row.eval },
+            });
+          }
+          progress?.update({
+            envSteps: row.envSteps,
+            stepsPerSecond: (row.envSteps - startSteps) /
+              Math.max(1e-9, (performance.now() - t0) / 1000),
+            meanReturn: row.meanReturn,
+            episodes: row.episodes,
           });
-        }
-        progress?.update({
-          envSteps: row.envSteps,
-          stepsPerSecond: (row.envSteps - startSteps) /
-            Math.max(1e-9, (performance.now() - t0) / 1000),
-          meanReturn: row.meanReturn,
-          episodes: row.episodes,
-        });
-        interrupted = !finished && options.signal?.aborted === true;
-        if (
-          finished || interrupted ||
-          (logPoint && Math.ceil(iteration / itersPerLog) % ckptEvery(itersPerLog) === 0)
-        ) {
-          await saveCheckpoint(engine, { path: ckptPath, trainer, config, evaluation });
-        }
-        if (interrupted) return false;
-        return finished || options.stopAt === undefined || trainer.envSteps < options.stopAt;
-      },
-    });
-    if (interrupted) {
-      progress?.finish(
-        `${job.label}: stopped at ${trainer.envSteps} env steps; continue with --resume ${
-          options.resume ?? dir
-        }`,
-      );
-      return { dir, config, rows, finished: false };
+          interrupted = !finished && options.signal?.aborted === true;
+          if (
+            finished || interrupted ||
+            (logPoint && Math.ceil(iteration / itersPerLog) % ckptEvery(itersPerLog) === 0)
+          ) {
+            await checkpoint();
+          }
+          if (interrupted) return false;
+          return finished || options.stopAt === undefined || trainer.envSteps < options.stopAt;
+        },
+      });
+    } catch (e) {
+      if (e instanceof NonFiniteError) {
+        progress?.finish();
+        const kept = lastCheckpoint >= 0
+          ? `the last good checkpoint (${lastCheckpoint} env steps) is kept in ${ckptPath}`
+          : "no checkpoint was written";
+        throw new NonFiniteError(e.envSteps, e.groups, `; ${kept}`);
+      }
+      throw e;
+    }
+    const { finished } = result;
+    if (result.stopped) {
+      // Stopped between slices: the submitted work is done; the state (metric accumulators and
+      // counters included) resumes mid-interval, so the next row is the uninterrupted one.
+      await checkpoint();
+      interrupted = true;
     }
     progress?.finish(
       finished ? `${job.label}: done, ${trainer.envSteps} env steps; outputs in ${dir}` : undefined,

@@ -13,6 +13,9 @@
  * @module
  */
 import type { Engine } from "../engine/device.ts";
+import { createFiniteCheck, type FiniteCheck, type NonFinite } from "../engine/ops/finite.ts";
+import { readPending, readWithNext, waitIdle } from "../engine/readback.ts";
+import type { Tensor } from "../engine/tensor.ts";
 import type { ExperimentConfig } from "./config.ts";
 import { findAlgorithm } from "../algorithms/mod.ts";
 import {
@@ -183,6 +186,58 @@ export interface TrainLoopOptions {
    * reports `finished: false` unless `totalSteps` was reached.
    */
   onRow?(row: MetricsRow, state: LoopState): boolean | void | Promise<boolean | void>;
+  /**
+   * The trainer's engine. With it the loop submits each interval in slices of about
+   * `sliceSeconds` and waits for the GPU between slices (no read: `waitIdle`), so signals, timers
+   * and `onTick` run while the GPU is busy and the queue never holds more than one slice; and it
+   * checks the trainer's parameters, optimiser state and loss accumulators for NaN/±Inf at every
+   * log point (one dispatch per tensor, read with the metrics: no extra read), throwing
+   * {@linkcode NonFiniteError}. Without it: one submit per interval, no check (browsers).
+   */
+  engine?: Engine;
+  /** Target wall time of one slice [s]. Default 1. */
+  sliceSeconds?: number;
+  /** Called after every slice with the host's env-step counter (progress between rows). */
+  onTick?(envSteps: number): void;
+  /**
+   * Asked after every slice: true stops the loop there, before the next row (the caller writes a
+   * checkpoint: the trainer's state, metric accumulators included, resumes mid-interval).
+   */
+  shouldStop?(): boolean;
+}
+
+/** What {@linkcode trainLoop} ended with. */
+export interface TrainLoopResult {
+  rows: MetricsRow[];
+  /** `totalSteps` was reached. */
+  finished: boolean;
+  /** `shouldStop` stopped the loop between two slices (the last row is older than the state). */
+  stopped: boolean;
+}
+
+/** A log point found NaN or ±Inf in the trainer's state: the run must not go on (or checkpoint). */
+export class NonFiniteError extends Error {
+  /** Env steps at the log point that found it. */
+  readonly envSteps: number;
+  /** The tensors with non-finite values (state-tensor names, in the trainer's order). */
+  readonly groups: readonly NonFinite[];
+  constructor(envSteps: number, groups: readonly NonFinite[], detail = "") {
+    const first = groups[0];
+    const more = groups.length > 1 ? ` and ${groups.length - 1} more tensor(s)` : "";
+    super(
+      `Non-finite values at ${envSteps} env steps: "${first.name}" has ${first.count} NaN or infinite value(s)${more}${detail}; lower the learning rate or check the reward scale`,
+    );
+    this.name = "NonFiniteError";
+    this.envSteps = envSteps;
+    this.groups = groups;
+  }
+}
+
+/** The trainer's tensors the non-finite check covers: all f32 state but the env's own. */
+function checkedTensors(trainer: Trainer): Record<string, Tensor> {
+  return Object.fromEntries(
+    Object.entries(trainer.stateTensors()).filter(([k]) => !k.startsWith("env.")),
+  );
 }
 
 /**
@@ -216,8 +271,12 @@ export async function trainLoop(
   trainer: Trainer,
   config: ExperimentConfig,
   options: TrainLoopOptions = {},
-): Promise<{ rows: MetricsRow[]; finished: boolean }> {
+): Promise<TrainLoopResult> {
   const spi = trainer.stepsPerIteration;
+  const engine = options.engine;
+  const sliceSeconds = options.sliceSeconds ?? 1;
+  let finite: FiniteCheck | null = null;
+  let slice = 1;
   const itersPerLog = Math.max(1, Math.round(config.log.interval / spi));
   const totalIters = Math.ceil(config.totalSteps / spi);
   const plan = planEvaluation(config, spi);
@@ -237,10 +296,38 @@ export async function trainLoop(
   const after = (period: number) => (Math.floor(it / period) + 1) * period;
   while (it < totalIters) {
     const target = Math.min(after(itersPerLog), itersPerEval ? after(itersPerEval) : Infinity);
-    const n = Math.min(target, totalIters) - it;
-    trainer.run(n);
-    it += n;
+    const end = Math.min(target, totalIters);
+    if (!engine) {
+      trainer.run(end - it);
+      it = end;
+    }
+    while (engine && it < end) {
+      // A slice, then a wait (no read): signals and timers run, and the queue stays short.
+      const k = Math.min(slice, end - it), t = performance.now();
+      trainer.run(k);
+      it += k;
+      if (it === end) break; // the metrics read below waits for the last slice
+      await waitIdle(engine);
+      const dt = (performance.now() - t) / 1000;
+      slice = Math.max(1, Math.min(4 * k, Math.round((k * sliceSeconds) / Math.max(dt, 1e-3))));
+      options.onTick?.(trainer.envSteps);
+      if (options.shouldStop?.()) return { rows, finished: false, stopped: true };
+    }
+    let counts: Promise<Uint32Array> | null = null;
+    if (engine) {
+      finite ??= await createFiniteCheck(engine, checkedTensors(trainer), "loop");
+      const enc = engine.encoder("loop.finite");
+      finite.encode(enc);
+      engine.submit(enc);
+      counts = readWithNext(engine, finite.counts);
+      counts.catch(() => {}); // a failed read is reported by readMetrics below
+    }
     const m: Metrics = await trainer.readMetrics();
+    if (counts && finite) {
+      if (engine) await readPending(engine); // a trainer whose metrics need no read
+      const bad = finite.decode(await counts);
+      if (bad.length > 0) throw new NonFiniteError(m.envSteps, bad);
+    }
     let evalRow: EvalRow | undefined;
     if (evaluation && it % itersPerEval === 0) {
       const r = await evaluation.run(m.envSteps);
@@ -286,5 +373,5 @@ export async function trainLoop(
     const more = await options.onRow?.(row, { iteration: it, itersPerLog, finished, logPoint });
     if (more === false) break;
   }
-  return { rows, finished };
+  return { rows, finished, stopped: false };
 }

@@ -69,6 +69,8 @@ export interface EngineStats {
   /** Awaited reads of GPU memory (readback.ts). */
   reads: number;
   /** Queue submits. */
+  /** Waits for submitted work without reading (engine/readback.ts `waitIdle`). */
+  waits: number;
   submits: number;
   /** Dispatches recorded. */
   dispatches: number;
@@ -116,7 +118,7 @@ export interface TensorOptions<D extends DType> {
 export class Engine {
   readonly device: GPUDevice;
   readonly adapter: AdapterReport;
-  readonly stats: EngineStats = { reads: 0, submits: 0, dispatches: 0 };
+  readonly stats: EngineStats = { reads: 0, waits: 0, submits: 0, dispatches: 0 };
   /** Cache of compiled kernels, keyed by the kernel module (engine/kernel.ts). */
   readonly kernelCache: Map<string, Promise<unknown>> = new Map();
   #errors: string[] = [];

@@ -7,8 +7,62 @@
 import type { Engine } from "./device.ts";
 import { type DType, hostArray, type HostArrays, type Tensor } from "./tensor.ts";
 
+/** Tensors to copy out with the next read of an engine (see {@linkcode readWithNext}). */
+interface Rider {
+  tensor: Tensor;
+  resolve(data: HostArrays[DType]): void;
+  reject(e: unknown): void;
+}
+const RIDERS = new WeakMap<Engine, Rider[]>();
+
 /**
- * Reads several tensors with one submit and one await (counted as one read).
+ * Reads `t` with the engine's next {@linkcode readTensors} call, whoever makes it: no read of its
+ * own. A loop that adds a check to a trainer's metrics read (non-finite counts, say) keeps one
+ * read per log point.
+ *
+ * @example Ride along with a trainer's metrics read
+ * ```ts
+ * import { createEngine, readTensors } from "../mod.ts";
+ * import { readWithNext } from "./readback.ts";
+ *
+ * const engine = await createEngine();
+ * const flag = engine.tensor({ dtype: "u32", shape: [1], label: "example.flag" });
+ * const metrics = engine.tensor({ dtype: "f32", shape: [2], label: "example.metrics" });
+ * engine.write(flag, [3]);
+ * const pending = readWithNext(engine, flag);
+ * await readTensors(engine, [metrics] as const); // one read serves both
+ * console.log(await pending, engine.stats.reads); // Uint32Array [3] 1
+ * engine.destroy();
+ * ```
+ *
+ * @param engine Engine whose next read carries `t`.
+ * @param t Tensor to copy out.
+ * @returns Its contents, once the next read has completed.
+ */
+export function readWithNext<D extends DType>(
+  engine: Engine,
+  t: Tensor<D>,
+): Promise<HostArrays[D]> {
+  return new Promise((resolve, reject) => {
+    const riders = RIDERS.get(engine) ?? [];
+    riders.push({ tensor: t, resolve: resolve as Rider["resolve"], reject });
+    RIDERS.set(engine, riders);
+  });
+}
+
+/**
+ * Reads what {@linkcode readWithNext} queued, if no read has taken it yet (one read then; none
+ * when nothing is pending).
+ *
+ * @param engine Engine whose queued tensors to read.
+ */
+export async function readPending(engine: Engine): Promise<void> {
+  if ((RIDERS.get(engine)?.length ?? 0) > 0) await readTensors(engine, []);
+}
+
+/**
+ * Reads several tensors with one submit and one await (counted as one read), together with any
+ * tensors queued by {@linkcode readWithNext}.
  *
  * @example Read several tensors with one GPU synchronisation
  * ```ts
@@ -28,6 +82,19 @@ export async function readTensors<T extends readonly Tensor[]>(
   engine: Engine,
   tensors: T,
 ): Promise<{ [K in keyof T]: T[K] extends Tensor<infer D> ? HostArrays[D] : never }> {
+  const riders = RIDERS.get(engine) ?? [];
+  RIDERS.delete(engine);
+  try {
+    const all = await readAll(engine, [...tensors, ...riders.map((r) => r.tensor)]);
+    riders.forEach((r, i) => r.resolve(all[tensors.length + i]));
+    return all.slice(0, tensors.length) as never;
+  } catch (e) {
+    for (const r of riders) r.reject(e);
+    throw e;
+  }
+}
+
+async function readAll(engine: Engine, tensors: readonly Tensor[]): Promise<HostArrays[DType][]> {
   engine.throwIfError();
   const total = tensors.reduce((s, t) => s + t.byteLength, 0);
   const staging = engine.createBuffer({
@@ -55,10 +122,41 @@ export async function readTensors<T extends readonly Tensor[]>(
       off += t.byteLength;
       return arr;
     });
-    return out as never;
+    return out;
   } finally {
     engine.releaseBuffer(staging);
   }
+}
+
+/**
+ * Waits until the GPU has finished the work submitted so far, reading nothing (counted in
+ * `engine.stats.waits`). A loop that submits in slices awaits it between slices, so the event
+ * loop runs (signals, timers) and the queue never grows past one slice.
+ *
+ * @example Submit work in slices and stay responsive
+ * ```ts
+ * import { createEngine } from "../mod.ts";
+ * import { waitIdle } from "./readback.ts";
+ *
+ * const engine = await createEngine();
+ * const t = engine.tensor({ dtype: "f32", shape: [4], label: "example.t" });
+ * for (let slice = 0; slice < 3; slice++) {
+ *   const enc = engine.encoder("example");
+ *   enc.clear(t);
+ *   engine.submit(enc);
+ *   await waitIdle(engine); // signal handlers and timers run here
+ * }
+ * console.log(engine.stats.waits, engine.stats.reads); // 3 0
+ * engine.destroy();
+ * ```
+ *
+ * @param engine Engine whose queue to drain.
+ */
+export async function waitIdle(engine: Engine): Promise<void> {
+  engine.throwIfError();
+  engine.stats.waits++;
+  await engine.device.queue.onSubmittedWorkDone();
+  engine.throwIfError();
 }
 
 /**
