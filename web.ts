@@ -6,6 +6,12 @@
  * shaders are fetched from `shaders/` next to `dist/`. `examples/browser/index.html` trains live in
  * the page.
  *
+ * The playground (`examples/playground/`, built by `deno task site`) uses the rest: its catalogue
+ * and configs ({@linkcode PLAYGROUND_TASKS}, {@linkcode playgroundConfig}), sessions driven a frame
+ * at a time ({@linkcode createPlaygroundSession}), checkpoints as bytes in the CLI's safetensors
+ * format ({@linkcode encodeCheckpoint}, {@linkcode decodeCheckpoint}), the per-family canvas
+ * renderers ({@linkcode RENDERERS}) and self-contained canvas replays ({@linkcode replayCanvasHtml}).
+ *
  * Browsers expose fewer storage buffers per shader stage than Deno (Chrome: 10); every kernel binds
  * at most {@linkcode PORTABLE_STORAGE_BUFFERS}, the WebGPU minimum of 8.
  *
@@ -49,5 +55,33 @@ export { ALGORITHMS, findAlgorithm } from "./algorithms/mod.ts";
 export type { AlgorithmDef, Metrics, RunConfig, Trainer } from "./algorithms/trainer.ts";
 export { RUN_DEFAULTS, validateConfig } from "./app/config.ts";
 export type { ExperimentConfig, LogConfig } from "./app/config.ts";
-export { buildTrainer, trainLoop } from "./app/train_loop.ts";
-export type { LoopState, MetricsRow, TrainLoopOptions } from "./app/train_loop.ts";
+export { buildEvaluation, buildTrainer, trainLoop } from "./app/train_loop.ts";
+export type {
+  EvalPlan,
+  EvalRow,
+  Evaluation,
+  LoopState,
+  MetricsRow,
+  TrainLoopOptions,
+} from "./app/train_loop.ts";
+export type { EvalConfig, EvalProtocol } from "./algorithms/trainer.ts";
+export { decodeCheckpoint, encodeCheckpoint } from "./app/checkpoint_bytes.ts";
+export type { CheckpointData } from "./app/checkpoint_bytes.ts";
+export { createPlaygroundSession } from "./app/playground.ts";
+export type { PlaygroundMetrics, PlaygroundSession } from "./app/playground.ts";
+export {
+  PLAYGROUND_ALGORITHMS,
+  PLAYGROUND_TASKS,
+  playgroundConfig,
+  playgroundConfigFromCheckpoint,
+  playgroundFits,
+} from "./app/playground_config.ts";
+export type {
+  PlaygroundAlgorithm,
+  PlaygroundChoice,
+  PlaygroundTask,
+} from "./app/playground_config.ts";
+export { replayCanvasHtml } from "./app/replay_html.ts";
+export type { ReplayFrame, ReplayOptions } from "./app/replay_html.ts";
+export { RENDERERS } from "./envs/renderers.ts";
+export type { DrawContext, EnvRenderer, EnvStateFrame } from "./envs/draw.ts";
