@@ -28,8 +28,12 @@ Config overrides use the YAML key paths, e.g. --seed=2 --numEnvs=128 --totalStep
 --algo.lr=1e-3 --log.interval=5000 --name=my-run
 
 Options:
-  --seeds N       run N seeds (seed, seed+1, …) into runs/<name>/seed-<k>/, one report
-  --resume DIR    continue the run in DIR from its last checkpoint (same metrics as uninterrupted)
+  --seeds N       run N seeds (seed, seed+1, …) into runs/<name>/seed-<seed>/, one report
+  --resume DIR    continue the run in DIR from its last checkpoint (same metrics as uninterrupted);
+                  with --totalSteps=N, extend it (a finished run too)
+
+Signals: SIGINT (Ctrl-C), SIGTERM and SIGUSR1 finish the running slice, write a checkpoint and
+exit with status 75 ("resume me": deno task run --resume DIR); a second Ctrl-C quits at once.
   --root DIR      folder for run folders (default runs)
   --plain         plain progress lines even on a terminal
   --quiet         no progress output
@@ -51,6 +55,8 @@ export interface RunArgs {
 }
 
 const VALUE_FLAGS = ["seeds", "resume", "root"] as const;
+/** The config keys `--resume` may change: extending a run. */
+const RESUME_OVERRIDES: readonly string[] = ["totalSteps"];
 const BOOL_FLAGS = ["help", "list", "plain", "quiet"] as const;
 
 /**
@@ -122,9 +128,12 @@ export function parseRunArgs(argv: readonly string[]): RunArgs {
       out.overrides.push([key, value]);
     }
   }
-  if (out.resume && (out.config || out.overrides.length || out.seeds !== 1)) {
+  const changed = out.overrides.filter(([k]) => !RESUME_OVERRIDES.includes(k)).map(([k]) => k);
+  if (out.resume && (out.config || changed.length || out.seeds !== 1)) {
     throw new TypeError(
-      "Cannot parse arguments: --resume continues a run with its saved config; give no config, overrides or --seeds",
+      `Cannot parse arguments: --resume continues a run with its saved config; give no config, --seeds or overrides but --${
+        RESUME_OVERRIDES.join("/--")
+      }${changed.length ? ` (got --${changed.join(", --")})` : ""}`,
     );
   }
   return out;
@@ -178,34 +187,46 @@ export async function main(argv: readonly string[]): Promise<number> {
       console.log(await presetListText());
       return 0;
     }
-    // First Ctrl-C: finish the interval, checkpoint and stop; second: exit at once.
+    // SIGINT (Ctrl-C), SIGTERM (Slurm, Kubernetes) and SIGUSR1 (Slurm's warning before a time
+    // limit or preemption): finish the submitted work, checkpoint and exit RESUME_EXIT_CODE. A
+    // second Ctrl-C exits at once (130).
     const stop = new AbortController();
-    const onInterrupt = () => {
-      if (stop.signal.aborted) Deno.exit(130);
+    const onStop = (name: string) => () => {
+      if (stop.signal.aborted && name === "SIGINT") Deno.exit(130);
       stop.abort();
       console.error(
-        "\ninterrupted: checkpointing at the next log point (Ctrl-C again to quit now)",
+        `\n${name}: checkpointing after the running slice, then exit ${RESUME_EXIT_CODE}`,
       );
     };
-    Deno.addSignalListener("SIGINT", onInterrupt);
+    for (const sig of STOP_SIGNALS) Deno.addSignalListener(sig, onStop(sig));
     const options: TrainOptions = {
       root: args.root,
       seeds: args.seeds,
       progress: args.progress,
       signal: stop.signal,
     };
+    let r;
     if (args.resume) {
-      const r = await train(undefined, { ...options, resume: args.resume });
-      return r.seeds.every((s) => s.finished) ? 0 : 130;
+      r = await train(undefined, { ...options, resume: args.resume, overrides: args.overrides });
+    } else {
+      const { text, source } = await configText(args.config ?? DEFAULT_PRESET);
+      const config = await parseConfig(text, { source, overrides: args.overrides });
+      r = await train(config, options);
     }
-    const { text, source } = await configText(args.config ?? DEFAULT_PRESET);
-    const config = await parseConfig(text, { source, overrides: args.overrides });
-    const r = await train(config, options);
-    return r.seeds.every((s) => s.finished) ? 0 : 130;
+    return r.seeds.every((s) => s.finished) ? 0 : RESUME_EXIT_CODE;
   } catch (e) {
     console.error(`error: ${e instanceof Error ? e.message : String(e)}`);
     return 1;
   }
 }
+
+/**
+ * Exit status of a run stopped by a signal after writing its checkpoint: "resume me"
+ * (`EX_TEMPFAIL`); continue with `deno task run --resume <run folder>`.
+ */
+export const RESUME_EXIT_CODE = 75;
+
+/** The signals that stop a run with a checkpoint (SIGUSR1: Slurm's `--signal` warning). */
+const STOP_SIGNALS: readonly Deno.Signal[] = ["SIGINT", "SIGTERM", "SIGUSR1"];
 
 if (import.meta.main) Deno.exit(await main(Deno.args));

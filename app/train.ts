@@ -2,7 +2,7 @@
  * `train(config)`: engine → env → trainer, then the loop — `trainer.run(k)` between log points,
  * one metrics read per interval, outputs and checkpoints — for one or several seeds.
  *
- * Outputs of a run in `<root>/<name>/` (one seed), or in `<root>/<name>/seed-<k>/` per seed with
+ * Outputs of a run in `<root>/<name>/` (one seed), or in `<root>/<name>/seed-<seed>/` per seed with
  * `--seeds N`: `config.yaml` (effective config), `metrics.jsonl` and `metrics.csv` (one row per
  * log interval and per evaluation point, the evaluation under the protocol's name),
  * `checkpoint.safetensors` (latest; written atomically), `best.safetensors` (the best model so
@@ -13,8 +13,8 @@
  */
 import { createEngine, type Engine } from "../engine/device.ts";
 import { readCheckpoint, restoreCheckpoint, saveCheckpoint } from "./checkpoint.ts";
-import { configToYaml, type ExperimentConfig, validateConfig } from "./config.ts";
-import { createProgress, type Progress } from "./progress.ts";
+import { configToYaml, type ExperimentConfig, parseYaml, validateConfig } from "./config.ts";
+import { createProgress, guardedWriter, type Progress } from "./progress.ts";
 import { writeReport } from "./report.ts";
 import {
   envLabel,
@@ -55,6 +55,8 @@ export interface TrainOptions {
   signal?: AbortSignal;
   /** Write report.html at the end. Default true. */
   report?: boolean;
+  /** With `resume`: `totalSteps` overrides that extend the run (a finished one too). */
+  overrides?: readonly (readonly [string, string])[];
 }
 
 /** What one seed produced. */
@@ -290,7 +292,10 @@ async function runSeed(job: SeedJob, options: TrainOptions): Promise<SeedResult>
   }
 }
 
-async function resumeJobs(dir: string): Promise<SeedJob[]> {
+async function resumeJobs(
+  dir: string,
+  overrides: readonly (readonly [string, string])[],
+): Promise<SeedJob[]> {
   const seedDirs: string[] = [];
   try {
     for await (const e of Deno.readDir(dir)) {
@@ -300,27 +305,71 @@ async function resumeJobs(dir: string): Promise<SeedJob[]> {
     if (e instanceof Deno.errors.NotFound) {
       throw new TypeError(`Cannot resume "${dir}": folder not found`);
     }
+    if (e instanceof Deno.errors.NotADirectory) {
+      throw new TypeError(`Cannot resume "${dir}": it is a file; give the run folder`);
+    }
     throw e;
   }
   seedDirs.sort((a, b) => Number(a.split("-").at(-1)) - Number(b.split("-").at(-1)));
   const dirs = seedDirs.length ? seedDirs : [dir];
   const jobs: SeedJob[] = [];
   for (const d of dirs) {
-    const ckpt = `${d}/${RUN_FILES.checkpoint}`;
-    let raw: unknown;
-    if (await exists(ckpt)) raw = (await readCheckpoint(ckpt)).config;
-    else if (await exists(`${d}/${RUN_FILES.config}`)) {
-      const { parseYaml } = await import("./config.ts");
-      raw = await parseYaml(await Deno.readTextFile(`${d}/${RUN_FILES.config}`), d);
-    } else {
+    const ckpt = `${d}/${RUN_FILES.checkpoint}`, yaml = `${d}/${RUN_FILES.config}`;
+    const fromCkpt = await exists(ckpt)
+      ? validateConfig((await readCheckpoint(ckpt)).config, ckpt)
+      : null;
+    const fromYaml = await exists(yaml)
+      ? validateConfig(await parseYaml(await Deno.readTextFile(yaml), yaml), yaml)
+      : null;
+    if (!fromCkpt && !fromYaml) {
       throw new TypeError(
         `Cannot resume "${d}": it has neither ${RUN_FILES.checkpoint} nor ${RUN_FILES.config}`,
       );
     }
-    const config = validateConfig(raw, `${d}/${RUN_FILES.config}`);
+    if (fromCkpt && fromYaml) {
+      // The checkpoint's config is what its tensors were built from; an edited config.yaml, or a
+      // checkpoint of another run (algorithm, task, sizes) copied in, would silently lie.
+      const diff = configDiff(fromYaml, fromCkpt);
+      if (diff.length > 0) {
+        throw new TypeError(
+          `Cannot resume "${d}": ${RUN_FILES.config} differs from the checkpoint's config: ${
+            diff[0]
+          }${
+            diff.length > 1 ? ` (and ${diff.length - 1} more)` : ""
+          }; restore ${RUN_FILES.config} or start a new run (only --totalSteps may change on resume)`,
+        );
+      }
+    }
+    let config = (fromCkpt ?? fromYaml)!;
+    for (const [key, value] of overrides) {
+      // Extending a run (a finished one too): the only change a resume accepts (app/run.ts).
+      if (key !== "totalSteps") throw new TypeError(`Cannot resume "${d}": cannot change ${key}`);
+      config = validateConfig({ ...structuredClone(config), totalSteps: Number(value) }, key);
+      await Deno.writeTextFile(yaml, configToYaml(config));
+    }
     jobs.push({ dir: d, config, label: d.split("/").slice(-2).join("/"), resume: true });
   }
   return jobs;
+}
+
+/**
+ * The settings that differ between two validated configs, as `path: a in config.yaml, b in the
+ * checkpoint` (paths dotted, in key order; the run name is not a setting).
+ */
+function configDiff(yaml: ExperimentConfig, ckpt: ExperimentConfig): string[] {
+  const flat = (v: unknown, path: string, out: Map<string, string>) => {
+    if (v !== null && typeof v === "object" && !Array.isArray(v)) {
+      for (const [k, x] of Object.entries(v)) flat(x, path ? `${path}.${k}` : k, out);
+    } else out.set(path, JSON.stringify(v));
+    return out;
+  };
+  const a = flat(yaml, "", new Map()), b = flat(ckpt, "", new Map());
+  const keys = [...new Set([...a.keys(), ...b.keys()])].filter((k) => k !== "name");
+  return keys.filter((k) => a.get(k) !== b.get(k)).map((k) =>
+    `${k}: ${a.get(k) ?? "(absent)"} in ${RUN_FILES.config}, ${
+      b.get(k) ?? "(absent)"
+    } in the checkpoint`
+  );
 }
 
 /**
@@ -348,13 +397,14 @@ async function resumeJobs(dir: string): Promise<SeedJob[]> {
  * ```
  */
 export async function train(config: unknown, options: TrainOptions = {}): Promise<TrainResult> {
-  const write = options.write ??
-    ((t: string) => Deno.stdout.writeSync(new TextEncoder().encode(t)));
+  const write = guardedWriter(
+    options.write ?? ((t: string) => Deno.stdout.writeSync(new TextEncoder().encode(t))),
+  );
   let dir: string;
   let jobs: SeedJob[];
   if (options.resume) {
     dir = options.resume.replace(/\/+$/, "");
-    jobs = await resumeJobs(dir);
+    jobs = await resumeJobs(dir, options.overrides ?? []);
   } else {
     const cfg = validateConfig(config);
     const seeds = options.seeds ?? 1;
@@ -373,9 +423,12 @@ export async function train(config: unknown, options: TrainOptions = {}): Promis
     }
     jobs = Array.from({ length: seeds }, (_, k) => {
       const c = validateConfig({ ...structuredClone(cfg), name, seed: cfg.seed + k });
-      return seeds === 1
-        ? { dir, config: c, label: name, resume: false }
-        : { dir: `${dir}/seed-${k}`, config: c, label: `${name} seed-${k}`, resume: false };
+      return seeds === 1 ? { dir, config: c, label: name, resume: false } : {
+        dir: `${dir}/seed-${c.seed}`,
+        config: c,
+        label: `${name} seed-${c.seed}`,
+        resume: false,
+      };
     });
   }
   if (!options.resume && jobs.length > 1) {

@@ -128,14 +128,14 @@ gpuTest(
   },
 );
 
-gpuTest("--seeds runs every seed into seed-<k> folders and writes one report", async (engine) => {
+gpuTest("--seeds runs every seed into folders named by seed and writes one report", async (engine) => {
   const root = await Deno.makeTempDir();
   try {
     const r = await train(
       { ...SMALL, totalSteps: 1600, name: "multi", log: { interval: 800, checkpointEvery: 0 } },
       { root, engine, progress: "off", seeds: 2 },
     );
-    assertEquals(r.seeds.map((s) => s.dir), [`${root}/multi/seed-0`, `${root}/multi/seed-1`]);
+    assertEquals(r.seeds.map((s) => s.dir), [`${root}/multi/seed-7`, `${root}/multi/seed-8`]);
     assertEquals(r.seeds.map((s) => s.config.seed), [7, 8]);
     assertEquals(r.report, `${root}/multi/report.html`);
     assert((await Deno.stat(r.report!)).size > 100_000, "report inlines chart.js");
