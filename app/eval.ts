@@ -6,8 +6,9 @@
  * (`algorithms/evaluation.ts`: exactly `episodes` episodes, one readback), and reports the
  * protocol's number under the paper's name, with returns per agent. `best.safetensors` (the best
  * model of a run with `eval.best`) is evaluated the same way. Env 0's first episode (on the
- * trainer's own env) is recorded as text frames (`env.render`), printed to the terminal and written
- * as a self-contained HTML replay.
+ * trainer's own env) is recorded as text frames (`env.render`), printed to the terminal, and
+ * written as a self-contained HTML replay drawn on a canvas by the family's renderer (the
+ * playground's, envs/renderers.ts; text frames for families without one).
  *
  * Families that cannot act on separate envs (DIALS, whose evaluation runs inside training) run the
  * old loop on the trainer's own env: whole rounds of `maxSteps` steps until at least `episodes`
@@ -25,6 +26,9 @@ import { findAlgorithm } from "../algorithms/mod.ts";
 import { type EvalConfig, evalNames, type Trainer } from "../algorithms/trainer.ts";
 import { envLabel, RUN_FILES } from "./run_files.ts";
 import { evalProtocolOf } from "./train_loop.ts";
+import { replayCanvasHtml, type ReplayFrame } from "./replay_html.ts";
+import { type EnvRenderer, sliceEnvFrame } from "../envs/draw.ts";
+import { findRenderer } from "../envs/renderers.ts";
 
 /** Options of {@linkcode evaluate}; each defaults to the run's evaluation protocol. */
 export interface EvalOptions {
@@ -125,7 +129,7 @@ export async function evaluate(path: string, options: EvalOptions = {}): Promise
     const { loaded, skipped } = restoreCheckpoint(engine, { trainer, checkpoint, partial: true });
     const env = trainer.env;
     const A = env.spec.numAgents;
-    const frames = await recordFrames(engine, trainer, greedy);
+    const { frames, canvas } = await recordFrames(engine, trainer, greedy);
     let episodesDone: number, returnPerAgent: number[], meanLength: number;
     if (trainer.createEvalActor && protocol.runner === "evaluator") {
       const evaluation = await createEvaluation(engine, trainer, {
@@ -165,7 +169,15 @@ export async function evaluate(path: string, options: EvalOptions = {}): Promise
       ? `${path.includes("/") ? path.slice(0, path.lastIndexOf("/")) : "."}/replay.html`
       : options.html;
     if (htmlPath && frames.length > 0) {
-      await writeFileAtomic(htmlPath, new TextEncoder().encode(replayHtml(result)));
+      const html = canvas.length > 0
+        ? replayCanvasHtml({
+          spec: trainer.env.spec,
+          frames: canvas,
+          title: `${result.algo} on ${result.task}`,
+          summary: replaySummary(result),
+        })
+        : replayHtml(result);
+      await writeFileAtomic(htmlPath, new TextEncoder().encode(html));
       result.html = htmlPath;
     }
     return result;
@@ -174,31 +186,67 @@ export async function evaluate(path: string, options: EvalOptions = {}): Promise
   }
 }
 
-/** Env 0's first episode on the trainer's env, frame by frame (reads every step: evaluation only). */
+/** The renderer of `env`'s family when its state has the sizes the renderer draws, else null. */
+function rendererFor(env: Trainer["env"]): EnvRenderer | null {
+  const renderer = findRenderer(env.spec.family);
+  if (!renderer) return null;
+  const state = env.stateTensors();
+  const words = renderer.stateWords(env.spec);
+  const fits = renderer.tensors.every((n) =>
+    state[n] !== undefined && state[n].size === words[n] * env.numEnvs
+  );
+  return fits ? renderer : null;
+}
+
+/**
+ * Env 0's first episode on the trainer's env, frame by frame (reads every step: evaluation only):
+ * text pictures (`env.render`) and, where the family has a canvas renderer (envs/renderers.ts, the
+ * playground's), env 0's state words for a canvas replay.
+ */
 async function recordFrames(engine: Engine, trainer: Trainer, greedy: boolean) {
   const env = trainer.env, A = env.spec.numAgents, numEnvs = env.numEnvs;
   const frames: Frame[] = [];
-  if (!env.render) return frames;
-  frames.push({ step: 0, text: await env.render(0), reward: new Array(A).fill(0) });
+  const canvas: ReplayFrame[] = [];
+  if (!env.render) return { frames, canvas };
+  const renderer = rendererFor(env);
+  const names = renderer?.tensors ?? [];
+  const stateTensors = names.map((n) => env.stateTensors()[n]);
+  const stateOf = (arrays: readonly ArrayLike<number>[]) =>
+    sliceEnvFrame({
+      spec: env.spec,
+      state: Object.fromEntries(names.map((n, i) => [n, Uint32Array.from(arrays[i])])),
+      numEnvs,
+      envIndex: 0,
+    }).state;
+  const zeros = new Array(A).fill(0);
+  frames.push({ step: 0, text: await env.render(0), reward: zeros });
+  if (renderer) {
+    canvas.push({
+      step: 0,
+      reward: zeros,
+      state: stateOf(await readTensors(engine, stateTensors)),
+    });
+  }
   for (let t = 1; t <= env.spec.maxSteps; t++) {
     const enc = engine.encoder("eval.frame");
     trainer.encodeAct(enc, { greedy });
     env.encodeStep(enc);
     engine.submit(enc);
-    const [reward, term, trunc] = await readTensors(
+    const [reward, term, trunc, ...state] = await readTensors(
       engine,
-      [env.buffers.reward, env.buffers.terminated, env.buffers.truncated] as const,
+      [env.buffers.reward, env.buffers.terminated, env.buffers.truncated, ...stateTensors],
     );
     const done = term[0] !== 0 || trunc[0] !== 0;
     const text = done ? `(episode over at step ${t}; env 0 auto-reset)` : await env.render(0);
-    frames.push({
-      step: t,
-      text,
-      reward: Array.from({ length: A }, (_, a) => reward[a * numEnvs]),
-    });
+    const r = Array.from({ length: A }, (_, a) => reward[a * numEnvs]);
+    frames.push({ step: t, text, reward: r });
+    // At an episode's end env 0 has already reset: the last picture stays the last state seen.
+    if (renderer) {
+      canvas.push({ step: t, reward: r, state: done ? canvas.at(-1)!.state : stateOf(state) });
+    }
     if (done) break;
   }
-  return frames;
+  return { frames, canvas };
 }
 
 /**
@@ -257,17 +305,23 @@ function escapeHtml(text: string): string {
   );
 }
 
+/** The replay pages' one-line summary: the protocol's number and the returns per agent. */
+function replaySummary(r: EvalResult): string {
+  return `${r.algo} on ${r.task}: ${r.protocol}: ${r.value.toFixed(3)} (per agent ${
+    r.returnPerAgent.map((v) => v.toFixed(3)).join(", ")
+  })`;
+}
+
 /**
- * A self-contained HTML replay of the recorded frames (slider, play/pause, per-step rewards).
+ * A self-contained HTML replay of the recorded text frames (slider, play/pause, per-step rewards),
+ * for envs without a canvas renderer.
  *
  * @param r An evaluation result with frames.
  * @returns The HTML text.
  */
 export function replayHtml(r: EvalResult): string {
   const frames = JSON.stringify(r.frames).replace(/<\//g, "<\\/");
-  const summary = `${r.algo} on ${r.task}: ${r.protocol}: ${r.value.toFixed(3)} (per agent ${
-    r.returnPerAgent.map((v) => v.toFixed(3)).join(", ")
-  })`;
+  const summary = replaySummary(r);
   return `<!doctype html>
 <html lang="en">
 <head><meta charset="utf-8"><title>Replay · ${escapeHtml(r.algo)} · ${escapeHtml(r.task)}</title>
