@@ -352,11 +352,88 @@ export function validateConfig(raw: unknown, source = "config"): ExperimentConfi
  */
 export async function parseConfig(
   text: string,
-  options: { source?: string; overrides?: readonly (readonly [string, string])[] } = {},
+  options: {
+    source?: string;
+    overrides?: readonly (readonly [string, string])[];
+    warn?: (message: string) => void;
+  } = {},
 ): Promise<ExperimentConfig> {
   const source = options.source ?? "config";
   const raw = await parseYaml(text, source);
-  return validateConfig(applyOverrides(raw ?? {}, options.overrides ?? []), source);
+  const { config, notes } = overrideConfig(raw ?? {}, options.overrides ?? []);
+  const valid = validateConfig(config, source);
+  const warn = options.warn ?? ((m: string) => console.warn(`warning: ${m}`));
+  for (const note of notes) warn(note);
+  return valid;
+}
+
+/**
+ * Applies CLI overrides the way `deno task run` does ({@linkcode applyOverrides}), then:
+ * - an override of `algo.name` to another algorithm drops the config's `algo` keys the new
+ *   algorithm does not have (keys given as overrides stay, and validation checks them strictly);
+ * - a `log.interval` or `log.checkpointEvery` above `totalSteps` is clamped to `totalSteps`.
+ * Each change comes back as a note (one line) for the caller to print.
+ *
+ * @param raw A parsed config (plain object; not mutated).
+ * @param overrides Pairs of dotted path and value text.
+ * @returns The config to validate and the notes.
+ *
+ * @example Switch a SEAC config to IDQN from the command line
+ * ```ts
+ * import { overrideConfig } from "./config.ts";
+ *
+ * const raw = { totalSteps: 1000, algo: { name: "seac", nSteps: 5, lr: 3e-4 } };
+ * const { config, notes } = overrideConfig(raw, [["algo.name", "idqn"]]);
+ * console.log(config.algo, notes); // { name: "idqn", lr: 0.0003 } and a note naming algo.nSteps
+ * ```
+ */
+export function overrideConfig(
+  raw: unknown,
+  overrides: readonly (readonly [string, string])[],
+): { config: Record<string, unknown>; notes: string[] } {
+  const config = applyOverrides(raw, overrides);
+  const notes: string[] = [];
+  const typed = new Set(overrides.map(([path]) => path));
+  const before = isPlainObject(raw) && isPlainObject(raw.algo) ? raw.algo : null;
+  const after = isPlainObject(config.algo) ? config.algo : null;
+  const def = typeof after?.name === "string" ? findAlgorithm(after.name) : null;
+  if (typed.has("algo.name") && before && after && def && before.name !== after.name) {
+    const own = Object.keys(def.defaults);
+    const dropped = Object.keys(before).filter((k) =>
+      k !== "name" && !typed.has(`algo.${k}`) && !own.includes(k)
+    );
+    for (const k of dropped) delete after[k];
+    const kept = Object.keys(before).filter((k) =>
+      k !== "name" && !typed.has(`algo.${k}`) && own.includes(k)
+    );
+    if (dropped.length > 0) {
+      notes.push(
+        `--algo.name=${def.name}: dropped ${
+          dropped.map((k) => `algo.${k}`).join(", ")
+        } from the config (${def.name} has no such settings)${
+          kept.length > 0 ? `; kept the config's ${kept.map((k) => `algo.${k}`).join(", ")}` : ""
+        }`,
+      );
+    }
+  }
+  const total = config.totalSteps ?? RUN_DEFAULTS.totalSteps;
+  if (config.log === undefined) config.log = {};
+  const log = config.log;
+  if (Number.isInteger(total) && (total as number) >= 1 && isPlainObject(log)) {
+    for (const key of ["interval", "checkpointEvery"] as const) {
+      const given = log[key];
+      const v = given ?? RUN_DEFAULTS.log[key];
+      if (Number.isInteger(v) && (v as number) > (total as number)) {
+        log[key] = total;
+        notes.push(
+          `log.${key} ${v}${
+            given === undefined ? " (default)" : ""
+          } is above totalSteps ${total}: using ${total}`,
+        );
+      }
+    }
+  }
+  return { config, notes };
 }
 
 function yamlScalar(v: unknown): string {

@@ -21,6 +21,8 @@ export interface Preset {
   source: string;
   /** Expected result (`# Expected:` line). */
   expected: string;
+  /** The whole leading comment block, `# ` removed (description, source, expected, notes). */
+  comment: string;
   /** The YAML text. */
   text: string;
 }
@@ -59,6 +61,21 @@ export function presetHeader(
   return out;
 }
 
+/**
+ * The leading `#` comment block of a preset, each line without its `# `.
+ *
+ * @param text YAML text.
+ * @returns The lines joined by newlines ("" when the file opens with no comment).
+ */
+export function presetComment(text: string): string {
+  const lines: string[] = [];
+  for (const line of text.split("\n")) {
+    if (!line.startsWith("#")) break;
+    lines.push(line.replace(/^#\s?/, ""));
+  }
+  return lines.join("\n").trimEnd();
+}
+
 /** Every preset, sorted by name (reads `app/presets/*.yaml`). */
 export async function listPresets(): Promise<Preset[]> {
   if (PRESET_DIR.protocol !== "file:") {
@@ -73,6 +90,7 @@ export async function listPresets(): Promise<Preset[]> {
       name: entry.name.replace(/\.ya?ml$/, ""),
       path: url.pathname,
       ...presetHeader(text),
+      comment: presetComment(text),
       text,
     });
   }

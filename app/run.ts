@@ -11,8 +11,11 @@
  *
  * @module
  */
-import { parseConfig } from "./config.ts";
-import { findPreset, listPresets } from "./presets.ts";
+import { type ExperimentConfig, parseConfig } from "./config.ts";
+import { explainError } from "./errors.ts";
+import { adapterCosts, calibrate, saveCalibration } from "./estimate_probe.ts";
+import { presetDetailsText, presetTableText } from "./preset_list.ts";
+import { findPreset } from "./presets.ts";
 import { train, type TrainOptions } from "./train.ts";
 
 /** The preset `deno task run` runs when given no config. */
@@ -34,10 +37,14 @@ Options:
 
 Signals: SIGINT (Ctrl-C), SIGTERM and SIGUSR1 finish the running slice, write a checkpoint and
 exit with status 75 ("resume me": deno task run --resume DIR); a second Ctrl-C quits at once.
+(Deno opens its debugger on SIGUSR1 too: on shared machines send SIGTERM; the sweep's Slurm
+script turns Slurm's USR1 warning into a SIGTERM.)
   --root DIR      folder for run folders (default runs)
   --plain         plain progress lines even on a terminal
   --quiet         no progress output
-  --list          list presets with their paper source and expected result
+  --list [NAME]   the presets with their estimated time on this adapter; with NAME, one
+                  preset's source, expected result, notes and estimate
+  --calibrate     with --list: time every algorithm on this adapter first (minutes; cached)
   --help          show this help
 
 Related: deno task eval <checkpoint>   deno task report <run dirs…>`;
@@ -45,7 +52,10 @@ Related: deno task eval <checkpoint>   deno task report <run dirs…>`;
 /** Parsed command line of `deno task run`. */
 export interface RunArgs {
   help: boolean;
+  /** `--list`; the preset to detail, if any, is `config`. */
   list: boolean;
+  /** `--calibrate` (with `--list`). */
+  calibrate: boolean;
   config: string | null;
   overrides: [string, string][];
   seeds: number;
@@ -57,7 +67,7 @@ export interface RunArgs {
 const VALUE_FLAGS = ["seeds", "resume", "root"] as const;
 /** The config keys `--resume` may change: extending a run. */
 const RESUME_OVERRIDES: readonly string[] = ["totalSteps"];
-const BOOL_FLAGS = ["help", "list", "plain", "quiet"] as const;
+const BOOL_FLAGS = ["help", "list", "calibrate", "plain", "quiet"] as const;
 
 /**
  * Parses `deno task run` arguments; `--key=value` pairs that are not options are config overrides.
@@ -69,6 +79,7 @@ export function parseRunArgs(argv: readonly string[]): RunArgs {
   const out: RunArgs = {
     help: false,
     list: false,
+    calibrate: false,
     config: null,
     overrides: [],
     seeds: 1,
@@ -98,6 +109,7 @@ export function parseRunArgs(argv: readonly string[]): RunArgs {
       if (value !== null) throw new TypeError(`Cannot parse arguments: --${key} takes no value`);
       if (key === "help") out.help = true;
       else if (key === "list") out.list = true;
+      else if (key === "calibrate") out.calibrate = true;
       else out.progress = key === "plain" ? "plain" : "off";
     } else if ((VALUE_FLAGS as readonly string[]).includes(key)) {
       if (value === null) {
@@ -148,26 +160,36 @@ async function configText(arg: string): Promise<{ text: string; source: string }
       if (e instanceof Deno.errors.NotFound) {
         throw new TypeError(`Cannot read config "${arg}": file not found`);
       }
-      throw e;
+      throw new TypeError(explainError(e, null, { path: arg, action: "read config" }));
     }
   }
   const p = await findPreset(arg);
   return { text: p.text, source: `${arg} (preset)` };
 }
 
-/** Formats the preset list of `--list`. */
-export async function presetListText(): Promise<string> {
-  const lines: string[] = [];
-  const presets = await listPresets();
-  // The default first, then the rest in name order.
-  presets.sort((a, b) => Number(b.name === DEFAULT_PRESET) - Number(a.name === DEFAULT_PRESET));
-  for (const p of presets) {
-    lines.push(`${p.name}${p.name === DEFAULT_PRESET ? " (default)" : ""}`);
-    if (p.description) lines.push(`  ${p.description}`);
-    lines.push(`  source:   ${p.source || "(none given)"}`);
-    lines.push(`  expected: ${p.expected || "(none given)"}`);
+/**
+ * The text of `--list` (a table of every preset with its estimated time on this adapter) or of
+ * `--list NAME` (one preset's details).
+ *
+ * @param name The preset to detail, or null for the table.
+ * @param options `calibrate`: time every algorithm on this adapter first (and cache it).
+ * @returns The text.
+ */
+export async function presetListText(
+  name: string | null = null,
+  options: { calibrate?: boolean } = {},
+): Promise<string> {
+  if (options.calibrate) {
+    await saveCalibration(
+      await calibrate({
+        onProgress: (algo, i, n) => console.error(`calibrating ${algo} (${i + 1}/${n})`),
+      }),
+    );
   }
-  return lines.join("\n");
+  const costs = await adapterCosts();
+  return name === null
+    ? await presetTableText(costs, { defaultPreset: DEFAULT_PRESET })
+    : await presetDetailsText(name, costs);
 }
 
 /**
@@ -177,6 +199,7 @@ export async function presetListText(): Promise<string> {
  * @returns The exit code.
  */
 export async function main(argv: readonly string[]): Promise<number> {
+  let config: ExperimentConfig | null = null;
   try {
     const args = parseRunArgs(argv);
     if (args.help) {
@@ -184,15 +207,23 @@ export async function main(argv: readonly string[]): Promise<number> {
       return 0;
     }
     if (args.list) {
-      console.log(await presetListText());
+      console.log(await presetListText(args.config, { calibrate: args.calibrate }));
       return 0;
     }
     // SIGINT (Ctrl-C), SIGTERM (Slurm, Kubernetes) and SIGUSR1 (Slurm's warning before a time
     // limit or preemption): finish the submitted work, checkpoint and exit RESUME_EXIT_CODE. A
     // second Ctrl-C exits at once (130).
     const stop = new AbortController();
+    let stoppedAt = 0;
     const onStop = (name: string) => () => {
-      if (stop.signal.aborted && name === "SIGINT") Deno.exit(130);
+      // A terminal's Ctrl-C reaches this process twice at once (the terminal, and `deno task`
+      // forwarding it): only a Ctrl-C at least a second later means "quit now".
+      const now = performance.now();
+      if (stop.signal.aborted) {
+        if (name === "SIGINT" && now - stoppedAt > 1000) Deno.exit(130);
+        return;
+      }
+      stoppedAt = now;
       stop.abort();
       console.error(
         `\n${name}: checkpointing after the running slice, then exit ${RESUME_EXIT_CODE}`,
@@ -210,12 +241,12 @@ export async function main(argv: readonly string[]): Promise<number> {
       r = await train(undefined, { ...options, resume: args.resume, overrides: args.overrides });
     } else {
       const { text, source } = await configText(args.config ?? DEFAULT_PRESET);
-      const config = await parseConfig(text, { source, overrides: args.overrides });
+      config = await parseConfig(text, { source, overrides: args.overrides });
       r = await train(config, options);
     }
     return r.seeds.every((s) => s.finished) ? 0 : RESUME_EXIT_CODE;
   } catch (e) {
-    console.error(`error: ${e instanceof Error ? e.message : String(e)}`);
+    console.error(`error: ${explainError(e, config)}`);
     return 1;
   }
 }

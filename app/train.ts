@@ -283,6 +283,14 @@ async function runSeed(job: SeedJob, options: TrainOptions): Promise<SeedResult>
       await checkpoint();
       interrupted = true;
     }
+    if (interrupted) {
+      progress?.finish(
+        `${job.label}: stopped at ${trainer.envSteps} env steps; continue with --resume ${
+          options.resume ?? dir
+        }`,
+      );
+      return { dir, config, rows, finished: false };
+    }
     progress?.finish(
       finished ? `${job.label}: done, ${trainer.envSteps} env steps; outputs in ${dir}` : undefined,
     );

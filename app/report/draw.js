@@ -1,8 +1,8 @@
-// Draws the report's charts (inlined into report.html by app/report.ts, after chart.js).
-// Input: the JSON in <script id="report-data"> (ReportData in report.ts). One learning-curve chart
-// per task (thin line per seed, bold mean, shaded mean ± std); per task whose runs evaluate, a
-// chart of the evaluations under the protocol's name and a table of the reported number (mean ±
-// std over seeds); then one throughput chart.
+// Draws the report (inlined into report.html by app/report.ts, after chart.js).
+// Input: the JSON in <script id="report-data"> (ReportData in app/report.ts): `panels`, each a
+// chart of series with a role (main: a lone seed's bold line; seed: thin per-seed lines; mean: the
+// bold mean over seeds; band: its interval, filled) and dashed reference lines (the paper's
+// number); then `tables`. Curves with few points show their points, so a one-row run is a dot.
 // When done it sets <body data-charts="n" data-rendered="m">; on failure it shows the error and
 // sets data-error (the headless-browser test reads these).
 (function () {
@@ -10,31 +10,117 @@
   const PALETTE = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#17becf", "#8c564b"];
   const root = document.getElementById("charts");
 
+  function colorOf(i) {
+    return PALETTE[i % PALETTE.length];
+  }
+
   function rgba(hex, alpha) {
     const n = parseInt(hex.slice(1), 16);
     return "rgba(" + (n >> 16) + "," + ((n >> 8) & 255) + "," + (n & 255) + "," + alpha + ")";
   }
 
-  function section(title) {
+  function heading(text) {
     const h = document.createElement("h2");
-    h.textContent = title;
+    h.textContent = text;
+    root.appendChild(h);
+  }
+
+  function canvasBox() {
     const box = document.createElement("div");
     box.className = "chart";
     const canvas = document.createElement("canvas");
     box.appendChild(canvas);
-    root.appendChild(h);
     root.appendChild(box);
     return canvas;
   }
 
-  function points(pairs) {
-    return pairs.map(function (p) {
+  function xy(points) {
+    return points.map(function (p) {
       return { x: p[0], y: p[1] };
     });
   }
 
-  function lineChart(canvas, datasets, yTitle) {
-    return new Chart(canvas, {
+  function finiteCount(points) {
+    return points.filter(function (p) {
+      return p[1] !== null;
+    }).length;
+  }
+
+  // Points stay visible where a line would be too short to see.
+  function radius(points, base) {
+    const n = finiteCount(points);
+    return n <= 1 ? base + 2 : n <= 12 ? base : 0;
+  }
+
+  function seriesDatasets(s) {
+    const color = colorOf(s.color);
+    if (s.role === "band") {
+      return [
+        {
+          label: s.label + " (lower)",
+          data: xy(s.points),
+          borderWidth: 0,
+          pointRadius: 0,
+          fill: false,
+          hideInLegend: true,
+        },
+        {
+          label: s.label,
+          data: xy(s.upper),
+          borderWidth: 0,
+          pointRadius: 0,
+          backgroundColor: rgba(color, 0.18),
+          fill: "-1",
+        },
+      ];
+    }
+    const thin = s.role === "seed";
+    return [{
+      label: s.label,
+      data: xy(s.points),
+      borderColor: thin ? rgba(color, 0.4) : color,
+      backgroundColor: thin ? rgba(color, 0.4) : color,
+      borderWidth: thin ? 1 : 2.5,
+      pointRadius: radius(s.points, thin ? 1.5 : 2.5),
+      fill: false,
+      hideInLegend: thin,
+    }];
+  }
+
+  function referenceDatasets(panel) {
+    let maxX = 0;
+    panel.series.forEach(function (s) {
+      s.points.forEach(function (p) {
+        if (p[1] !== null && p[0] > maxX) maxX = p[0];
+      });
+    });
+    return panel.references.map(function (r) {
+      const color = colorOf(r.color);
+      return {
+        label: r.label,
+        data: [{ x: 0, y: r.value }, { x: maxX || 1, y: r.value }],
+        borderColor: color,
+        backgroundColor: color,
+        borderDash: [6, 4],
+        borderWidth: 1.5,
+        pointRadius: 0,
+        fill: false,
+      };
+    });
+  }
+
+  function chart(panel) {
+    heading(panel.title);
+    const datasets = [];
+    panel.series.forEach(function (s) {
+      seriesDatasets(s).forEach(function (d) {
+        datasets.push(d);
+      });
+    });
+    referenceDatasets(panel).forEach(function (d) {
+      datasets.push(d);
+    });
+    return new Chart(canvasBox(), {
       type: "line",
       data: { datasets: datasets },
       options: {
@@ -45,7 +131,7 @@
         interaction: { mode: "nearest", intersect: false },
         scales: {
           x: { type: "linear", title: { display: true, text: "env steps" } },
-          y: { title: { display: true, text: yTitle } },
+          y: { title: { display: true, text: panel.yTitle } },
         },
         plugins: {
           legend: {
@@ -60,157 +146,39 @@
     });
   }
 
-  // Curves of `series(seed)` per seed, with `band` (mean ± std) when there are several seeds.
-  function curveDatasets(groups, series, bandOf) {
-    const out = [];
-    groups.forEach(function (g) {
-      const color = PALETTE[g.colorIndex % PALETTE.length];
-      const band = bandOf(g);
-      if (g.seeds.length > 1) {
-        out.push({
-          label: g.label + " − std",
-          data: band.map(function (b) {
-            return { x: b[0], y: b[1] - b[2] };
-          }),
-          borderWidth: 0,
-          pointRadius: 0,
-          fill: false,
-          hideInLegend: true,
-        });
-        out.push({
-          label: g.label + " ± std",
-          data: band.map(function (b) {
-            return { x: b[0], y: b[1] + b[2] };
-          }),
-          borderWidth: 0,
-          pointRadius: 0,
-          backgroundColor: rgba(color, 0.18),
-          fill: "-1",
-        });
-      }
-      g.seeds.forEach(function (s) {
-        out.push({
-          label: g.label + " seed " + s.seed,
-          data: points(series(s)),
-          borderColor: rgba(color, 0.45),
-          borderWidth: 1,
-          pointRadius: 0,
-          fill: false,
-          hideInLegend: g.seeds.length > 1,
-        });
-      });
-      if (g.seeds.length > 1) {
-        out.push({
-          label: g.label + " (mean of " + g.seeds.length + " seeds)",
-          data: band.map(function (b) {
-            return { x: b[0], y: b[1] };
-          }),
-          borderColor: color,
-          backgroundColor: color,
-          borderWidth: 2.5,
-          pointRadius: 0,
-          fill: false,
-        });
-      }
-    });
-    return out;
-  }
-
-  function learningDatasets(groups) {
-    return curveDatasets(groups, function (s) {
-      return s.returns;
-    }, function (g) {
-      return g.band;
-    });
-  }
-
-  function evalDatasets(groups) {
-    return curveDatasets(groups, function (s) {
-      return s.evals;
-    }, function (g) {
-      return g.eval.band;
-    });
-  }
-
-  // The reported evaluation number of each run: mean ± std over its seeds.
-  function evalTable(groups) {
-    const table = document.createElement("table");
-    table.className = "eval";
+  function table(t) {
+    heading(t.title);
+    const el = document.createElement("table");
+    el.className = "data";
     const head = document.createElement("tr");
-    ["run", groups[0].eval.reported, "seeds"].forEach(function (t) {
+    t.columns.forEach(function (c) {
       const th = document.createElement("th");
-      th.textContent = t;
+      th.textContent = c;
       head.appendChild(th);
     });
-    table.appendChild(head);
-    groups.forEach(function (g) {
+    el.appendChild(head);
+    t.rows.forEach(function (row) {
       const tr = document.createElement("tr");
-      const cells = [
-        g.label,
-        g.eval.seeds > 0
-          ? g.eval.mean.toFixed(3) + (g.eval.seeds > 1 ? " ± " + g.eval.std.toFixed(3) : "")
-          : "–",
-        String(g.eval.seeds),
-      ];
-      if (g.eval.reported !== groups[0].eval.reported) cells[1] += " (" + g.eval.reported + ")";
-      cells.forEach(function (t) {
+      row.forEach(function (cell) {
         const td = document.createElement("td");
-        td.textContent = t;
+        td.textContent = cell;
         tr.appendChild(td);
       });
-      table.appendChild(tr);
+      el.appendChild(tr);
     });
-    root.appendChild(table);
+    root.appendChild(el);
+    if (t.note) {
+      const p = document.createElement("p");
+      p.className = "note";
+      p.textContent = t.note;
+      root.appendChild(p);
+    }
   }
 
   try {
     const data = JSON.parse(document.getElementById("report-data").textContent);
-    data.groups.forEach(function (g, i) {
-      g.colorIndex = i;
-    });
-    const tasks = [];
-    data.groups.forEach(function (g) {
-      if (tasks.indexOf(g.env) < 0) tasks.push(g.env);
-    });
-    const charts = [];
-    tasks.forEach(function (task) {
-      const groups = data.groups.filter(function (g) {
-        return g.env === task;
-      });
-      charts.push(
-        lineChart(
-          section("Mean episode return · " + task),
-          learningDatasets(groups),
-          "mean return",
-        ),
-      );
-      const evaluated = groups.filter(function (g) {
-        return g.eval;
-      });
-      if (evaluated.length > 0) {
-        const name = evaluated[0].eval.name;
-        charts.push(
-          lineChart(section("Evaluation · " + name + " · " + task), evalDatasets(evaluated), name),
-        );
-        evalTable(evaluated);
-      }
-    });
-    const through = [];
-    data.groups.forEach(function (g) {
-      const color = PALETTE[g.colorIndex % PALETTE.length];
-      g.seeds.forEach(function (s) {
-        through.push({
-          label: g.label + " seed " + s.seed,
-          data: points(s.throughput),
-          borderColor: color,
-          backgroundColor: color,
-          borderWidth: 1.5,
-          pointRadius: 1,
-          fill: false,
-        });
-      });
-    });
-    charts.push(lineChart(section("Throughput"), through, "env steps / s"));
+    const charts = data.panels.map(chart);
+    data.tables.forEach(table);
     const rendered = charts.filter(function (c) {
       return Chart.getChart(c.canvas) === c && c.canvas.width > 0 && c.data.datasets.length > 0;
     }).length;

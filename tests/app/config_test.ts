@@ -6,12 +6,13 @@ import {
 import {
   applyOverrides,
   configToYaml,
+  overrideConfig,
   parseConfig,
   parseScalar,
   RUN_DEFAULTS,
   validateConfig,
 } from "../../app/config.ts";
-import { listPresets, presetHeader } from "../../app/presets.ts";
+import { findPreset, listPresets, presetComment, presetHeader } from "../../app/presets.ts";
 import { formatDuration, progressText } from "../../app/progress.ts";
 
 /** Runs `fn`, asserts it throws an instance of `cls`, returns the error. */
@@ -270,7 +271,7 @@ Deno.test("every preset states its source and expected result and validates", as
   for (const p of presets) {
     assert(p.source.length > 0, `${p.name} has no "# Source:" line`);
     assert(p.expected.length > 0, `${p.name} has no "# Expected:" line`);
-    await parseConfig(p.text, { source: p.name });
+    await parseConfig(p.text, { source: p.name, warn: () => {} });
   }
 });
 
@@ -285,4 +286,79 @@ Deno.test("progressText() shows steps, rate, return and ETA", () => {
     /return – \(0 eps\) {2}ETA \?$/,
   );
   assertEquals([formatDuration(5), formatDuration(3725)], ["5s", "1h02m"]);
+});
+
+Deno.test("a log interval above totalSteps after overrides is clamped with a note naming it", async () => {
+  const { config, notes } = overrideConfig(BASE, [["totalSteps", "50"]]);
+  assertEquals(config.log, { interval: 50, checkpointEvery: 0 }, "checkpointEvery 0 stays");
+  assertEquals(notes, ["log.interval 80 is above totalSteps 50: using 50"]);
+  assertEquals(BASE.log.interval, 80, "the input is not mutated");
+  // Defaults count too, and are named as such.
+  const bare = overrideConfig({ totalSteps: 400, algo: { name: "random" } }, []);
+  assertEquals(bare.notes, [
+    "log.interval 10000 (default) is above totalSteps 400: using 400",
+    "log.checkpointEvery 50000 (default) is above totalSteps 400: using 400",
+  ]);
+  const warned: string[] = [];
+  const cfg = await parseConfig(configToYaml(BASE), {
+    overrides: [["totalSteps", "60"], ["log.checkpointEvery", "100"]],
+    warn: (m) => warned.push(m),
+  });
+  assertEquals([cfg.log.interval, cfg.log.checkpointEvery], [60, 60]);
+  assertEquals(warned, [
+    "log.interval 80 is above totalSteps 60: using 60",
+    "log.checkpointEvery 100 is above totalSteps 60: using 60",
+  ]);
+  // Nothing to say when the intervals fit; a bad type is left for validation to report.
+  assertEquals(overrideConfig(BASE, []).notes, []);
+  assertEquals(overrideConfig(BASE, [["log.interval", "often"]]).notes, []);
+});
+
+Deno.test("--algo.name on a preset drops the preset's keys the new algorithm lacks", async () => {
+  const preset = await findPreset("seac_rware_tiny_4ag");
+  const warned: string[] = [];
+  const cfg = await parseConfig(preset.text, {
+    overrides: [["algo.name", "idqn"], ["totalSteps", "5000000"]],
+    warn: (m) => warned.push(m),
+  });
+  assertEquals(cfg.algo.name, "idqn");
+  if (cfg.algo.name === "idqn") assertEquals(cfg.algo.lr, 0.0003, "a key both have is kept");
+  assertEquals(warned, [
+    "--algo.name=idqn: dropped algo.foreignTarget, algo.nSteps, algo.entropyCoef, algo.valueCoef, " +
+    "algo.hidden from the config (idqn has no such settings); kept the config's algo.lambda, " +
+    "algo.gamma, algo.lr, algo.adamEps, algo.maxGradNorm",
+  ]);
+  // Keys typed on the command line are still checked strictly.
+  await assertRejects(
+    () =>
+      parseConfig(preset.text, {
+        overrides: [["algo.name", "idqn"], ["algo.nSteps", "3"]],
+        warn: () => {},
+      }),
+    TypeError,
+    'unknown key "algo.nSteps"',
+  );
+  // Without an --algo.name override, nothing is dropped: validation rejects the key as before.
+  const { config, notes } = overrideConfig({ algo: { name: "random", lr: 1 } }, []);
+  assertEquals([config.algo, notes], [{ name: "random", lr: 1 }, []]);
+  // The same name, or an unknown one, drops nothing (validation names the unknown algorithm).
+  assertEquals(
+    overrideConfig({ algo: { name: "seac", nSteps: 5 } }, [["algo.name", "seac"]]).notes,
+    [],
+  );
+  assertEquals(
+    overrideConfig({ algo: { name: "seac", nSteps: 5 } }, [["algo.name", "nope"]]).config.algo,
+    {
+      name: "nope",
+      nSteps: 5,
+    },
+  );
+});
+
+Deno.test("presetComment() returns the whole leading comment block", () => {
+  assertEquals(
+    presetComment("# Line one.\n# Source: A\n#   more\n#\n# Note.\nseed: 1\n# later\n"),
+    "Line one.\nSource: A\n  more\n\nNote.",
+  );
+  assertEquals(presetComment("seed: 1\n"), "");
 });

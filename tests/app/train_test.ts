@@ -128,45 +128,48 @@ gpuTest(
   },
 );
 
-gpuTest("--seeds runs every seed into folders named by seed and writes one report", async (engine) => {
-  const root = await Deno.makeTempDir();
-  try {
-    const r = await train(
-      { ...SMALL, totalSteps: 1600, name: "multi", log: { interval: 800, checkpointEvery: 0 } },
-      { root, engine, progress: "off", seeds: 2 },
-    );
-    assertEquals(r.seeds.map((s) => s.dir), [`${root}/multi/seed-7`, `${root}/multi/seed-8`]);
-    assertEquals(r.seeds.map((s) => s.config.seed), [7, 8]);
-    assertEquals(r.report, `${root}/multi/report.html`);
-    assert((await Deno.stat(r.report!)).size > 100_000, "report inlines chart.js");
-    const [a, b] = r.seeds.map((s) => s.rows.map((x) => x.meanReturn));
-    assertEquals(a.length, 2);
-    assert(JSON.stringify(a) !== JSON.stringify(b) || a.every((v) => v === 0), "seeds differ");
-    // Stopped in seed 0 before any checkpoint: --resume restarts seed 0, then runs seed 1.
-    const cfg = {
-      ...SMALL,
-      totalSteps: 1600,
-      name: "multi2",
-      log: { interval: 800, checkpointEvery: 0 },
-    };
-    const part = await train(cfg, { root, engine, progress: "off", seeds: 2, stopAt: 800 });
-    assertEquals(part.seeds.length, 1);
-    assertEquals(part.report, null, "no report for an unfinished run");
-    const resumed = await train(undefined, {
-      root,
-      engine,
-      progress: "off",
-      resume: `${root}/multi2`,
-    });
-    assertEquals(resumed.seeds.map((s) => s.config.seed), [7, 8]);
-    assertEquals(
-      resumed.seeds.map((s) => deterministic(s.rows)),
-      r.seeds.map((s) => deterministic(s.rows)),
-    );
-  } finally {
-    await Deno.remove(root, { recursive: true });
-  }
-});
+gpuTest(
+  "--seeds runs every seed into folders named by seed and writes one report",
+  async (engine) => {
+    const root = await Deno.makeTempDir();
+    try {
+      const r = await train(
+        { ...SMALL, totalSteps: 1600, name: "multi", log: { interval: 800, checkpointEvery: 0 } },
+        { root, engine, progress: "off", seeds: 2 },
+      );
+      assertEquals(r.seeds.map((s) => s.dir), [`${root}/multi/seed-7`, `${root}/multi/seed-8`]);
+      assertEquals(r.seeds.map((s) => s.config.seed), [7, 8]);
+      assertEquals(r.report, `${root}/multi/report.html`);
+      assert((await Deno.stat(r.report!)).size > 100_000, "report inlines chart.js");
+      const [a, b] = r.seeds.map((s) => s.rows.map((x) => x.meanReturn));
+      assertEquals(a.length, 2);
+      assert(JSON.stringify(a) !== JSON.stringify(b) || a.every((v) => v === 0), "seeds differ");
+      // Stopped in seed 0 before any checkpoint: --resume restarts seed 0, then runs seed 1.
+      const cfg = {
+        ...SMALL,
+        totalSteps: 1600,
+        name: "multi2",
+        log: { interval: 800, checkpointEvery: 0 },
+      };
+      const part = await train(cfg, { root, engine, progress: "off", seeds: 2, stopAt: 800 });
+      assertEquals(part.seeds.length, 1);
+      assertEquals(part.report, null, "no report for an unfinished run");
+      const resumed = await train(undefined, {
+        root,
+        engine,
+        progress: "off",
+        resume: `${root}/multi2`,
+      });
+      assertEquals(resumed.seeds.map((s) => s.config.seed), [7, 8]);
+      assertEquals(
+        resumed.seeds.map((s) => deterministic(s.rows)),
+        r.seeds.map((s) => deterministic(s.rows)),
+      );
+    } finally {
+      await Deno.remove(root, { recursive: true });
+    }
+  },
+);
 
 /**
  * Overrides that keep one DIALS-family iteration small on a CPU adapter: a DIALS iteration collects
