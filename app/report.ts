@@ -221,7 +221,6 @@ function subtitleOf(groups: readonly RunGroup[]): string {
       "band: 95% stratified bootstrap interval of the mean",
     );
   }
-  parts.push("dashed: the paper's number where the preset states one");
   return parts.join(" · ");
 }
 
@@ -243,13 +242,16 @@ export async function buildReport(
   const tables = [runsTable(groups), finalTable(groups, bootstrap)];
   const poi = improvementTable(groups, bootstrap);
   if (poi) tables.push(poi);
+  const panels = buildPanels(groups);
+  const subtitle = subtitleOf(groups) +
+    (panels.some((p) => p.references.length > 0) ? " · dashed: the paper's number" : "");
   return {
     title: `${[...new Set(groups.map((g) => g.algo))].join(" vs ")} on ${tasks.join(", ")}`,
-    subtitle: subtitleOf(groups),
+    subtitle,
     generated: new Date().toISOString().slice(0, 19).replace("T", " ") + " UTC",
     bootstrap,
     groups,
-    panels: buildPanels(groups),
+    panels,
     tables,
   };
 }

@@ -65,6 +65,8 @@ export interface Series {
   points: Points;
   /** For `band`: the upper edge (`points` is the lower edge). */
   upper?: Points;
+  /** Dash pattern index (0 solid), telling apart curves of one run that share its colour. */
+  dash?: number;
 }
 
 /** A horizontal reference line. */
@@ -176,6 +178,7 @@ function namedSeries(
           one ? "" : ` (mean of ${curves.length} seeds)`
         }`,
         color: groups.length > 1 ? color : i,
+        dash: groups.length > 1 ? i : 0,
         role: one ? "main" : "mean",
         points: one ? curves[0] : meanCurve(curves),
       });

@@ -13,7 +13,7 @@
  */
 import { type ExperimentConfig, parseConfig } from "./config.ts";
 import { explainError } from "./errors.ts";
-import { adapterCosts, calibrate, saveCalibration } from "./estimate_probe.ts";
+import { adapterCosts, calibrate, longRunWarning, saveCalibration } from "./estimate_probe.ts";
 import { presetDetailsText, presetTableText } from "./preset_list.ts";
 import { findPreset } from "./presets.ts";
 import { train, type TrainOptions } from "./train.ts";
@@ -242,6 +242,8 @@ export async function main(argv: readonly string[]): Promise<number> {
     } else {
       const { text, source } = await configText(args.config ?? DEFAULT_PRESET);
       config = await parseConfig(text, { source, overrides: args.overrides });
+      const note = args.progress === "off" ? null : await longRunWarning(config);
+      if (note) console.error(`warning: ${note}`);
       r = await train(config, options);
     }
     return r.seeds.every((s) => s.finished) ? 0 : RESUME_EXIT_CODE;

@@ -7,7 +7,8 @@
  * log interval and per evaluation point, the evaluation under the protocol's name),
  * `checkpoint.safetensors` (latest; written atomically), `best.safetensors` (the best model so
  * far, when the evaluation protocol has `best`; written atomically when the evaluation value
- * improves), and `report.html` in `<root>/<name>/`.
+ * improves), `metadata.json` (the adapter of the latest session), and `report.html` in
+ * `<root>/<name>/`.
  *
  * @module
  */
@@ -215,6 +216,11 @@ async function runSeed(job: SeedJob, options: TrainOptions): Promise<SeedResult>
       await Deno.writeTextFile(`${dir}/${RUN_FILES.config}`, configToYaml(config));
       await writeMetricsFiles(dir, [], evalColumns);
     }
+    // The adapter each session ran on (the report's device table): the latest session's.
+    await Deno.writeTextFile(
+      `${dir}/metadata.json`,
+      JSON.stringify({ adapter: engine.adapter }, null, 2) + "\n",
+    );
     const spi = trainer.stepsPerIteration;
     const ckptEvery = (itersPerLog: number) =>
       config.log.checkpointEvery === 0

@@ -2,12 +2,14 @@
 // Input: the JSON in <script id="report-data"> (ReportData in app/report.ts): `panels`, each a
 // chart of series with a role (main: a lone seed's bold line; seed: thin per-seed lines; mean: the
 // bold mean over seeds; band: its interval, filled) and dashed reference lines (the paper's
-// number); then `tables`. Curves with few points show their points, so a one-row run is a dot.
+// number); then `tables`. Curves with few points show their points, so a one-row run is a dot;
+// curves of one run that share its colour (agents, scalars) differ in dash pattern.
 // When done it sets <body data-charts="n" data-rendered="m">; on failure it shows the error and
 // sets data-error (the headless-browser test reads these).
 (function () {
   "use strict";
   const PALETTE = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#17becf", "#8c564b"];
+  const DASHES = [[], [6, 3], [2, 2], [10, 3, 2, 3], [1, 4]];
   const root = document.getElementById("charts");
 
   function colorOf(i) {
@@ -81,6 +83,7 @@
       borderColor: thin ? rgba(color, 0.4) : color,
       backgroundColor: thin ? rgba(color, 0.4) : color,
       borderWidth: thin ? 1 : 2.5,
+      borderDash: DASHES[(s.dash || 0) % DASHES.length],
       pointRadius: radius(s.points, thin ? 1.5 : 2.5),
       fill: false,
       hideInLegend: thin,

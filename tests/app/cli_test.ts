@@ -190,6 +190,7 @@ Deno.test({
       assertEquals(await entries(dir), [
         "checkpoint.safetensors",
         "config.yaml",
+        "metadata.json",
         "metrics.csv",
         "metrics.jsonl",
         "report.html",
