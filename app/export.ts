@@ -18,7 +18,15 @@ import {
   toMarlEval,
   validateMarlEval,
 } from "./marl_eval.ts";
-import { envLabel, parseYaml, readMetricsRows, RUN_FILES, writeFileAtomic } from "./run_files.ts";
+import {
+  collectFolders,
+  envLabel,
+  exists,
+  parseYaml,
+  readMetricsRows,
+  RUN_FILES,
+  writeFileAtomic,
+} from "./run_files.ts";
 
 /** What {@linkcode exportMarlEval} produced. */
 export interface ExportResult extends MarlEvalExport {
@@ -38,22 +46,7 @@ export interface ExportResult extends MarlEvalExport {
  */
 export async function findSeedDirs(paths: readonly string[], depth = 3): Promise<string[]> {
   const out: string[] = [];
-  const walk = async (dir: string, left: number): Promise<void> => {
-    try {
-      await Deno.stat(`${dir}/${RUN_FILES.config}`);
-      out.push(dir);
-      return;
-    } catch (e) {
-      if (!(e instanceof Deno.errors.NotFound)) throw e;
-    }
-    if (left === 0) return;
-    const children: string[] = [];
-    for await (const e of Deno.readDir(dir)) {
-      if (e.isDirectory && !e.name.startsWith(".")) children.push(e.name);
-    }
-    children.sort((a, b) => a.localeCompare(b, "en", { numeric: true }));
-    for (const c of children) await walk(`${dir}/${c}`, left - 1);
-  };
+  const isSeed = (dir: string) => exists(`${dir}/${RUN_FILES.config}`);
   for (const p of paths) {
     const dir = p.replace(/\/+$/, "") || "/";
     try {
@@ -67,7 +60,7 @@ export async function findSeedDirs(paths: readonly string[], depth = 3): Promise
       throw e;
     }
     const before = out.length;
-    await walk(dir, depth);
+    await collectFolders(dir, depth, isSeed, out);
     if (out.length === before) {
       throw new TypeError(`Cannot export "${dir}": no run folder (with ${RUN_FILES.config}) in it`);
     }

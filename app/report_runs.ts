@@ -6,7 +6,14 @@
  * @module
  */
 import { isSweepDir, sweepRunDirs } from "./sweep_files.ts";
-import { exists, type MetricsRow, parseYaml, readMetricsRows, RUN_FILES } from "./run_files.ts";
+import {
+  collectFolders,
+  exists,
+  type MetricsRow,
+  parseYaml,
+  readMetricsRows,
+  RUN_FILES,
+} from "./run_files.ts";
 
 /** `[envSteps, value]` points; null where nothing was logged (no episode finished). */
 export type Points = [number, number | null][];
@@ -75,19 +82,8 @@ export async function seedDirsOf(dir: string): Promise<string[]> {
  */
 export async function findRunDirs(paths: readonly string[]): Promise<string[]> {
   const out: string[] = [];
-  const walk = async (dir: string, depth: number): Promise<void> => {
-    if (await exists(`${dir}/${RUN_FILES.config}`) || (await seedChildren(dir)).length > 0) {
-      out.push(dir);
-      return;
-    }
-    if (depth === 0) return;
-    const children: string[] = [];
-    for await (const e of Deno.readDir(dir)) {
-      if (e.isDirectory && !e.name.startsWith(".")) children.push(e.name);
-    }
-    children.sort((a, b) => a.localeCompare(b, "en", { numeric: true }));
-    for (const c of children) await walk(`${dir}/${c}`, depth - 1);
-  };
+  const isRun = async (dir: string) =>
+    await exists(`${dir}/${RUN_FILES.config}`) || (await seedChildren(dir)).length > 0;
   for (const p of paths) {
     const dir = p.replace(/\/+$/, "") || "/";
     let info: Deno.FileInfo;
@@ -107,7 +103,7 @@ export async function findRunDirs(paths: readonly string[]): Promise<string[]> {
       continue;
     }
     const before = out.length;
-    await walk(dir, 3);
+    await collectFolders(dir, 3, isRun, out);
     if (out.length === before) {
       throw new TypeError(
         `Cannot read run "${dir}": no run folder (with ${RUN_FILES.config}) in it`,

@@ -202,3 +202,32 @@ export async function exists(path: string): Promise<boolean> {
     throw e;
   }
 }
+
+/**
+ * Collects, in name order, the folders under `dir` (itself included) that `isLeaf` accepts,
+ * searching at most `depth` levels below it and not below an accepted folder (hidden folders
+ * skipped). Shared by the report's run search and the export's seed search.
+ *
+ * @param dir Folder to search.
+ * @param depth Levels below `dir` to search.
+ * @param isLeaf Whether a folder is one to collect.
+ * @param out Where accepted folders are appended.
+ */
+export async function collectFolders(
+  dir: string,
+  depth: number,
+  isLeaf: (dir: string) => Promise<boolean>,
+  out: string[],
+): Promise<void> {
+  if (await isLeaf(dir)) {
+    out.push(dir);
+    return;
+  }
+  if (depth === 0) return;
+  const children: string[] = [];
+  for await (const e of Deno.readDir(dir)) {
+    if (e.isDirectory && !e.name.startsWith(".")) children.push(e.name);
+  }
+  children.sort((a, b) => a.localeCompare(b, "en", { numeric: true }));
+  for (const c of children) await collectFolders(`${dir}/${c}`, depth - 1, isLeaf, out);
+}
