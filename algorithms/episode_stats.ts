@@ -16,7 +16,7 @@ import type { EnvBuffers } from "../envs/env.ts";
 
 const SHADER = "algorithms/episode_stats.wgsl";
 const INCLUDES = ["common/_index.wgsl"] as const;
-const PARAMS = { numAgents: "u32", numEnvs: "u32", episodes: "u32" } as const;
+const PARAMS = { numAgents: "u32", numEnvs: "u32", episodes: "u32", seeds: "u32" } as const;
 
 /**
  * Adds one env step into the running and finished-episode accumulators (with `episodes` > 0, only
@@ -38,7 +38,7 @@ export const episodeStatsTrack = defineKernel({
   threads: (p) => p.numEnvs,
 });
 
-/** Sums the finished-episode accumulators over envs into `out` and zeroes them. */
+/** Sums the finished-episode accumulators over each seed's envs into `out` and zeroes them. */
 export const episodeStatsSummarise = defineKernel({
   name: "episodeStats.summarise",
   shader: SHADER,
@@ -46,7 +46,7 @@ export const episodeStatsSummarise = defineKernel({
   includes: INCLUDES,
   bindings: { done: "write", out: "write" },
   params: PARAMS,
-  threads: (p) => p.numAgents + 2,
+  threads: (p) => p.seeds * (p.numAgents + 2),
 });
 
 /** Episode statistics of one interval, decoded from `out`. */
@@ -63,14 +63,19 @@ export interface EpisodeSummary {
 
 /** GPU episode statistics bound to an env's buffers. */
 export interface EpisodeStats {
-  /** [numAgents + 2]: returns per agent, episodes, summed lengths (valid after `summarise`). */
+  /**
+   * [seeds, numAgents + 2]: per seed, returns per agent, episodes, summed lengths (valid after
+   * `summarise`).
+   */
   readonly out: Tensor<"f32">;
   track(enc: Encoder): void;
   summarise(enc: Encoder): void;
   /** Zeroes the running and finished-episode accumulators (before counting from reset envs). */
   reset(enc: Encoder): void;
-  /** Decodes a host copy of `out`. */
+  /** Decodes a host copy of `out` (seed 0's statistics). */
   decode(out: Float32Array): EpisodeSummary;
+  /** Decodes a host copy of `out`: each seed's statistics. */
+  decodeSeeds(out: Float32Array): EpisodeSummary[];
   /**
    * Running and finished-episode accumulators for checkpoints (exact resume), keyed
    * `stats.running` and `stats.done`.
@@ -83,7 +88,8 @@ export interface EpisodeStats {
  *
  * @param engine Engine that owns the device.
  * @param options The env's buffers, sizes, label, and `episodes`: count only that many episodes
- *   in all (each env its quota, see the module doc); 0 or absent: every episode.
+ *   in all (each env its quota, see the module doc); 0 or absent: every episode. `seeds`: the
+ *   envs hold that many seeds (seed-major, algorithms/seeds.ts), summarised each on its own.
  * @returns The bound {@linkcode EpisodeStats}.
  */
 export async function createEpisodeStats(
@@ -94,10 +100,17 @@ export async function createEpisodeStats(
     numEnvs: number;
     label: string;
     episodes?: number;
+    seeds?: number;
   },
 ): Promise<EpisodeStats> {
   const { env, numAgents, numEnvs, label } = options;
   const episodes = options.episodes ?? 0;
+  const seeds = options.seeds ?? 1;
+  if (!Number.isInteger(seeds) || seeds < 1 || numEnvs % seeds !== 0 || (seeds > 1 && episodes)) {
+    throw new RangeError(
+      `Cannot build "${label}": seeds is ${seeds}, needs an integer >= 1 that divides numEnvs ${numEnvs} (and no episode quota)`,
+    );
+  }
   if (!Number.isInteger(episodes) || episodes < 0 || episodes >= 2 ** 24) {
     throw new RangeError(
       `Cannot build "${label}": episodes is ${episodes}, needs an integer in [0, 2^24)`,
@@ -113,8 +126,12 @@ export async function createEpisodeStats(
     shape: [numAgents + 2, numEnvs],
     label: `${label}.done`,
   });
-  const out = engine.tensor({ dtype: "f32", shape: [numAgents + 2], label: `${label}.out` });
-  const p = { numAgents, numEnvs, episodes };
+  const out = engine.tensor({
+    dtype: "f32",
+    shape: [seeds, numAgents + 2],
+    label: `${label}.out`,
+  });
+  const p = { numAgents, numEnvs, episodes, seeds };
   const [kt, ks] = await Promise.all([
     compileKernel(engine, episodeStatsTrack),
     compileKernel(engine, episodeStatsSummarise),
@@ -140,15 +157,22 @@ export async function createEpisodeStats(
       enc.clear(done);
     },
     stateTensors: () => ({ "stats.running": running, "stats.done": done }),
-    decode(o) {
-      const episodes = o[numAgents];
-      const per = Array.from({ length: numAgents }, (_, a) => episodes > 0 ? o[a] / episodes : NaN);
-      return {
-        episodes,
-        meanReturnPerAgent: per,
-        meanReturn: per.reduce((s, v) => s + v, 0) / numAgents,
-        meanLength: episodes > 0 ? o[numAgents + 1] / episodes : NaN,
-      };
-    },
+    decode: (o) => decodeSummary(o, numAgents),
+    decodeSeeds: (o) =>
+      Array.from(
+        { length: seeds },
+        (_, k) => decodeSummary(o.subarray(k * (numAgents + 2)), numAgents),
+      ),
+  };
+}
+
+function decodeSummary(o: Float32Array, numAgents: number): EpisodeSummary {
+  const episodes = o[numAgents];
+  const per = Array.from({ length: numAgents }, (_, a) => episodes > 0 ? o[a] / episodes : NaN);
+  return {
+    episodes,
+    meanReturnPerAgent: per,
+    meanReturn: per.reduce((s, v) => s + v, 0) / numAgents,
+    meanLength: episodes > 0 ? o[numAgents + 1] / episodes : NaN,
   };
 }

@@ -161,7 +161,27 @@ export interface Trainer {
    * absent: all of them.
    */
   policyTensors?(): Record<string, Tensor>;
+  /**
+   * Seeds trained in this trainer's dispatches (seed batching, docs/statistics.md §8); absent or
+   * 1: one seed. A batched trainer's `envSteps`, `stepsPerIteration` and `Metrics` count one
+   * seed (each seed advances by the same steps), `readMetrics` gives seed 0's record.
+   */
+  readonly seeds?: number;
+  /** Each seed's metrics of the interval, in seed order (one readback); with `seeds` > 1. */
+  readSeedMetrics?(): Promise<Metrics[]>;
+  /**
+   * How each entry of `stateTensors()` holds the seeds of the batch (see
+   * `algorithms/seeds.ts`); with `seeds` > 1.
+   */
+  seedLayouts?(): Record<string, SeedLayout>;
 }
+
+/**
+ * How a tensor of a seed-batched trainer holds its seeds: viewed as `[outer, seeds, inner]`
+ * elements (seed k's slice: `outer` runs of `inner` elements), or "shared" (the same for every
+ * seed: counters every seed advances alike).
+ */
+export type SeedLayout = { readonly outer: number; readonly inner: number } | "shared";
 
 /** An algorithm: its defaults and how to build it. */
 export interface AlgorithmDef<C extends object> {
@@ -177,6 +197,12 @@ export interface AlgorithmDef<C extends object> {
    */
   evalProtocol?(run: RunConfig, algo: Readonly<C>): EvalProtocol;
   create(engine: Engine, run: RunConfig, algo: C): Promise<Trainer>;
+  /**
+   * Builds one trainer for `seeds` seeds (`run.seed`, `run.seed + 1`, …) in the same dispatches,
+   * seed k bit-identical to `create` with seed `run.seed + k` (`run.numEnvs` is per seed).
+   * Absent: the family runs seeds one after another.
+   */
+  createSeeds?(engine: Engine, run: RunConfig, algo: C, seeds: number): Promise<Trainer>;
 }
 
 /**

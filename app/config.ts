@@ -57,6 +57,11 @@ export type { EvalConfig } from "../algorithms/trainer.ts";
 export interface ExperimentConfig extends RunConfig {
   /** Run name (directory under the runs root); "" derives `<algo>-<env>-<time>`. */
   name: string;
+  /**
+   * Seeds to train (`seed`, `seed + 1`, …; `--seeds` overrides), in one process and, where the
+   * family batches seeds, in the same dispatches (docs/statistics.md §8). Absent: 1.
+   */
+  seeds?: number;
   algo: AlgoSection;
   log: LogConfig;
   /**
@@ -279,7 +284,7 @@ export function validateConfig(raw: unknown, source = "config"): ExperimentConfi
   }
   unknownKeys(
     raw,
-    ["seed", "numEnvs", "totalSteps", "env", "name", "algo", "log", "eval"],
+    ["seed", "seeds", "numEnvs", "totalSteps", "env", "name", "algo", "log", "eval"],
     "",
     problems,
   );
@@ -287,6 +292,12 @@ export function validateConfig(raw: unknown, source = "config"): ExperimentConfi
   const seed = raw.seed ?? d.seed, numEnvs = raw.numEnvs ?? d.numEnvs;
   const totalSteps = raw.totalSteps ?? d.totalSteps;
   checkInteger("seed", seed, problems);
+  if (raw.seeds !== undefined && !(Number.isInteger(raw.seeds) && (raw.seeds as number) >= 1)) {
+    problems.push({
+      kind: typeof raw.seeds === "number" ? "range" : "type",
+      message: `"seeds" must be an integer >= 1, got ${show(raw.seeds)}`,
+    });
+  }
   checkInteger("numEnvs", numEnvs, problems);
   checkInteger("totalSteps", totalSteps, problems);
   const env = validateEnv(raw.env ?? d.env, problems);
@@ -315,6 +326,7 @@ export function validateConfig(raw: unknown, source = "config"): ExperimentConfi
   }
   const algo = validateAlgo(raw.algo, problems);
   const cfg = { seed, numEnvs, totalSteps, env, name, algo, log } as ExperimentConfig;
+  if (raw.seeds !== undefined) cfg.seeds = raw.seeds as number;
   let family: { protocol: EvalProtocol; algo: string } | null = null;
   if (problems.length === 0 && algo) {
     const def = findAlgorithm(algo.name)! as AlgorithmDef<object>;

@@ -14,6 +14,10 @@
  */
 import { createEngine, type Engine } from "../engine/device.ts";
 import { readCheckpoint, restoreCheckpoint, saveCheckpoint } from "./checkpoint.ts";
+import { restoreSeedCheckpoints, saveSeedCheckpoints } from "./checkpoint_seeds.ts";
+import { findAlgorithm } from "../algorithms/mod.ts";
+import { encodeCopySeed } from "../algorithms/seeds.ts";
+import type { AlgorithmDef, Trainer } from "../algorithms/trainer.ts";
 import { configToYaml, type ExperimentConfig, parseYaml, validateConfig } from "./config.ts";
 import { createProgress, guardedWriter, type Progress } from "./progress.ts";
 import { writeReport } from "./report.ts";
@@ -190,37 +194,73 @@ interface SeedJob {
   resume: boolean;
 }
 
-async function runSeed(job: SeedJob, options: TrainOptions): Promise<SeedResult> {
-  const { dir, config } = job;
-  const progress = progressFor(options, config.totalSteps, job.label, warmupOf(config));
+/**
+ * The trainer of a group of seed jobs: one seed, or S seeds batched in one trainer
+ * (`createSeeds`) with a one-seed trainer (`shadow`) that evaluates and shapes each seed's
+ * checkpoint (docs/statistics.md §8).
+ */
+async function buildGroup(engine: Engine, jobs: readonly SeedJob[]) {
+  const config = jobs[0].config;
+  const trainer = jobs.length === 1
+    ? await buildTrainer(engine, config)
+    : await buildSeedBatch(engine, config, jobs.length);
+  const shadow = jobs.length === 1 ? trainer : await buildTrainer(engine, config);
+  const evaluations = await Promise.all(
+    jobs.map((j) => buildEvaluation(engine, shadow, j.config)),
+  );
+  return { trainer, shadow, evaluations };
+}
+
+async function runGroup(jobs: readonly SeedJob[], options: TrainOptions): Promise<SeedResult[]> {
+  const config = jobs[0].config, S = jobs.length;
+  const label = S === 1 ? jobs[0].label : `${config.name} (${S} seeds batched)`;
+  const progress = progressFor(options, config.totalSteps, label, warmupOf(config));
   const tBuild = performance.now();
   progress?.status(`building ${config.algo.name} on ${envLabel(config.env)} (compiling kernels) …`);
   const engine = options.engine ?? await createEngine();
   try {
-    const trainer = await buildTrainer(engine, config);
-    const evaluation = await buildEvaluation(engine, trainer, config);
+    const { trainer, shadow, evaluations } = await buildGroup(engine, jobs);
     const plan = planEvaluation(config, trainer.stepsPerIteration);
     const evalColumns: EvalColumns | null =
       plan.itersPerEval > 0 || plan.protocol.runner === "trainer"
         ? { value: plan.names.value, best: config.eval.best ? plan.names.best : null }
         : null;
-    let rows: MetricsRow[] = [];
-    const ckptPath = `${dir}/${RUN_FILES.checkpoint}`;
-    if (job.resume && await exists(ckptPath)) {
-      const checkpoint = await readCheckpoint(ckptPath);
-      restoreCheckpoint(engine, { trainer, checkpoint, evaluation });
-      rows = (await readMetricsRows(dir)).filter((r) => r.envSteps <= trainer.envSteps);
-      await writeMetricsFiles(dir, rows, evalColumns);
+    const rows: MetricsRow[][] = jobs.map(() => []);
+    const ckptPaths = jobs.map((j) => `${j.dir}/${RUN_FILES.checkpoint}`);
+    const resumed = jobs[0].resume && await exists(ckptPaths[0]);
+    if (resumed) {
+      const checkpoints = await Promise.all(ckptPaths.map(readCheckpoint));
+      if (S === 1) {
+        restoreCheckpoint(engine, {
+          trainer,
+          checkpoint: checkpoints[0],
+          evaluation: evaluations[0],
+        });
+      } else {
+        restoreSeedCheckpoints(engine, {
+          batch: trainer,
+          shadow,
+          seeds: checkpoints.map((checkpoint, k) => ({ checkpoint, evaluation: evaluations[k] })),
+        });
+      }
+      for (const [k, job] of jobs.entries()) {
+        rows[k] = (await readMetricsRows(job.dir)).filter((r) => r.envSteps <= trainer.envSteps);
+        await writeMetricsFiles(job.dir, rows[k], evalColumns);
+      }
     } else {
-      await Deno.mkdir(dir, { recursive: true });
-      await Deno.writeTextFile(`${dir}/${RUN_FILES.config}`, configToYaml(config));
-      await writeMetricsFiles(dir, [], evalColumns);
+      for (const job of jobs) {
+        await Deno.mkdir(job.dir, { recursive: true });
+        await Deno.writeTextFile(`${job.dir}/${RUN_FILES.config}`, configToYaml(job.config));
+        await writeMetricsFiles(job.dir, [], evalColumns);
+      }
     }
     // The adapter each session ran on (the report's device table): the latest session's.
-    await Deno.writeTextFile(
-      `${dir}/metadata.json`,
-      JSON.stringify({ adapter: engine.adapter }, null, 2) + "\n",
-    );
+    for (const job of jobs) {
+      await Deno.writeTextFile(
+        `${job.dir}/metadata.json`,
+        JSON.stringify({ adapter: engine.adapter, seedsBatched: S }, null, 2) + "\n",
+      );
+    }
     const spi = trainer.stepsPerIteration;
     const ckptEvery = (itersPerLog: number) =>
       config.log.checkpointEvery === 0
@@ -229,37 +269,62 @@ async function runSeed(job: SeedJob, options: TrainOptions): Promise<SeedResult>
     progress?.status(`built in ${((performance.now() - tBuild) / 1000).toFixed(1)} s`);
     const t0 = performance.now(), startSteps = trainer.envSteps;
     let interrupted = false;
-    let lastCheckpoint = job.resume ? trainer.envSteps : -1;
+    let lastCheckpoint = resumed ? trainer.envSteps : -1;
     const checkpoint = async () => {
-      await saveCheckpoint(engine, { path: ckptPath, trainer, config, evaluation });
+      if (S === 1) {
+        await saveCheckpoint(engine, {
+          path: ckptPaths[0],
+          trainer,
+          config,
+          evaluation: evaluations[0],
+        });
+      } else {
+        await saveSeedCheckpoints(engine, {
+          batch: trainer,
+          shadow,
+          seeds: jobs.map((j, k) => ({
+            path: ckptPaths[k],
+            config: j.config,
+            evaluation: evaluations[k],
+          })),
+        });
+      }
       lastCheckpoint = trainer.envSteps;
     };
+    const policy = S > 1 ? seedPolicyCopier(engine, trainer, shadow) : null;
     let result;
     try {
       result = await trainLoop(trainer, config, {
-        wallOffset: rows.at(-1)?.wallSeconds ?? 0,
-        evaluation,
+        wallOffset: rows[0].at(-1)?.wallSeconds ?? 0,
+        evaluation: evaluations[0],
+        seedEvaluations: policy
+          ? { evaluations: evaluations.filter((e) => e !== null), select: policy }
+          : undefined,
         engine,
         onTick: (envSteps) => progress?.tick(envSteps),
         shouldStop: () => options.signal?.aborted === true,
-        async onRow(row, { iteration, itersPerLog, finished, logPoint }) {
-          await appendRow(dir, row, rows.length === 0, evalColumns);
-          rows.push(row);
-          // A new best evaluation: its model goes to best.safetensors (one more read, weights only).
+        async onRow(row, { iteration, itersPerLog, finished, logPoint, seed: k }) {
+          const job = jobs[k];
+          await appendRow(job.dir, row, rows[k].length === 0, evalColumns);
+          rows[k].push(row);
+          // A new best evaluation: its model goes to best.safetensors (one more read, weights
+          // only; a batch's seed k is in the one-seed trainer while its row is handed over).
           if (row.eval?.best && row.eval.best.envSteps === row.envSteps) {
             await saveCheckpoint(engine, {
-              path: `${dir}/${RUN_FILES.best}`,
-              trainer,
-              config,
+              path: `${job.dir}/${RUN_FILES.best}`,
+              trainer: shadow,
+              config: job.config,
               bestModel: { eval: row.eval },
             });
           }
+          if (k < S - 1) return true;
+          const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
           progress?.update({
             envSteps: row.envSteps,
-            stepsPerSecond: (row.envSteps - startSteps) /
+            stepsPerSecond: (S * (row.envSteps - startSteps)) /
               Math.max(1e-9, (performance.now() - t0) / 1000),
-            meanReturn: row.meanReturn,
-            episodes: row.episodes,
+            meanReturn: mean(rows.map((r) => r.at(-1)!.meanReturn)),
+            episodes: rows.reduce((s, r) => s + r.at(-1)!.episodes, 0),
           });
           interrupted = !finished && options.signal?.aborted === true;
           if (
@@ -276,7 +341,9 @@ async function runSeed(job: SeedJob, options: TrainOptions): Promise<SeedResult>
       if (e instanceof NonFiniteError) {
         progress?.finish();
         const kept = lastCheckpoint >= 0
-          ? `the last good checkpoint (${lastCheckpoint} env steps) is kept in ${ckptPath}`
+          ? `the last good checkpoint (${lastCheckpoint} env steps) is kept in ${
+            ckptPaths.join(", ")
+          }`
           : "no checkpoint was written";
         throw new NonFiniteError(e.envSteps, e.groups, `; ${kept}`);
       }
@@ -289,21 +356,95 @@ async function runSeed(job: SeedJob, options: TrainOptions): Promise<SeedResult>
       await checkpoint();
       interrupted = true;
     }
+    const results = jobs.map((j, k) => ({ dir: j.dir, config: j.config, rows: rows[k] }));
     if (interrupted) {
+      const where = options.resume ??
+        (S === 1 ? jobs[0].dir : jobs[0].dir.replace(/\/seed-\d+$/, ""));
       progress?.finish(
-        `${job.label}: stopped at ${trainer.envSteps} env steps; continue with --resume ${
-          options.resume ?? dir
-        }`,
+        `${label}: stopped at ${trainer.envSteps} env steps; continue with --resume ${where}`,
       );
-      return { dir, config, rows, finished: false };
+      return results.map((r) => ({ ...r, finished: false }));
     }
+    const outputs = S === 1 ? jobs[0].dir : jobs.map((j) => j.dir).join(", ");
     progress?.finish(
-      finished ? `${job.label}: done, ${trainer.envSteps} env steps; outputs in ${dir}` : undefined,
+      finished ? `${label}: done, ${trainer.envSteps} env steps; outputs in ${outputs}` : undefined,
     );
-    return { dir, config, rows, finished };
+    return results.map((r) => ({ ...r, finished }));
   } finally {
     if (!options.engine) engine.destroy();
   }
+}
+
+/**
+ * The `select` of a batch's evaluations: records and submits the copy of seed k's policy tensors
+ * (`policyTensors`, else all state) from the batch into the one-seed trainer, and sets its host
+ * counters to the batch's (every seed's).
+ */
+function seedPolicyCopier(engine: Engine, batch: Trainer, shadow: Trainer): (k: number) => void {
+  const layouts = batch.seedLayouts!();
+  const from = batch.policyTensors?.() ?? batch.stateTensors();
+  const to = shadow.policyTensors?.() ?? shadow.stateTensors();
+  return (k) => {
+    const enc = engine.encoder("seeds.select");
+    for (const [name, t] of Object.entries(from)) {
+      encodeCopySeed(enc, t, to[name], layouts[name], batch.seeds!, k);
+    }
+    engine.submit(enc);
+    shadow.restoreHostState(batch.hostState()); // its counters (best-model metadata) too
+  };
+}
+
+/**
+ * Builds S seeds of `config` in one trainer (its family's `createSeeds`).
+ *
+ * @param engine Engine that owns the device.
+ * @param config The validated config of seed 0 (`seed`; `numEnvs` per seed).
+ * @param seeds S.
+ * @returns The batched trainer.
+ */
+export async function buildSeedBatch(
+  engine: Engine,
+  config: ExperimentConfig,
+  seeds: number,
+): Promise<Trainer> {
+  const def = findAlgorithm(config.algo.name) as AlgorithmDef<object>;
+  if (!def.createSeeds) {
+    throw new TypeError(
+      `Cannot batch seeds: "${config.algo.name}" runs its seeds one after another`,
+    );
+  }
+  const { name: _name, ...algo } = config.algo;
+  return await def.createSeeds(engine, config, algo, seeds);
+}
+
+/**
+ * How seed jobs run: all in one batch when the family batches seeds (and, on resume, every seed's
+ * checkpoint is at the same env steps or none has one), else one after another, saying why.
+ */
+async function groupSeeds(jobs: SeedJob[], write: (t: string) => void): Promise<SeedJob[][]> {
+  if (jobs.length === 1) return [jobs];
+  const algo = jobs[0].config.algo.name;
+  const def = findAlgorithm(algo) as AlgorithmDef<object>;
+  const one = () => jobs.map((j) => [j]);
+  if (!def.createSeeds) {
+    write(`seeds run one after another: ${algo} does not batch seeds (docs/statistics.md §8)\n`);
+    return one();
+  }
+  if (jobs[0].resume) {
+    const steps = await Promise.all(jobs.map(async (j) => {
+      const path = `${j.dir}/${RUN_FILES.checkpoint}`;
+      return await exists(path) ? (await readCheckpoint(path)).metadata.envSteps : "none";
+    }));
+    if (new Set(steps).size > 1) {
+      write(
+        `seeds resume one after another: their checkpoints are at different env steps (${
+          steps.join(", ")
+        })\n`,
+      );
+      return one();
+    }
+  }
+  return [jobs];
 }
 
 async function resumeJobs(
@@ -421,7 +562,7 @@ export async function train(config: unknown, options: TrainOptions = {}): Promis
     jobs = await resumeJobs(dir, options.overrides ?? []);
   } else {
     const cfg = validateConfig(config);
-    const seeds = options.seeds ?? 1;
+    const seeds = options.seeds ?? cfg.seeds ?? 1;
     if (!Number.isInteger(seeds) || seeds < 1 || cfg.seed + seeds - 1 > 2 ** 32 - 1) {
       throw new RangeError(
         `Cannot train: seeds must be an integer >= 1 (with seed + seeds < 2^32), got ${seeds}`,
@@ -436,7 +577,8 @@ export async function train(config: unknown, options: TrainOptions = {}): Promis
       );
     }
     jobs = Array.from({ length: seeds }, (_, k) => {
-      const c = validateConfig({ ...structuredClone(cfg), name, seed: cfg.seed + k });
+      const { seeds: _s, ...one } = structuredClone(cfg) as ExperimentConfig;
+      const c = validateConfig({ ...one, name, seed: cfg.seed + k });
       return seeds === 1 ? { dir, config: c, label: name, resume: false } : {
         dir: `${dir}/seed-${c.seed}`,
         config: c,
@@ -453,10 +595,24 @@ export async function train(config: unknown, options: TrainOptions = {}): Promis
     }
   }
   const results: SeedResult[] = [];
-  for (const job of jobs) {
-    const r = await runSeed(job, options);
-    results.push(r);
-    if (!r.finished) break;
+  let groups = await groupSeeds(jobs, write);
+  if (groups.length === 1 && groups[0].length > 1) {
+    try {
+      results.push(...await runGroup(groups[0], options));
+      groups = [];
+    } catch (e) {
+      // A batch that does not fit the device (a buffer over its limits): seeds one by one.
+      if (!(e instanceof RangeError && /device allows/.test(e.message))) throw e;
+      write(
+        `seeds run one after another: the ${jobs.length} seeds do not fit one device together (${e.message})\n`,
+      );
+      groups = jobs.map((j) => [j]);
+    }
+  }
+  for (const group of groups) {
+    const r = await runGroup(group, options);
+    results.push(...r);
+    if (!r.every((x) => x.finished)) break;
   }
   let report: string | null = null;
   if ((options.report ?? true) && results.every((r) => r.finished)) {

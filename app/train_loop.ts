@@ -170,6 +170,8 @@ export interface LoopState {
   finished: boolean;
   /** True when this row is at a regular log point (not only at an evaluation point). */
   logPoint: boolean;
+  /** Which seed of a seed-batched trainer the row is (0 for a one-seed trainer). */
+  seed: number;
 }
 
 /** Options of {@linkcode trainLoop}. */
@@ -181,6 +183,12 @@ export interface TrainLoopOptions {
    * config's plan has evaluation points.
    */
   evaluation?: Evaluation | null;
+  /**
+   * A seed-batched trainer's evaluations (`Trainer.seeds` > 1): one per seed, each built on a
+   * one-seed trainer, and `select(k)`, which puts seed k's weights into that trainer (called
+   * before evaluation k and before row k is handed over). Rows are handed over seed by seed.
+   */
+  seedEvaluations?: { evaluations: readonly Evaluation[]; select(k: number): void };
   /**
    * Receives every row in order (awaited). Return `false` to stop after this row; the loop then
    * reports `finished: false` unless `totalSteps` was reached.
@@ -208,7 +216,10 @@ export interface TrainLoopOptions {
 
 /** What {@linkcode trainLoop} ended with. */
 export interface TrainLoopResult {
+  /** The rows (of seed 0 for a seed-batched trainer). */
   rows: MetricsRow[];
+  /** Each seed's rows (one list for a one-seed trainer). */
+  seedRows: MetricsRow[][];
   /** `totalSteps` was reached. */
   finished: boolean;
   /** `shouldStop` stopped the loop between two slices (the last row is older than the state). */
@@ -280,16 +291,25 @@ export async function trainLoop(
   const itersPerLog = Math.max(1, Math.round(config.log.interval / spi));
   const totalIters = Math.ceil(config.totalSteps / spi);
   const plan = planEvaluation(config, spi);
-  const evaluation = options.evaluation ?? null;
-  if (plan.itersPerEval > 0 && options.evaluation === undefined) {
+  const seeds = trainer.seeds ?? 1;
+  const evaluations = seeds > 1
+    ? options.seedEvaluations?.evaluations ?? null
+    : options.evaluation
+    ? [options.evaluation]
+    : null;
+  if (
+    plan.itersPerEval > 0 &&
+    (seeds > 1 ? !options.seedEvaluations : options.evaluation === undefined)
+  ) {
     throw new TypeError(
       `Cannot train: the config evaluates every ${plan.intervalSteps} env steps; pass options.evaluation (from buildEvaluation), or set eval.interval: 0`,
     );
   }
-  const itersPerEval = evaluation ? plan.itersPerEval : 0;
+  const itersPerEval = evaluations ? plan.itersPerEval : 0;
   let it = Math.round(trainer.envSteps / spi);
   const wallOffset = options.wallOffset ?? 0;
-  const rows: MetricsRow[] = [];
+  const seedRows: MetricsRow[][] = Array.from({ length: seeds }, () => []);
+  const rows = seedRows[0];
   const t0 = performance.now();
   let tPrev = t0, stepsPrev = trainer.envSteps;
   let finished = it >= totalIters;
@@ -311,7 +331,7 @@ export async function trainLoop(
       const dt = (performance.now() - t) / 1000;
       slice = Math.max(1, Math.min(4 * k, Math.round((k * sliceSeconds) / Math.max(dt, 1e-3))));
       options.onTick?.(trainer.envSteps);
-      if (options.shouldStop?.()) return { rows, finished: false, stopped: true };
+      if (options.shouldStop?.()) return { rows, seedRows, finished: false, stopped: true };
     }
     let counts: Promise<Uint32Array> | null = null;
     if (engine) {
@@ -322,14 +342,55 @@ export async function trainLoop(
       counts = readWithNext(engine, finite.counts);
       counts.catch(() => {}); // a failed read is reported by readMetrics below
     }
-    const m: Metrics = await trainer.readMetrics();
+    const ms: Metrics[] = seeds > 1
+      ? await trainer.readSeedMetrics!()
+      : [await trainer.readMetrics()];
     if (counts && finite) {
       if (engine) await readPending(engine); // a trainer whose metrics need no read
       const bad = finite.decode(await counts);
-      if (bad.length > 0) throw new NonFiniteError(m.envSteps, bad);
+      if (bad.length > 0) throw new NonFiniteError(ms[0].envSteps, bad);
     }
+    const evalRows: (EvalRow | undefined)[] = [];
+    for (const [k, m] of ms.entries()) {
+      if (seeds > 1) options.seedEvaluations?.select(k);
+      const evaluation = evaluations?.[k] ?? null;
+      evalRows.push(await evalRowOf(m, evaluation && it % itersPerEval === 0 ? evaluation : null));
+    }
+    const now = performance.now();
+    finished = it >= totalIters;
+    const logPoint = it % itersPerLog === 0 || finished;
+    let more = true;
+    for (const [k, m] of ms.entries()) {
+      // (A batch's seed k is selected again: the row's callback may save its best model.)
+      if (seeds > 1) options.seedEvaluations?.select(k);
+      const evalRow = evalRows[k];
+      const row: MetricsRow = {
+        envSteps: m.envSteps,
+        wallSeconds: wallOffset + (now - t0) / 1000,
+        stepsPerSecond: (m.envSteps - stepsPrev) / Math.max(1e-9, (now - tPrev) / 1000),
+        episodes: m.episodes,
+        meanReturn: m.meanReturn,
+        meanLength: m.meanLength,
+        returnPerAgent: [...m.returnPerAgent],
+        scalars: { ...m.scalars },
+      };
+      if (evalRow) row.eval = evalRow;
+      seedRows[k].push(row);
+      const state = { iteration: it, itersPerLog, finished, logPoint, seed: k };
+      if (await options.onRow?.(row, state) === false) more = false;
+    }
+    tPrev = now;
+    stepsPrev = ms[0].envSteps;
+    if (!more) break;
+  }
+  return { rows, seedRows, finished, stopped: false };
+
+  async function evalRowOf(
+    m: Metrics,
+    evaluation: Evaluation | null,
+  ): Promise<EvalRow | undefined> {
     let evalRow: EvalRow | undefined;
-    if (evaluation && it % itersPerEval === 0) {
+    if (evaluation) {
       const r = await evaluation.run(m.envSteps);
       evalRow = {
         protocol: plan.names.value,
@@ -353,25 +414,6 @@ export async function trainLoop(
         meanLength: e.meanLength,
       };
     }
-    const now = performance.now();
-    const row: MetricsRow = {
-      envSteps: m.envSteps,
-      wallSeconds: wallOffset + (now - t0) / 1000,
-      stepsPerSecond: (m.envSteps - stepsPrev) / Math.max(1e-9, (now - tPrev) / 1000),
-      episodes: m.episodes,
-      meanReturn: m.meanReturn,
-      meanLength: m.meanLength,
-      returnPerAgent: [...m.returnPerAgent],
-      scalars: { ...m.scalars },
-    };
-    if (evalRow) row.eval = evalRow;
-    tPrev = now;
-    stepsPrev = m.envSteps;
-    rows.push(row);
-    finished = it >= totalIters;
-    const logPoint = it % itersPerLog === 0 || finished;
-    const more = await options.onRow?.(row, { iteration: it, itersPerLog, finished, logPoint });
-    if (more === false) break;
+    return evalRow;
   }
-  return { rows, finished, stopped: false };
 }

@@ -49,6 +49,14 @@ export function rngU32(
   return h;
 }
 
+/**
+ * The seed an env of a seed batch draws with: envs [k·n, (k+1)·n) with n = `envsPerSeed` belong to
+ * seed k of the batch and draw as env `e % n` of a run seeded `seed + k` (n = numEnvs: one seed).
+ */
+export function seedOfEnv(seed: number, e: number, envsPerSeed: number): number {
+  return (seed + Math.floor(e / envsPerSeed)) >>> 0;
+}
+
 /** High 32 bits of the 64-bit product a·b. */
 export function rngMulHi(a: number, b: number): number {
   const aLo = a & 0xffff, aHi = a >>> 16, bLo = b & 0xffff, bHi = b >>> 16;

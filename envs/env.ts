@@ -54,6 +54,50 @@ export interface EnvBuffers {
 export interface VecEnvOptions {
   numEnvs: number;
   seed: number;
+  /**
+   * Seeds batched in these envs (default 1): envs [k·n, (k+1)·n), n = numEnvs / seeds, are seed
+   * `seed + k`'s and draw exactly as the envs of a run seeded `seed + k` with n envs.
+   */
+  seeds?: number;
+}
+
+/**
+ * Envs per seed of a seed batch ({@linkcode VecEnvOptions.seeds}); throws unless `seeds` divides
+ * `numEnvs`.
+ *
+ * @example Four seeds of 8 envs each
+ * ```ts
+ * import { envsPerSeed } from "./env.ts";
+ *
+ * console.log(envsPerSeed({ numEnvs: 32, seed: 1, seeds: 4 })); // 8
+ * ```
+ */
+export function envsPerSeed(options: VecEnvOptions): number {
+  const seeds = options.seeds ?? 1;
+  if (!Number.isInteger(seeds) || seeds < 1 || options.numEnvs % seeds !== 0) {
+    throw new RangeError(
+      `Cannot build envs: seeds must be an integer >= 1 that divides numEnvs (${options.numEnvs}), got ${seeds}`,
+    );
+  }
+  return options.numEnvs / seeds;
+}
+
+/**
+ * Throws for a family whose kernels do not batch seeds yet when `options.seeds` > 1.
+ *
+ * @example
+ * ```ts
+ * import { requireOneSeed } from "./env.ts";
+ *
+ * requireOneSeed({ numEnvs: 4, seed: 1 }, "warehouse"); // fine: one seed
+ * ```
+ */
+export function requireOneSeed(options: VecEnvOptions, family: string): void {
+  if ((options.seeds ?? 1) !== 1) {
+    throw new RangeError(
+      `Cannot build ${family} envs with seeds: ${options.seeds}: the ${family} kernels run one seed per env batch (run the seeds one after another)`,
+    );
+  }
 }
 
 /** A vectorised environment on the GPU. */

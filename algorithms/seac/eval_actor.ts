@@ -75,6 +75,7 @@ export async function createSeacEvalActor(
     greedy: 0,
     store: 0,
     seed: o.seed >>> 0,
+    envsPerSeed: E,
     purpose: RNG_PURPOSE.action,
     which: 1,
     gamma: 0,

@@ -32,6 +32,7 @@ const PARAMS = {
   ownOnly: "u32",
   sharedNet: "u32",
   targetMode: "u32",
+  numSeeds: "u32",
   lambda: "f32",
   gamma: "f32",
   entropyCoef: "f32",
@@ -102,7 +103,7 @@ export const seacAccumulate = defineKernel({
   includes: INCLUDES,
   bindings: { sums: "read", normIn: "read", acc: "write" },
   params: PARAMS,
-  threads: () => SEAC_FIELDS + 2,
+  threads: (p) => p.numSeeds * (SEAC_FIELDS + 2),
 });
 
 /** Copies the metrics accumulator out and zeroes it. */
@@ -113,7 +114,7 @@ export const seacSummarise = defineKernel({
   includes: INCLUDES,
   bindings: { acc: "write", metricsOut: "write" },
   params: PARAMS,
-  threads: () => SEAC_FIELDS + 2,
+  threads: (p) => p.numSeeds * (SEAC_FIELDS + 2),
 });
 
 /** Which data each learner trains on. */
@@ -131,7 +132,10 @@ export interface SeacLearnerOptions {
   sharing: SeacSharing;
   foreignTarget: ForeignTarget;
   numAgents: number;
+  /** Envs per seed. */
   numEnvs: number;
+  /** Seeds batched (algorithms/seeds.ts): learner l is seed l mod seeds's; default 1. */
+  seeds?: number;
   nSteps: number;
   lambda: number;
   gamma: number;
@@ -156,9 +160,9 @@ export interface SeacLearner {
   readonly targets: Tensor<"f32">;
   /** [numLearners · SEAC_FIELDS]: Σ over rows of each loss term, per learner (after `encodeLoss`). */
   readonly sums: Tensor<"f32">;
-  /** [SEAC_FIELDS + 2] metrics read by the trainer (after `encodeSummarise`). */
+  /** [seeds, SEAC_FIELDS + 2] metrics read by the trainer (after `encodeSummarise`). */
   readonly metricsOut: Tensor<"f32">;
-  /** [SEAC_FIELDS + 2] running metrics accumulator (checkpointed). */
+  /** [seeds, SEAC_FIELDS + 2] running metrics accumulator (checkpointed). */
   readonly metricsAcc: Tensor<"f32">;
   /** Gather, forward, loss and backward: writes `net.grads` and `sums`. */
   encodeLoss(enc: Encoder): void;
@@ -180,9 +184,9 @@ export async function createSeacLearner(
   o: SeacLearnerOptions,
 ): Promise<SeacLearner> {
   const { net, storage, label } = o;
-  const N = o.numAgents, E = o.numEnvs, T = o.nSteps;
+  const N = o.numAgents, E = o.numEnvs, T = o.nSteps, seeds = o.seeds ?? 1;
   const L = net.numAgents;
-  const want = o.sharing === "snac" ? 1 : N;
+  const want = (o.sharing === "snac" ? 1 : N) * seeds;
   if (L !== want) {
     throw new TypeError(
       `Cannot build "${label}": ${o.sharing} needs ${want} parameter blocks, net has ${L}`,
@@ -206,6 +210,7 @@ export async function createSeacLearner(
     ownOnly: o.sharing === "iac" ? 1 : 0,
     sharedNet: o.sharing === "snac" ? 1 : 0,
     targetMode: boot ? 1 : 0,
+    numSeeds: seeds,
     lambda: o.lambda,
     gamma: o.gamma,
     entropyCoef: o.entropyCoef,
@@ -218,8 +223,8 @@ export async function createSeacLearner(
   const behRow = t("f32", [L, M], "behRow");
   const targets = t("f32", [L, M], "targets") as Tensor<"f32">;
   const terms = t("f32", [L * SEAC_FIELDS, M], "terms");
-  const metricsAcc = t("f32", [SEAC_FIELDS + 2], "metricsAcc") as Tensor<"f32">;
-  const metricsOut = t("f32", [SEAC_FIELDS + 2], "metricsOut") as Tensor<"f32">;
+  const metricsAcc = t("f32", [seeds, SEAC_FIELDS + 2], "metricsAcc") as Tensor<"f32">;
+  const metricsOut = t("f32", [seeds, SEAC_FIELDS + 2], "metricsOut") as Tensor<"f32">;
   const actor = await createSeacMlp(engine, {
     net,
     offset: 0,

@@ -17,11 +17,13 @@ import type { Engine } from "../../engine/device.ts";
 import type { Encoder } from "../../engine/encoder.ts";
 import { mlpParamCount } from "../../engine/nn/mlp.ts";
 import { createNet, type Net } from "../../engine/nn/net.ts";
+import { createReplicateBlocks } from "../../engine/ops/replicate.ts";
 import { readTensors } from "../../engine/readback.ts";
 import type { Tensor } from "../../engine/tensor.ts";
 import type { VecEnv } from "../../envs/env.ts";
 import { findTask } from "../../envs/registry.ts";
-import { createEpisodeStats, type EpisodeStats } from "../episode_stats.ts";
+import { createEpisodeStats, type EpisodeStats, type EpisodeSummary } from "../episode_stats.ts";
+import { envSeedLayouts, interleaveBlocks, seedMajor, seedMinorBlocks } from "../seeds.ts";
 import {
   createSeacLearner,
   type ForeignTarget,
@@ -49,6 +51,7 @@ import {
   recordIterations,
   restoredCounters,
   type RunConfig,
+  type SeedLayout,
   type Trainer,
 } from "../trainer.ts";
 
@@ -57,26 +60,36 @@ export { checkSeacConfig, SEAC_DEFAULTS, type SeacConfig } from "./config.ts";
 /** The parts a built SEAC-family pipeline is made of (exposed for tests and benches). */
 export interface SeacParts {
   readonly env: VecEnv;
+  /** Seeds batched (algorithms/seeds.ts): blocks `a·seeds + k`, envs `[k·n, (k+1)·n)`. */
+  readonly seeds: number;
+  /** Learner parameter blocks per seed (SNAC 1, else the agent count). */
+  readonly blocksPerSeed: number;
   readonly net: Net;
   readonly rollout: SeacRollout;
   readonly learner: SeacLearner;
   readonly stats: EpisodeStats;
   /** Episode-statistics accumulators to checkpoint. */
   readonly statsState: Record<string, Tensor>;
+  /**
+   * Records what precedes acting: SNAC with several seeds copies each seed's shared network to
+   * the acting blocks of its agents (one dispatch); otherwise nothing.
+   */
+  encodeSync(enc: Encoder): void;
 }
 
 /**
  * Builds every part of a SEAC-family pipeline on an existing env (reset is recorded and submitted).
  *
  * @param engine Engine that owns the device.
- * @param env The vectorised env (flat f32 observations).
- * @param options Sharing mode, seed and hyper-parameters.
+ * @param env The vectorised env (flat f32 observations; with `seeds`, built with the same `seeds`).
+ * @param options Sharing mode, seed, hyper-parameters, and `seeds` batched (default 1: seed k of
+ *   a batch is bit-identical to a lone run seeded `seed + k`; algorithms/seeds.ts).
  * @returns The {@linkcode SeacParts}.
  */
 export async function buildSeacParts(
   engine: Engine,
   env: VecEnv,
-  options: { sharing: SeacSharing; seed: number; algo: SeacConfig; label?: string },
+  options: { sharing: SeacSharing; seed: number; algo: SeacConfig; label?: string; seeds?: number },
 ): Promise<SeacParts> {
   const { sharing, algo } = options;
   const label = options.label ?? sharing;
@@ -89,22 +102,39 @@ export async function buildSeacParts(
   if (problems.length) {
     throw new RangeError(`Cannot build "${label}": ${problems.join("; ")}`);
   }
-  const spec = env.spec, N = spec.numAgents, E = env.numEnvs;
+  const spec = env.spec, N = spec.numAgents, E = env.numEnvs, seeds = options.seeds ?? 1;
   const D = spec.obsShape.reduce((a, b) => a * b, 1);
   const specs = seacSpecs(D, spec.numActions, algo.hidden);
-  const blocks = sharing === "snac" ? 1 : N;
+  const blocksPerSeed = sharing === "snac" ? 1 : N;
+  const blocks = blocksPerSeed * seeds;
   const actorCount = mlpParamCount(specs.actor);
   const stride = actorCount + mlpParamCount(specs.critic);
+  const init = (k: number) => seacInitParams(blocksPerSeed, specs, options.seed + k);
   const net = createNet(engine, {
     numAgents: blocks,
     stride,
     label: `${label}.net`,
-    init: seacInitParams(blocks, specs, options.seed),
+    init: seeds === 1
+      ? init(0)
+      : interleaveBlocks(Array.from({ length: seeds }, (_, k) => init(k)), stride),
   });
-  const actRows = (N * E) / blocks;
+  // SNAC with several seeds: seed k's network acts for its agents in blocks a·seeds + k.
+  const replicas = sharing === "snac" && seeds > 1
+    ? createNet(engine, { numAgents: N * seeds, stride, label: `${label}.actNet` })
+    : null;
+  const sync = replicas
+    ? await createReplicateBlocks(engine, {
+      src: net.params,
+      dst: replicas.params,
+      stride,
+      label: `${label}.sync`,
+    })
+    : null;
+  const actNet = replicas ?? net;
+  const actRows = (N * E) / actNet.numAgents;
   const obs = env.buffers.obs;
   const actActor = await createSeacMlp(engine, {
-    net,
+    net: actNet,
     offset: 0,
     spec: specs.actor,
     x: obs,
@@ -112,7 +142,7 @@ export async function buildSeacParts(
     label: `${label}.act.actor`,
   });
   const actCritic = await createSeacMlp(engine, {
-    net,
+    net: actNet,
     offset: actorCount,
     spec: specs.critic,
     x: obs,
@@ -126,6 +156,7 @@ export async function buildSeacParts(
     nSteps: algo.nSteps,
     gamma: algo.gamma,
     seed: options.seed,
+    seeds,
     label: `${label}.rollout`,
   });
   const learner = await createSeacLearner(engine, {
@@ -136,7 +167,8 @@ export async function buildSeacParts(
     sharing,
     foreignTarget: algo.foreignTarget as ForeignTarget,
     numAgents: N,
-    numEnvs: E,
+    numEnvs: E / seeds,
+    seeds,
     nSteps: algo.nSteps,
     lambda: sharing === "seac" ? algo.lambda : 0,
     gamma: algo.gamma,
@@ -151,18 +183,30 @@ export async function buildSeacParts(
     env: env.buffers,
     numAgents: N,
     numEnvs: E,
+    seeds,
     label: `${label}.stats`,
   });
   const statsState = stats.stateTensors();
   const enc = engine.encoder(`${label}.reset`);
   env.encodeReset(enc);
   engine.submit(enc);
-  return { env, net, rollout, learner, stats, statsState };
+  return {
+    env,
+    seeds,
+    blocksPerSeed,
+    net,
+    rollout,
+    learner,
+    stats,
+    statsState,
+    encodeSync: (enc) => sync?.encode(enc),
+  };
 }
 
 class SeacTrainer implements Trainer {
   readonly env: VecEnv;
   readonly stepsPerIteration: number;
+  readonly seeds: number;
   readonly #engine: Engine;
   readonly #parts: SeacParts;
   readonly #algo: SeacConfig;
@@ -183,7 +227,8 @@ class SeacTrainer implements Trainer {
     this.#sharing = sharing;
     this.#label = label;
     this.env = parts.env;
-    this.stepsPerIteration = parts.env.numEnvs * algo.nSteps;
+    this.seeds = parts.seeds;
+    this.stepsPerIteration = (parts.env.numEnvs / parts.seeds) * algo.nSteps;
   }
 
   get envSteps(): number {
@@ -192,11 +237,17 @@ class SeacTrainer implements Trainer {
 
   /** Categorical sample (or argmax when `greedy`) from each agent's actor on the current obs. */
   encodeAct(enc: Encoder, options: { greedy: boolean }): void {
+    this.#parts.encodeSync(enc);
     this.#parts.rollout.encodeAct(enc, options.greedy);
   }
 
   /** The current actors acting on `env` (evaluation; own RNG stream seeded by `options.seed`). */
   createEvalActor(env: VecEnv, options: { seed: number }): Promise<EvalActor> {
+    if (this.seeds > 1) {
+      throw new TypeError(
+        `Cannot evaluate "${this.#label}" with ${this.seeds} seeds batched: evaluate each seed's weights on a one-seed trainer`,
+      );
+    }
     return createSeacEvalActor(this.#engine, {
       net: this.#parts.net,
       hidden: this.#algo.hidden,
@@ -217,6 +268,8 @@ class SeacTrainer implements Trainer {
    */
   encodeIteration(enc: Encoder): void {
     const { env, rollout, learner, stats } = this.#parts;
+    // (Seed batching, SNAC: each seed's shared network copied to its agents' acting blocks.)
+    this.#parts.encodeSync(enc);
     for (let t = 0; t < this.#algo.nSteps; t++) {
       // ACT: a_t^i ~ π_i(·|o_t^i) and V_i(o_t^i), each agent with its own actor and critic.
       rollout.encodeActStep(enc, t);
@@ -251,16 +304,26 @@ class SeacTrainer implements Trainer {
   }
 
   async readMetrics(): Promise<Metrics> {
+    return (await this.readSeedMetrics())[0];
+  }
+
+  async readSeedMetrics(): Promise<Metrics[]> {
     const { stats, learner } = this.#parts;
     const enc = this.#engine.encoder(`${this.#label}.metrics`);
     stats.summarise(enc);
     learner.encodeSummarise(enc);
     this.#engine.submit(enc);
     const [out, m] = await readTensors(this.#engine, [stats.out, learner.metricsOut] as const);
-    const s = stats.decode(out);
-    const N = this.env.spec.numAgents, E = this.env.numEnvs, T = this.#algo.nSteps;
+    const width = SEAC_FIELDS + 2;
+    return stats.decodeSeeds(out).map((s, k) =>
+      this.#metrics(s, m.subarray(k * width, (k + 1) * width))
+    );
+  }
+
+  #metrics(s: EpisodeSummary, m: Float32Array): Metrics {
+    const N = this.env.spec.numAgents, E = this.env.numEnvs / this.seeds, T = this.#algo.nSteps;
     const updates = m[SEAC_FIELDS + 1];
-    const learners = this.#parts.net.numAgents;
+    const learners = this.#parts.blocksPerSeed;
     const per = (v: number, n: number) => (updates > 0 && n > 0 ? v / (updates * n) : NaN);
     const scalars: Record<string, number> = {
       policyLoss: per(m[0], learners),
@@ -289,6 +352,25 @@ class SeacTrainer implements Trainer {
     };
   }
 
+  /** Net blocks and Adam state seed-minor; env, statistics and metric accumulators seed-major. */
+  seedLayouts(): Record<string, SeedLayout> {
+    const { net, learner, seeds, blocksPerSeed, env } = this.#parts;
+    const blocks = (t: Tensor) => seedMinorBlocks(t.shape, blocksPerSeed);
+    const out: Record<string, SeedLayout> = {
+      "net.params": blocks(net.params),
+      "adam.m": blocks(learner.adam.m),
+      "adam.v": blocks(learner.adam.v),
+      "adam.count": blocks(learner.adam.count),
+      "rollout.counter": "shared",
+      "metrics.acc": seedMajor(learner.metricsAcc.shape, 0, seeds),
+      ...envSeedLayouts(env, seeds),
+    };
+    for (const [k, t] of Object.entries(this.#parts.statsState)) {
+      out[k] = seedMajor(t.shape, 1, seeds);
+    }
+    return out;
+  }
+
   hostState(): Record<string, number> {
     return { iterations: this.#iterations };
   }
@@ -310,7 +392,7 @@ class SeacTrainer implements Trainer {
 export async function createSeacTrainer(
   engine: Engine,
   env: VecEnv,
-  options: { sharing: SeacSharing; seed: number; algo: SeacConfig },
+  options: { sharing: SeacSharing; seed: number; algo: SeacConfig; seeds?: number },
 ): Promise<Trainer & { readonly parts: SeacParts; encodeIteration(enc: Encoder): void }> {
   const parts = await buildSeacParts(engine, env, options);
   const trainer = new SeacTrainer(engine, parts, options.algo, options.sharing, options.sharing);
@@ -350,6 +432,17 @@ function defFor(sharing: SeacSharing, source: string): AlgorithmDef<SeacConfig> 
       const { def, spec } = findTask(run.env);
       const env = await def.create(engine, spec, { numEnvs: run.numEnvs, seed: run.seed });
       return createSeacTrainer(engine, env, { sharing, seed: run.seed, algo });
+    },
+    async createSeeds(
+      engine: Engine,
+      run: RunConfig,
+      algo: SeacConfig,
+      seeds: number,
+    ): Promise<Trainer> {
+      const { def, spec } = findTask(run.env);
+      const numEnvs = run.numEnvs * seeds;
+      const env = await def.create(engine, spec, { numEnvs, seed: run.seed, seeds });
+      return createSeacTrainer(engine, env, { sharing, seed: run.seed, algo, seeds });
     },
   });
 }

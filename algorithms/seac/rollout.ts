@@ -28,6 +28,7 @@ const PARAMS = {
   greedy: "u32",
   store: "u32",
   seed: "u32",
+  envsPerSeed: "u32",
   purpose: "u32",
   which: "u32",
   gamma: "f32",
@@ -151,6 +152,8 @@ export interface SeacRolloutOptions {
   nSteps: number;
   gamma: number;
   seed: number;
+  /** Seeds batched in the env (`VecEnvOptions.seeds`); default 1. */
+  seeds?: number;
   label: string;
 }
 
@@ -224,6 +227,7 @@ export async function createSeacRollout(
     greedy: 0,
     store: 1,
     seed: o.seed >>> 0,
+    envsPerSeed: E / (o.seeds ?? 1),
     purpose: RNG_PURPOSE.action,
     which: 0,
     gamma: o.gamma,

@@ -21,6 +21,7 @@ import { readTensor } from "../../engine/readback.ts";
 import { RNG_PURPOSE } from "../../engine/rng.ts";
 import type { Tensor } from "../../engine/tensor.ts";
 import type { EnvDef, EnvOptions, EnvSpec, VecEnvOptions } from "../env.ts";
+import { envsPerSeed } from "../env.ts";
 import { createEnvBuffers, RESET_BINDINGS, resetBuffers, STEP_BINDINGS } from "../buffers.ts";
 import {
   checkLbfConfig,
@@ -67,6 +68,7 @@ const PARAMS = {
   normalizeReward: "u32",
   penalty: "f32",
   seed: "u32",
+  envsPerSeed: "u32",
   resetPurpose: "u32",
   timeLimitTruncates: "u32",
   foodLevelsV0: "u32",
@@ -205,6 +207,7 @@ export async function createLbfEnv(
     normalizeReward: cfg.normalizeReward ? 1 : 0,
     penalty: cfg.penalty,
     seed: options.seed >>> 0,
+    envsPerSeed: envsPerSeed(options),
     resetPurpose: RNG_PURPOSE.envReset,
     timeLimitTruncates: cfg.timeLimit === "truncate" ? 1 : 0,
     foodLevelsV0: cfg.foodLevels === "v0" ? 1 : 0,

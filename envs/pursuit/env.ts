@@ -28,6 +28,7 @@ import { readTensor } from "../../engine/readback.ts";
 import { RNG_PURPOSE } from "../../engine/rng.ts";
 import type { Tensor } from "../../engine/tensor.ts";
 import type { EnvDef, EnvSpec, VecEnvOptions } from "../env.ts";
+import { envsPerSeed } from "../env.ts";
 import { createEnvBuffers, type TypedEnvBuffers } from "../buffers.ts";
 import { checkNumEnvs, type Encodable, VecEnvBase } from "../vec_env_base.ts";
 import {
@@ -61,6 +62,7 @@ const PARAMS = {
   freezeEvaders: "u32",
   injectEvaderActions: "u32",
   seed: "u32",
+  envsPerSeed: "u32",
   resetPurpose: "u32",
   stepPurpose: "u32",
 } as const;
@@ -337,6 +339,7 @@ export async function createPursuitEnv(
     freezeEvaders: cfg.freezeEvaders ? 1 : 0,
     injectEvaderActions: 0,
     seed: options.seed >>> 0,
+    envsPerSeed: envsPerSeed(options),
     resetPurpose: RNG_PURPOSE.envReset,
     stepPurpose: RNG_PURPOSE.envStep,
   };

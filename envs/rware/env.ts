@@ -21,6 +21,7 @@ import { readTensor } from "../../engine/readback.ts";
 import { RNG_PURPOSE } from "../../engine/rng.ts";
 import type { Tensor } from "../../engine/tensor.ts";
 import type { EnvDef, EnvSpec, VecEnvOptions } from "../env.ts";
+import { envsPerSeed } from "../env.ts";
 import { createEnvBuffers, RESET_BINDINGS, resetBuffers } from "../buffers.ts";
 import {
   parseRwareTask,
@@ -172,6 +173,7 @@ const PARAMS = {
   maxInactivitySteps: "u32",
   rewardType: "u32",
   seed: "u32",
+  envsPerSeed: "u32",
   resetPurpose: "u32",
   stepPurpose: "u32",
 } as const;
@@ -378,6 +380,7 @@ export async function createRwareEnv(
     maxInactivitySteps: cfg.maxInactivitySteps,
     rewardType: REWARD_CODE[cfg.rewardType],
     seed: options.seed >>> 0,
+    envsPerSeed: envsPerSeed(options),
     resetPurpose: RNG_PURPOSE.envReset,
     stepPurpose: RNG_PURPOSE.envStep,
   };

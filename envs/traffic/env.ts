@@ -37,6 +37,7 @@ import { readTensors } from "../../engine/readback.ts";
 import { RNG_PURPOSE } from "../../engine/rng.ts";
 import type { Tensor } from "../../engine/tensor.ts";
 import type { EnvDef, EnvSpec, VecEnvOptions } from "../env.ts";
+import { requireOneSeed } from "../env.ts";
 import { createEnvBuffers, resetBuffers, type TypedEnvBuffers } from "../buffers.ts";
 import { TRAFFIC_OBS_DIM, type TrafficConfig, type TrafficGsState } from "./reference.ts";
 import {
@@ -272,6 +273,7 @@ export async function createTrafficEnv(
   spec: EnvSpec,
   options: VecEnvOptions,
 ): Promise<TrafficEnv> {
+  requireOneSeed(options, "traffic");
   checkEnvFamily(spec, { families: ["traffic"], title: "traffic" });
   const cfg = spec.config as unknown as TrafficConfig;
   checkTrafficConfig(spec, options.numEnvs);

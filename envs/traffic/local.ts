@@ -21,6 +21,7 @@ import { readTensors } from "../../engine/readback.ts";
 import { RNG_PURPOSE } from "../../engine/rng.ts";
 import type { Tensor } from "../../engine/tensor.ts";
 import type { EnvDef, EnvSpec, VecEnvOptions } from "../env.ts";
+import { requireOneSeed } from "../env.ts";
 import {
   createEnvBuffers,
   RESET_BINDINGS,
@@ -306,6 +307,7 @@ export async function createTrafficLocalEnv(
   spec: EnvSpec,
   options: VecEnvOptions,
 ): Promise<TrafficLocalEnv> {
+  requireOneSeed(options, "traffic local");
   checkEnvFamily(spec, { families: ["traffic-local", "traffic"], title: "traffic local" });
   const cfg = spec.config as unknown as TrafficConfig;
   checkTrafficConfig(spec, options.numEnvs);

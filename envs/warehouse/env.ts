@@ -26,6 +26,7 @@ import { readTensor } from "../../engine/readback.ts";
 import { RNG_PURPOSE } from "../../engine/rng.ts";
 import type { Tensor } from "../../engine/tensor.ts";
 import type { EnvBuffers, EnvDef, EnvSpec, VecEnvOptions } from "../env.ts";
+import { requireOneSeed } from "../env.ts";
 import { createEnvBuffers, RESET_BINDINGS, resetBuffers } from "../buffers.ts";
 import {
   checkWarehouseConfig,
@@ -308,6 +309,7 @@ export async function createWarehouseEnv(
   spec: EnvSpec,
   options: WarehouseEnvOptions,
 ): Promise<WarehouseEnv> {
+  requireOneSeed(options, "warehouse");
   checkEnvFamily(spec, { families: ["warehouse"], title: "warehouse" });
   const cfg = spec.config as unknown as WarehouseConfig;
   checkWarehouseConfig(cfg, `warehouse env "${spec.name}"`);

@@ -26,6 +26,7 @@ import { readTensor } from "../../engine/readback.ts";
 import { RNG_PURPOSE } from "../../engine/rng.ts";
 import type { Tensor } from "../../engine/tensor.ts";
 import type { EnvSpec, VecEnvOptions } from "../env.ts";
+import { requireOneSeed } from "../env.ts";
 import { createEnvBuffers, RESET_BINDINGS, resetBuffers } from "../buffers.ts";
 import {
   checkEnvFamily,
@@ -178,6 +179,7 @@ export async function createWarehouseLocalEnv(
   spec: EnvSpec,
   options: VecEnvOptions,
 ): Promise<WarehouseLocalEnv> {
+  requireOneSeed(options, "warehouse local");
   checkEnvFamily(spec, { families: ["warehouse"], title: "warehouse local" });
   const cfg = spec.config as unknown as WarehouseConfig;
   checkWarehouseConfig(cfg, `warehouse local env "${spec.name}"`);

@@ -5,12 +5,13 @@
 //            (evaluation) env e adds only its first quota(e) = episodes / numEnvs + (e <
 //            episodes % numEnvs) finished episodes, so all envs together add exactly `episodes`.
 //                                                                         writes running, done
-// summarise: one thread per agent a (and one more, a = numAgents, for counts and lengths): sums the
-//            per-env accumulators in env order into out and zeroes them.      writes done, out
+// summarise: one thread per seed k and row r < numAgents + 2 (agents' returns, counts, lengths):
+//            sums the accumulators of seed k's envs [k·n, (k+1)·n), n = numEnvs / seeds, in env
+//            order into out[k, r] and zeroes them.                            writes done, out
 // Layouts: running [numAgents + 1, numEnvs] (row numAgents = running length);
 //          done    [numAgents + 2, numEnvs] (rows: finished returns per agent, then count, then length);
-//          out     [numAgents + 2] (returns per agent, episodes, summed lengths).
-struct Params { numAgents: u32, numEnvs: u32, episodes: u32 }
+//          out     [seeds, numAgents + 2] (returns per agent, episodes, summed lengths).
+struct Params { numAgents: u32, numEnvs: u32, episodes: u32, seeds: u32 }
 @group(0) @binding(0) var<uniform> params: Params;
 @group(0) @binding(1) var<storage, read> reward: array<f32>;
 @group(0) @binding(2) var<storage, read> terminated: array<u32>;
@@ -42,14 +43,17 @@ fn track(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg
 
 @compute @workgroup_size(WORKGROUP_SIZE)
 fn summarise(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
-  let r = flatIndex(gid, nwg);
+  let i = flatIndex(gid, nwg);
   let A = params.numAgents;
   let n = params.numEnvs;
-  if (r >= A + 2u) { return; }
+  if (i >= params.seeds * (A + 2u)) { return; }
+  let k = i / (A + 2u);
+  let r = i % (A + 2u);
+  let per = n / params.seeds;
   var acc = 0.0;
-  for (var e = 0u; e < n; e++) {
+  for (var e = k * per; e < (k + 1u) * per; e++) {
     acc += done[r * n + e];
     done[r * n + e] = 0.0;
   }
-  out[r] = acc;
+  out[i] = acc;
 }

@@ -23,6 +23,12 @@ fn rngU32(seed: u32, purpose: u32, a: u32, b: u32, step: u32, draw: u32) -> u32 
   return h;
 }
 
+// Seed batching (docs/statistics.md §8): envs [k·n, (k+1)·n) of a batch with n = envsPerSeed
+// belong to seed k and draw as env e mod n of a run seeded seed + k (n = numEnvs: one seed).
+fn seedOfEnv(seed: u32, e: u32, envsPerSeed: u32) -> u32 {
+  return seed + e / envsPerSeed;
+}
+
 // High 32 bits of the 64-bit product a·b (WGSL has no u64).
 fn rngMulHi(a: u32, b: u32) -> u32 {
   let aLo = a & 0xffffu;

@@ -3,7 +3,10 @@
 // Learner l (L learners = agent axis of the nets) sees S sources; row r = (s, t, e) of its batch
 // (M = S·TR·E rows, TR = T, or T + 1 when the targets bootstrap from the learner's critic, in which
 // case rows t = T only feed those targets). Source agent k = l when ownOnly (IAC), else s. A row is
-// "own" when shared (SNAC), ownOnly, or k = l. Rollout inputs are the [T(+1), N, E] stores.
+// "own" when shared (SNAC), ownOnly, or k = l. Rollout inputs are the [T(+1), N, S·E] stores.
+// Seed batching (algorithms/seeds.ts): S = numSeeds seeds of E = numEnvs envs each; learner l is
+// seed l mod S's agent ⌊l / S⌋ (SNAC: seed l's network) and reads only its seed's envs, so every
+// index below is the lone run's with e → seed·E + e.
 // gather:      one thread per (l, r): x[l, r, :] = obsStore[t, k, e, :]; actRow, behRow from
 //              actStore, logpStore; when targetMode = 0, targets[l, r] = returns[t, k, e].
 //                                                       writes x, actRow, behRow, targets
@@ -17,15 +20,16 @@
 //              dValue = ∂L_row / ∂(logits, V), and terms [l, f, r] for f = policy, value
 //              (w·A²·c), entropy (own·H·c), ratio (foreign ρ).
 //                                                       writes dLogits, dValue, terms
-// accumulate:  one thread per field f of acc [F + 2]: acc[f] += Σ_l sums[l, f] (f < F),
-//              acc[F] += Σ_l normIn[l], acc[F + 1] += 1.                writes acc
-// summarise:   one thread per field: metricsOut[f] = acc[f]; acc[f] = 0.  writes acc, metricsOut
+// accumulate:  one thread per seed k and field f of acc [S, F + 2]: acc[k, f] += Σ_l sums[l, f]
+//              (f < F), acc[k, F] += Σ_l normIn[l], acc[k, F + 1] += 1, l over seed k's learners
+//              in agent order.                                          writes acc
+// summarise:   one thread per entry: metricsOut[i] = acc[i]; acc[i] = 0.  writes acc, metricsOut
 const FIELDS: u32 = 4u;
 const RATIO_EPS: f32 = 1e-7;
 
 struct Params {
   numLearners: u32, numSources: u32, numAgents: u32, numEnvs: u32, obsDim: u32, numActions: u32,
-  nSteps: u32, rowSteps: u32, ownOnly: u32, sharedNet: u32, targetMode: u32,
+  nSteps: u32, rowSteps: u32, ownOnly: u32, sharedNet: u32, targetMode: u32, numSeeds: u32,
   lambda: f32, gamma: f32, entropyCoef: f32, valueCoef: f32
 }
 @group(0) @binding(0) var<uniform> params: Params;
@@ -63,18 +67,32 @@ fn categoricalLogit(i: u32) -> f32 {
   return logits[i];
 }
 
+// The seed of learner l, and its agent within the seed (seed-minor block order).
+fn seedOf(l: u32) -> u32 {
+  return l % params.numSeeds;
+}
+
+fn agentOf(l: u32) -> u32 {
+  return l / params.numSeeds;
+}
+
 // The source agent of source slot s of learner l.
 fn sourceAgent(l: u32, s: u32) -> u32 {
-  return select(s, l, params.ownOnly != 0u);
+  return select(s, agentOf(l), params.ownOnly != 0u);
 }
 
 fn isOwn(l: u32, k: u32) -> bool {
-  return params.sharedNet != 0u || params.ownOnly != 0u || k == l;
+  return params.sharedNet != 0u || params.ownOnly != 0u || k == agentOf(l);
 }
 
-// Index of (t, k, e) in a [*, N, E] rollout store.
-fn storeIndex(t: u32, k: u32, e: u32) -> u32 {
-  return (t * params.numAgents + k) * params.numEnvs + e;
+// Index of (t, k, env e of learner l's seed) in a [*, N, S·E] rollout store.
+fn storeIndex(l: u32, t: u32, k: u32, e: u32) -> u32 {
+  return (t * params.numAgents + k) * params.numSeeds * params.numEnvs + seedOf(l) * params.numEnvs + e;
+}
+
+// Index of (t, env e of learner l's seed) in a [T + 1, S·E] mask store.
+fn maskIndex(l: u32, t: u32, e: u32) -> u32 {
+  return t * params.numSeeds * params.numEnvs + seedOf(l) * params.numEnvs + e;
 }
 
 @compute @workgroup_size(WORKGROUP_SIZE)
@@ -89,14 +107,14 @@ fn gather(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nw
   let t = (r % perSource) / params.numEnvs;
   let e = r % params.numEnvs;
   let k = sourceAgent(l, s);
-  let src = storeIndex(t, k, e) * params.obsDim;
+  let src = storeIndex(l, t, k, e) * params.obsDim;
   let dst = i * params.obsDim;
   for (var d = 0u; d < params.obsDim; d++) { x[dst + d] = obsIn[src + d]; }
   let tc = min(t, params.nSteps - 1u);
-  actRow[i] = actIn[storeIndex(tc, k, e)];
-  behRow[i] = logpIn[storeIndex(tc, k, e)];
+  actRow[i] = actIn[storeIndex(l, tc, k, e)];
+  behRow[i] = logpIn[storeIndex(l, tc, k, e)];
   if (params.targetMode == 0u) {
-    targets[i] = returnsIn[storeIndex(tc, k, e)];
+    targets[i] = returnsIn[storeIndex(l, tc, k, e)];
   }
 }
 
@@ -114,9 +132,9 @@ fn bootTargets(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroup
   var ret = valueIn[row0 + T * E];
   for (var j = 0u; j < T; j++) {
     let t = T - 1u - j;
-    let m = maskIn[(t + 1u) * E + e];
-    let b = badIn[(t + 1u) * E + e];
-    ret = (rewardIn[storeIndex(t, k, e)] + params.gamma * m * ret) * b + (1.0 - b) * valueIn[row0 + t * E];
+    let m = maskIn[maskIndex(l, t + 1u, e)];
+    let b = badIn[maskIndex(l, t + 1u, e)];
+    ret = (rewardIn[storeIndex(l, t, k, e)] + params.gamma * m * ret) * b + (1.0 - b) * valueIn[row0 + t * E];
     targets[row0 + t * E] = ret;
   }
 }
@@ -160,23 +178,25 @@ fn loss(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg:
 
 @compute @workgroup_size(WORKGROUP_SIZE)
 fn accumulate(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
-  let f = flatIndex(gid, nwg);
-  if (f >= FIELDS + 2u) { return; }
+  let i = flatIndex(gid, nwg);
+  if (i >= params.numSeeds * (FIELDS + 2u)) { return; }
+  let k = i / (FIELDS + 2u);
+  let f = i % (FIELDS + 2u);
   var total = 0.0;
   if (f < FIELDS) {
-    for (var l = 0u; l < params.numLearners; l++) { total += sums[l * FIELDS + f]; }
+    for (var l = k; l < params.numLearners; l += params.numSeeds) { total += sums[l * FIELDS + f]; }
   } else if (f == FIELDS) {
-    for (var l = 0u; l < params.numLearners; l++) { total += normIn[l]; }
+    for (var l = k; l < params.numLearners; l += params.numSeeds) { total += normIn[l]; }
   } else {
     total = 1.0;
   }
-  acc[f] = acc[f] + total;
+  acc[i] = acc[i] + total;
 }
 
 @compute @workgroup_size(WORKGROUP_SIZE)
 fn summarise(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
-  let f = flatIndex(gid, nwg);
-  if (f >= FIELDS + 2u) { return; }
-  metricsOut[f] = acc[f];
-  acc[f] = 0.0;
+  let i = flatIndex(gid, nwg);
+  if (i >= params.numSeeds * (FIELDS + 2u)) { return; }
+  metricsOut[i] = acc[i];
+  acc[i] = 0.0;
 }

@@ -7,7 +7,8 @@
 //          obsStore[slot] and value into valueStore[slot]. When `sample`: picks the action with
 //          categoricalChoice (common/_categorical.wgsl: argmax, ties to the lowest index, when
 //          `greedy`; else Gumbel-max with category i keyed by rngU32(seed, purpose, e, a,
-//          counterIn[which]·T + slot, i)), writes actions and, when `store`,
+//          counterIn[which]·T + slot, i), seed and e per seed of a batch as seedOfEnv in
+//          common/_rng.wgsl), writes actions and, when `store`,
 //          logpStore[slot] = log softmax(logits)[action] (`record` stores the action itself).
 //                                                  writes actions, obsStore, valueStore, logpStore
 // record:  one thread per (a, e), after the env step of slot `slot`: actStore[slot] = actionsIn
@@ -23,7 +24,8 @@
 // advance: one thread: counter[which] += 1.                                  writes counter
 struct Params {
   numAgents: u32, numEnvs: u32, obsDim: u32, numActions: u32, nSteps: u32, slot: u32,
-  sample: u32, greedy: u32, store: u32, seed: u32, purpose: u32, which: u32, gamma: f32
+  sample: u32, greedy: u32, store: u32, seed: u32, envsPerSeed: u32, purpose: u32, which: u32,
+  gamma: f32
 }
 @group(0) @binding(0) var<uniform> params: Params;
 @group(0) @binding(1) var<storage, read> obs: array<f32>;
@@ -68,7 +70,8 @@ fn act(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: 
   let base = t * K;
   let step = counterIn[params.which] * params.nSteps + params.slot;
   let greedy = params.greedy != 0u;
-  let best = categoricalChoice(base, K, greedy, params.seed, params.purpose, e, a, step, 0u);
+  let seed = seedOfEnv(params.seed, e, params.envsPerSeed);
+  let best = categoricalChoice(base, K, greedy, seed, params.purpose, e % params.envsPerSeed, a, step, 0u);
   actions[t] = best;
   if (params.store != 0u) { logpStore[slotBase + t] = categoricalLogProb(base, K, best); }
 }

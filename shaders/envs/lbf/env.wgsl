@@ -37,6 +37,7 @@ struct Params {
   normalizeReward: u32,
   penalty: f32,
   seed: u32,
+  envsPerSeed: u32,
   resetPurpose: u32,
   timeLimitTruncates: u32,
   foodLevelsV0: u32,
@@ -162,7 +163,9 @@ fn isValid(p: u32, a: u32) -> bool {
 }
 
 fn resetDraw(e: u32, stream: u32, d: u32) -> u32 {
-  return rngU32(params.seed, params.resetPurpose, e, stream, episode, d);
+  return rngU32(
+    seedOfEnv(params.seed, e, params.envsPerSeed),
+    params.resetPurpose, e % params.envsPerSeed, stream, episode, d);
 }
 
 // Reset (§3) of env e for episode `episode`. With `stale`, the players' current positions (the

@@ -39,6 +39,7 @@ struct Params {
   freezeEvaders: u32,
   injectEvaderActions: u32,
   seed: u32,
+  envsPerSeed: u32,
   resetPurpose: u32,
   stepPurpose: u32,
 }
@@ -210,7 +211,9 @@ fn catches(i: u32, x: u32, y: u32) -> bool {
 }
 
 fn resetDraw(e: u32, agent: u32, d: u32) -> u32 {
-  return rngU32(params.seed, params.resetPurpose, e, agent, episode, d);
+  return rngU32(
+    seedOfEnv(params.seed, e, params.envsPerSeed),
+    params.resetPurpose, e % params.envsPerSeed, agent, episode, d);
 }
 
 // Spawn cell of pursuer i (RNG stream b = i) or evader j (b = numPursuers + j): not an obstacle
@@ -342,7 +345,9 @@ fn step(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg:
     if (alive[j] == 0u) {
       continue;
     }
-    var a = rngBelow(rngU32(params.seed, params.stepPurpose, e, j, cycles, 0u), 5u);
+    var a = rngBelow(rngU32(
+    seedOfEnv(params.seed, e, params.envsPerSeed),
+    params.stepPurpose, e % params.envsPerSeed, j, cycles, 0u), 5u);
     if (params.injectEvaderActions == 1u) {
       a = evaderActions[e * E + j];
     }

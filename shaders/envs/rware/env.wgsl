@@ -49,6 +49,7 @@ struct Params {
   maxInactivitySteps: u32,
   rewardType: u32,
   seed: u32,
+  envsPerSeed: u32,
   resetPurpose: u32,
   stepPurpose: u32,
 }
@@ -180,7 +181,9 @@ fn storeState(e: u32) {
 }
 
 fn resetDraw(e: u32, b: u32, d: u32) -> u32 {
-  return rngU32(params.seed, params.resetPurpose, e, b, episode, d);
+  return rngU32(
+    seedOfEnv(params.seed, e, params.envsPerSeed),
+    params.resetPurpose, e % params.envsPerSeed, b, episode, d);
 }
 
 // Reset (§4) of env e for episode `episode`: agents on distinct random cells with random
@@ -475,7 +478,9 @@ fn step(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg:
     }
     var fresh = injected[e * params.numGoals + delivered];
     if (fresh == 0u) {
-      let h = rngU32(params.seed, params.stepPurpose, e, g, totalSteps, 0u);
+      let h = rngU32(
+    seedOfEnv(params.seed, e, params.envsPerSeed),
+    params.stepPurpose, e % params.envsPerSeed, g, totalSteps, 0u);
       fresh = nthFreeShelf(rngBelow(h, params.numShelves - params.queueSize));
     }
     for (var j = 0u; j < params.queueSize; j++) {
