@@ -602,7 +602,9 @@ export async function train(config: unknown, options: TrainOptions = {}): Promis
       groups = [];
     } catch (e) {
       // A batch that does not fit the device (a buffer over its limits): seeds one by one.
-      if (!(e instanceof RangeError && /device allows/.test(e.message))) throw e;
+      if (!(e instanceof RangeError && /device allows|seed batching needs/.test(e.message))) {
+        throw e;
+      }
       write(
         `seeds run one after another: the ${jobs.length} seeds do not fit one device together (${e.message})\n`,
       );

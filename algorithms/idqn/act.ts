@@ -27,6 +27,8 @@ const PARAMS = {
   randomSteps: "f32",
   numLearners: "u32",
   batch: "u32",
+  envsPerSeed: "u32",
+  seeds: "u32",
 } as const;
 type ActParams = { [K in keyof typeof PARAMS]: number };
 
@@ -63,7 +65,7 @@ export const idqnAccumulate = defineKernel({
   threads: (p) => p.numLearners,
 });
 
-/** out = per-learner means of acc (then zeroed), ε and the update count. */
+/** out = per-learner means of acc (then zeroed), then each seed's ε and update count. */
 export const idqnSummarise = defineKernel({
   name: "idqn.summarise",
   shader: SHADER,
@@ -71,7 +73,7 @@ export const idqnSummarise = defineKernel({
   includes: INCLUDES,
   bindings: { step: "read", acc: "write", out: "write" },
   params: PARAMS,
-  threads: (p) => p.numLearners + 1,
+  threads: (p) => p.numLearners + p.seeds,
 });
 
 /** ε schedule (env steps summed over envs). */
@@ -108,6 +110,12 @@ export interface EpsilonGreedyOptions {
   numActions: number;
   schedule: EpsilonSchedule;
   seed: number;
+  /**
+   * Seeds batched in the envs (default 1; algorithms/seeds.ts): envs `[k·n, (k+1)·n)` of
+   * `numEnvs` = S·n draw as a run seeded `seed + k`, ε counts one seed's n envs per step, and the
+   * learners are `numLearners` = blocks·S in seed-minor order.
+   */
+  seeds?: number;
   /** Learners (for metrics). */
   numLearners: number;
   /** Rows per learner of a learning step (for metrics). */
@@ -124,7 +132,10 @@ export interface EpsilonGreedy {
   readonly counter: Tensor<"u32">;
   /** [numLearners, 3] running sums (loss, mean |δ|, updates) since the last summary. */
   readonly acc: Tensor<"f32">;
-  /** [numLearners + 1, 2]: per learner (loss, |δ|); then (ε, updates). Valid after `summarise`. */
+  /**
+   * [numLearners + seeds, 2]: per learner (loss, |δ|); then per seed (ε, updates). Valid after
+   * `summarise`.
+   */
   readonly out: Tensor<"f32">;
   /** Records ε-greedy (or greedy) actions from `q`; the behaviour policy advances the counter. */
   act(enc: Encoder, greedy: boolean): void;
@@ -161,11 +172,20 @@ export async function createEpsilonGreedy(
       `Cannot build "${o.label}": schedule ${JSON.stringify(s)} needs steps > 0 and ε >= 0`,
     );
   }
+  const seeds = o.seeds ?? 1;
+  if (
+    !(Number.isInteger(seeds) && seeds >= 1 && o.numEnvs % seeds === 0 &&
+      o.numLearners % seeds === 0)
+  ) {
+    throw new RangeError(
+      `Cannot build "${o.label}": seeds ${seeds} must divide numEnvs ${o.numEnvs} and ${o.numLearners} learners`,
+    );
+  }
   const counter = engine.tensor({ dtype: "u32", shape: [1], label: `${o.label}.counter` });
   const acc = engine.tensor({ dtype: "f32", shape: [o.numLearners, 3], label: `${o.label}.acc` });
   const out = engine.tensor({
     dtype: "f32",
-    shape: [o.numLearners + 1, 2],
+    shape: [o.numLearners + seeds, 2],
     label: `${o.label}.out`,
   });
   const p: ActParams = {
@@ -182,6 +202,8 @@ export async function createEpsilonGreedy(
     randomSteps: s.randomSteps,
     numLearners: o.numLearners,
     batch: o.batch,
+    envsPerSeed: o.numEnvs / seeds,
+    seeds,
   };
   const [ka, kv, kc, ks] = await Promise.all([
     compileKernel(engine, idqnAct),
@@ -273,6 +295,8 @@ export async function createEvalPolicy(engine: Engine, o: EvalPolicyOptions): Pr
     randomSteps: 0,
     numLearners: 1,
     batch: 1,
+    envsPerSeed: o.numEnvs,
+    seeds: 1,
   };
   const [ka, kv] = await Promise.all([
     compileKernel(engine, idqnAct),

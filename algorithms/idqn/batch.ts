@@ -17,6 +17,7 @@ import {
 } from "../../engine/replay/sampling.ts";
 import type { Replay, ReplayBatch } from "../../engine/replay/buffer.ts";
 import type { Tensor } from "../../engine/tensor.ts";
+import { interleaveBlocks } from "../seeds.ts";
 import type { BatchSource, BatchTensors } from "./stages.ts";
 
 /** dst [copies, n] = src [n] repeated (32-bit words). */
@@ -26,8 +27,22 @@ export const idqnReplicate = defineKernel({
   entryPoint: "replicate",
   includes: ["common/_index.wgsl"],
   bindings: { src: "read", dst: "write" },
-  params: { n: "u32", copies: "u32" },
+  params: { n: "u32", copies: "u32", seeds: "u32", blocks: "u32" },
   threads: (p) => p.n * p.copies,
+});
+
+/**
+ * dst [copies, blocks, n] = for learner l, the `blocks` blocks of its seed l mod seeds out of src
+ * [blocks·seeds, n] (seed-minor; 32-bit words): every learner gets its own seed's pool.
+ */
+export const idqnTileSeeds = defineKernel({
+  name: "idqn.tileSeeds",
+  shader: "algorithms/idqn/batch.wgsl",
+  entryPoint: "tileSeeds",
+  includes: ["common/_index.wgsl"],
+  bindings: { src: "read", dst: "write" },
+  params: { n: "u32", copies: "u32", seeds: "u32", blocks: "u32" },
+  threads: (p) => p.copies * p.blocks * p.n,
 });
 
 const POOL_PARAMS = {
@@ -35,6 +50,7 @@ const POOL_PARAMS = {
   batch: "u32",
   obsDim: "u32",
   poolRows: "u32",
+  seeds: "u32",
 } as const;
 
 /**
@@ -93,6 +109,8 @@ export interface ReplayBatchOptions {
   alpha: number;
   priorityEps: number;
   seed: number;
+  /** Seeds batched over the rings and learners (default 1; ring `b·seeds + k`: seed k's). */
+  seeds?: number;
   label: string;
 }
 
@@ -132,6 +150,7 @@ export async function createReplayBatchSource(
       batch: perRing,
       beta: o.beta,
       seed: o.seed,
+      seeds: o.seeds,
       label: `${label}.per`,
     });
   } else {
@@ -140,6 +159,7 @@ export async function createReplayBatchSource(
       numRings: rings,
       batch: perRing,
       seed: o.seed,
+      seeds: o.seeds,
       label: `${label}.uniform`,
     });
   }
@@ -191,6 +211,8 @@ export interface SeqlBatchOptions {
   /** Weight λ of the other agents' rows. */
   lambda: number;
   seed: number;
+  /** Seeds batched over rings and learners (default 1; ring `a·seeds + k`: seed k's agent a). */
+  seeds?: number;
   label: string;
 }
 
@@ -224,10 +246,11 @@ export async function createSeqlBatchSource(
   o: SeqlBatchOptions,
 ): Promise<ReplayBatchSource> {
   const { replay, batch, label } = o;
+  const S = o.seeds ?? 1;
   const n = replay.config.numAgents, rings = replay.layout.numRings;
-  if (rings !== n || batch % n !== 0) {
+  if (rings !== n * S || batch % n !== 0) {
     throw new RangeError(
-      `Cannot build "${label}": SEQL needs one ring per agent and a batch divisible by ${n} agents, got ${rings} rings and batch ${batch}`,
+      `Cannot build "${label}": SEQL needs one ring per agent and a batch divisible by ${n} agents, got ${rings} rings for ${S} seeds and batch ${batch}`,
     );
   }
   const share = batch / n;
@@ -236,27 +259,38 @@ export async function createSeqlBatchSource(
     numRings: rings,
     batch: share,
     seed: o.seed,
+    seeds: S,
     label: `${label}.uniform`,
   });
   const g = replay.bindGather(sampler.indices, share, `${label}.gather`);
   const obsDim = replay.config.obsDim;
-  const k = await compileKernel(engine, idqnReplicate);
-  const copies: Dispatch<{ n: "u32"; copies: "u32" }>[] = [];
+  // Every learner gets its seed's pooled draws (a plain replicate with one seed).
+  const k = await compileKernel(engine, S > 1 ? idqnTileSeeds : idqnReplicate);
+  const copies: Dispatch<{ n: "u32"; copies: "u32"; seeds: "u32"; blocks: "u32" }>[] = [];
   const tile = <D extends "f32" | "u32">(
     src: Tensor<D>,
     dtype: D,
     inner: number[],
     name: string,
   ) => {
-    const dst = engine.tensor({ dtype, shape: [n, batch, ...inner], label: `${label}.${name}` });
-    copies.push(k.bind({ src, dst }, { n: src.size, copies: n }, `${label}.${name}.replicate`));
+    const dst = engine.tensor({
+      dtype,
+      shape: [n * S, batch, ...inner],
+      label: `${label}.${name}`,
+    });
+    const p = S > 1
+      ? { n: src.size / rings, copies: n * S, seeds: S, blocks: n }
+      : { n: src.size, copies: n, seeds: 1, blocks: 1 };
+    copies.push(k.bind({ src, dst }, p, `${label}.${name}.replicate`));
     return dst;
   };
+  const w = seqlWeights(n, batch, o.lambda);
   const weight = engine.tensor({
     dtype: "f32",
-    shape: [n, batch],
+    shape: [n * S, batch],
     label: `${label}.weight`,
-    data: seqlWeights(n, batch, o.lambda),
+    // Learner a·S + k (seed k's agent a) has agent a's weights.
+    data: S > 1 ? interleaveBlocks(Array.from({ length: S }, () => w), batch) : w,
   });
   return {
     batch: {
@@ -297,20 +331,24 @@ export interface PooledBatchSource extends ReplayBatchSource {
  */
 export async function createSameRbBatchSource(
   engine: Engine,
-  o: { replay: Replay; batch: number; seed: number; label: string },
+  o: { replay: Replay; batch: number; seed: number; seeds?: number; label: string },
 ): Promise<PooledBatchSource> {
   const { replay, batch, label } = o;
+  const S = o.seeds ?? 1;
   const n = replay.config.numAgents, rings = replay.layout.numRings, obsDim = replay.config.obsDim;
-  if (rings !== n) {
+  if (rings !== n * S) {
     throw new TypeError(
-      `Cannot build "${label}": the pooled source needs one ring per agent, got ${rings} for ${n}`,
+      `Cannot build "${label}": the pooled source needs one ring per agent, got ${rings} for ${n} agents × ${S} seeds`,
     );
   }
+  // Seed batching: rings and learners a·S + k are seed k's agent a; each seed pools its own rings.
+  const L = n * S;
   const sampler = await createUniformSampler(engine, {
     ...replay.fillLayout,
-    numRings: n,
+    numRings: L,
     batch,
     seed: o.seed,
+    seeds: S,
     label: `${label}.uniform`,
   });
   const pool = replay.bindGather(sampler.indices, batch, `${label}.pool`);
@@ -318,21 +356,24 @@ export async function createSameRbBatchSource(
   // A fill layout over the pool: every learner's "ring" is the whole pool, no excluded window.
   const counters = engine.tensor({
     dtype: "u32",
-    shape: [n, 4],
+    shape: [L, 4],
     label: `${label}.poolFill`,
-    data: Array.from({ length: n }, () => [0, poolRows, 0, 0]).flat(),
+    data: Array.from({ length: L }, () => [0, poolRows, 0, 0]).flat(),
   });
+  // Seed k's pool draws use (seed + k) ⊕ POOL_SEED_SALT, as a one-seed run of seed + k.
   const pick = await createUniformSampler(engine, {
     counters,
     stride: 4,
     fillField: 1,
     windowField: 2,
-    numRings: n,
+    numRings: L,
     batch,
-    seed: (o.seed ^ POOL_SEED_SALT) >>> 0,
+    seed: o.seed,
+    seeds: S,
+    salt: POOL_SEED_SALT,
     label: `${label}.pick`,
   });
-  const rows = [n, batch];
+  const rows = [L, batch];
   const out = {
     obs: engine.tensor({ dtype: "f32", shape: [...rows, obsDim], label: `${label}.obs` }),
     nextObs: engine.tensor({ dtype: "f32", shape: [...rows, obsDim], label: `${label}.nextObs` }),
@@ -344,7 +385,7 @@ export async function createSameRbBatchSource(
     compileKernel(engine, idqnPickRows),
     compileKernel(engine, idqnPickScalars),
   ]);
-  const pp = { numLearners: n, batch, obsDim, poolRows };
+  const pp = { numLearners: L, batch, obsDim, poolRows, seeds: S };
   const gather = [
     kRows.bind(
       {

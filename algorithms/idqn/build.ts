@@ -8,22 +8,25 @@
 import type { Engine } from "../../engine/device.ts";
 import type { Encoder } from "../../engine/encoder.ts";
 import { createUnpackU8 } from "../../engine/ops/elementwise.ts";
+import { compileKernel } from "../../engine/kernel.ts";
 import { createNet, type Net } from "../../engine/nn/net.ts";
 import { createReplay, type Replay } from "../../engine/replay/buffer.ts";
 import type { Tensor } from "../../engine/tensor.ts";
 import { findTask } from "../../envs/registry.ts";
 import { createEpisodeStats, type EpisodeStats } from "../episode_stats.ts";
+import { envSeedLayouts, interleaveBlocks, seedMajor, seedMinorBlocks } from "../seeds.ts";
 import type { BatchSource, IdqnParts, IdqnTrainerOptions, ShareStage } from "./stages.ts";
 import { createEpsilonGreedy, createEvalPolicy, type EpsilonGreedy } from "./act.ts";
 import {
   createReplayBatchSource,
   createSameRbBatchSource,
   createSeqlBatchSource,
+  idqnReplicate,
 } from "./batch.ts";
 import { checkIdqnConfig, type IdqnConfig, type IdqnVariant, networkSpec } from "./config.ts";
 import { createLearner, type Learner } from "./learner.ts";
 import { createQNetwork, qNetworkInit, qNetworkParamCount } from "./network.ts";
-import type { EvalActor, RunConfig } from "../trainer.ts";
+import type { EvalActor, RunConfig, SeedLayout } from "../trainer.ts";
 import type { VecEnv } from "../../envs/env.ts";
 
 /** Creates tensors through `engine` while recording them (for checkpoints). */
@@ -66,6 +69,27 @@ export interface IdqnBuild {
    * ε-greedy at the schedule's final ε (`epsilonEnd`) from its own RNG stream.
    */
   readonly evalActor: (env: VecEnv, seed: number) => Promise<EvalActor>;
+  /** Seeds trained in the same dispatches (1: one seed). */
+  readonly seeds: number;
+  /** How each tensor of `tensors` and of the env's state holds the seeds (with `seeds` > 1). */
+  readonly seedLayouts: () => Record<string, SeedLayout>;
+}
+
+/**
+ * The seed layout of a tensor the build created, by shape: one-element tensors are counters
+ * every seed advances alike ("shared"); every other tensor has a block axis first (learners,
+ * rings, or seeds) in seed-minor order. Tensors with another layout are listed in `explicit`.
+ */
+function blockLayout(t: Tensor, seeds: number, explicit: Map<Tensor, SeedLayout>): SeedLayout {
+  const known = explicit.get(t);
+  if (known) return known;
+  if (t.size === 1) return "shared";
+  if (t.shape.length === 0 || t.shape[0] % seeds !== 0) {
+    throw new RangeError(
+      `No seed layout for "${t.label}" [${t.shape}]: its first axis does not hold ${seeds} seeds`,
+    );
+  }
+  return seedMinorBlocks(t.shape, t.shape[0] / seeds);
 }
 
 /**
@@ -139,7 +163,9 @@ export async function buildIdqn(
   options: IdqnTrainerOptions = {},
 ): Promise<IdqnBuild> {
   const label = options.label ?? variant;
+  const S = options.seeds ?? 1;
   const problems = checkIdqnConfig(variant, run, algo);
+  if (!(Number.isInteger(S) && S >= 1)) problems.push(`seeds must be an integer >= 1, got ${S}`);
   const { def, spec: envSpec } = findTask(run.env);
   const N = envSpec.numAgents, E = run.numEnvs;
   if (algo.conv.length > 0 && envSpec.obsShape.length !== 3) {
@@ -156,14 +182,27 @@ export async function buildIdqn(
   const created: Tensor[] = [];
   const rec = recordingEngine(engine, created);
   // The env's own state is listed by stateTensors() through envStateTensors(), so not recorded.
-  const env = await def.create(engine, envSpec, { numEnvs: E, seed: run.seed });
+  const env = await def.create(
+    engine,
+    envSpec,
+    S > 1 ? { numEnvs: S * E, seed: run.seed, seeds: S } : { numEnvs: E, seed: run.seed },
+  );
   const b = env.buffers;
   const shared = variant === "ps";
-  const numLearners = variant === "ps" ? 1 : N;
+  // Learner blocks: per seed one (ps) or one per agent; block l·S + k is seed k's learner l.
+  const perSeedLearners = variant === "ps" ? 1 : N;
+  const numLearners = perSeedLearners * S;
   const spec = networkSpec(algo, envSpec.obsShape, envSpec.numActions);
   const obsDim = spec.obsShape.reduce((x, y) => x * y, 1);
   const stride = qNetworkParamCount(spec);
-  const init = qNetworkInit(spec, { numAgents: numLearners, seed: run.seed });
+  // Each seed's own initialisation, interleaved into the seed-minor block order.
+  const init = interleaveBlocks(
+    Array.from(
+      { length: S },
+      (_, k) => qNetworkInit(spec, { numAgents: perSeedLearners, seed: run.seed + k }),
+    ),
+    stride,
+  );
   const net: Net = createNet(rec, { numAgents: numLearners, stride, label: `${label}.net`, init });
   const target: Net = createNet(rec, {
     numAgents: numLearners,
@@ -174,6 +213,7 @@ export async function buildIdqn(
   const replay: Replay = await createReplay(rec, {
     numAgents: N,
     numEnvs: E,
+    seeds: S,
     capacity: algo.bufferSize,
     obsDim,
     obsDType: envSpec.obsDType,
@@ -206,6 +246,7 @@ export async function buildIdqn(
     numLearners,
     numEnvs: E,
     seed: run.seed,
+    seeds: S,
   };
   const rows = variant === "ps" ? N * algo.batchSize : algo.batchSize;
   const source = options.batchSource
@@ -215,6 +256,7 @@ export async function buildIdqn(
       replay,
       batch: rows,
       seed: run.seed,
+      seeds: S,
       label: `${label}.batch`,
     })
     : variant === "seql"
@@ -223,6 +265,7 @@ export async function buildIdqn(
       batch: rows,
       lambda: algo.lambda,
       seed: run.seed,
+      seeds: S,
       label: `${label}.batch`,
     })
     : await createReplayBatchSource(rec, {
@@ -234,6 +277,7 @@ export async function buildIdqn(
       alpha: algo.alpha,
       priorityEps: algo.priorityEps,
       seed: run.seed,
+      seeds: S,
       label: `${label}.batch`,
     });
   const learner = await createLearner(rec, {
@@ -245,16 +289,33 @@ export async function buildIdqn(
     label: `${label}.learn`,
   });
   // Acting: Q on the env's current obs (u8 grids converted to f32 first).
-  const actRows = (N * E) / numLearners;
+  const explicit = new Map<Tensor, SeedLayout>();
   let obsF32: Tensor = b.obs;
   let unpack: { encode(enc: Encoder): void } | null = null;
   if (b.obs.dtype === "u8") {
-    obsF32 = rec.tensor({ dtype: "f32", shape: [N, E, obsDim], label: `${label}.act.obs` });
+    obsF32 = rec.tensor({ dtype: "f32", shape: [N, S * E, obsDim], label: `${label}.act.obs` });
+    explicit.set(obsF32, seedMajor(obsF32.shape, 1, S));
     unpack = await createUnpackU8(rec, { packed: b.obs, out: obsF32 });
   }
+  // The obs [N, S·E] are N·S blocks of one seed's E rows (block a·S + k: seed k's agent a). With
+  // parameter sharing and several seeds, seed k's network is replicated into the acting blocks
+  // a·S + k first (one dispatch; a scratch net outside the checkpointed state).
+  let actNet = net;
+  let replicate: { encode(enc: Encoder): void } | null = null;
+  if (shared && S > 1) {
+    actNet = createNet(engine, { numAgents: N * S, stride, label: `${label}.act.net` });
+    const k = await compileKernel(engine, idqnReplicate);
+    replicate = k.bind(
+      { src: net.params, dst: actNet.params },
+      { n: S * stride, copies: N, seeds: 1, blocks: 1 },
+      `${label}.act.replicate`,
+    );
+  }
+  const actBlocks = actNet.numAgents;
+  const actRows = (N * S * E) / actBlocks;
   const actQ = await createQNetwork(rec, {
-    net,
-    x: obsF32.reshape([numLearners, actRows, obsDim]),
+    net: actNet,
+    x: obsF32.reshape([actBlocks, actRows, obsDim]),
     batch: actRows,
     spec,
     label: `${label}.act.q`,
@@ -263,7 +324,8 @@ export async function buildIdqn(
     q: actQ.q,
     actions: b.actions,
     numAgents: N,
-    numEnvs: E,
+    numEnvs: S * E,
+    seeds: S,
     numActions: envSpec.numActions,
     schedule: {
       kind: algo.epsilonSchedule === "multiplicative" ? "multiplicative" : "linear",
@@ -282,9 +344,11 @@ export async function buildIdqn(
   const stats = await createEpisodeStats(rec, {
     env: b,
     numAgents: N,
-    numEnvs: E,
+    numEnvs: S * E,
+    ...(S > 1 ? { seeds: S } : {}),
     label: `${label}.stats`,
   });
+  for (const t of Object.values(stats.stateTensors())) explicit.set(t, seedMajor(t.shape, 1, S));
   const share = options.shareStage ? await options.shareStage(parts0) : null;
   const tensors: Record<string, Tensor> = {};
   for (const t of created) {
@@ -302,20 +366,33 @@ export async function buildIdqn(
     tensors,
     act(e, greedy) {
       unpack?.encode(e);
+      replicate?.encode(e);
       actQ.forward(e);
       policy.act(e, greedy);
     },
     insert,
     fragment: options.replay?.relayFragment ?? 1,
+    seeds: S,
+    seedLayouts() {
+      const out: Record<string, SeedLayout> = {};
+      for (const [k, t] of Object.entries(tensors)) out[k] = blockLayout(t, S, explicit);
+      return { ...out, ...envSeedLayouts(env, S) };
+    },
     evalActor: (evalEnv, seed) =>
-      buildEvalActor(engine, {
-        env: evalEnv,
-        net,
-        spec,
-        numLearners,
-        epsilon: algo.epsilonEnd,
-        seed,
-        label: `${label}.eval`,
-      }),
+      S > 1
+        ? Promise.reject(
+          new TypeError(
+            `Cannot evaluate "${label}" with ${S} seeds in one trainer: copy a seed's weights into a one-seed trainer (encodeCopySeed)`,
+          ),
+        )
+        : buildEvalActor(engine, {
+          env: evalEnv,
+          net,
+          spec,
+          numLearners,
+          epsilon: algo.epsilonEnd,
+          seed,
+          label: `${label}.eval`,
+        }),
   };
 }

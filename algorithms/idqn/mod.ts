@@ -11,6 +11,13 @@
  * - a {@linkcode ShareStage} runs after each store at fragment boundaries (SUPER's relay).
  * Pass them to {@linkcode createIdqnTrainer} through {@linkcode IdqnTrainerOptions}.
  *
+ * Seed batching (`createSeeds`, `IdqnTrainerOptions.seeds`; algorithms/seeds.ts): S seeds train
+ * in the same dispatches. The env holds S·numEnvs envs seed-major; networks, Adam moments,
+ * replay rings, samplers and stage tensors are blocks in seed-minor order (block `b·S + k` is
+ * seed k's learner or ring b), and every draw of block `b·S + k` is the draw of block b in a run
+ * seeded `seed + k`, so each seed is bit-identical to its one-seed run. Parameter sharing
+ * replicates seed k's network into the acting blocks `a·S + k` (one dispatch) before acting.
+ *
  * @module
  */
 import type { Engine } from "../../engine/device.ts";
@@ -29,6 +36,7 @@ import {
   recordIterations,
   restoredCounters,
   type RunConfig,
+  type SeedLayout,
   type Trainer,
 } from "../trainer.ts";
 import { buildIdqn, type IdqnBuild, type IdqnTrainerParts } from "./build.ts";
@@ -75,6 +83,8 @@ const ITERATIONS_PER_SUBMIT = 16;
 export class IdqnTrainer implements Trainer {
   readonly env: VecEnv;
   readonly stepsPerIteration: number;
+  /** Seeds trained in these dispatches (algorithms/seeds.ts; 1: one seed). */
+  readonly seeds: number;
   readonly parts: IdqnTrainerParts;
   readonly #engine: Engine;
   readonly #tensors: Record<string, Tensor>;
@@ -82,6 +92,7 @@ export class IdqnTrainer implements Trainer {
   readonly #insert: { encode(enc: Encoder): void };
   readonly #fragment: number;
   readonly #evalActor: IdqnBuild["evalActor"];
+  readonly #seedLayouts: IdqnBuild["seedLayouts"];
   #iterations = 0;
   #pending = 0;
   #lastSync = 0;
@@ -97,6 +108,8 @@ export class IdqnTrainer implements Trainer {
     this.#insert = o.insert;
     this.#fragment = o.fragment;
     this.#evalActor = o.evalActor;
+    this.seeds = o.seeds;
+    this.#seedLayouts = o.seedLayouts;
   }
 
   get envSteps(): number {
@@ -171,10 +184,21 @@ export class IdqnTrainer implements Trainer {
 
   /**
    * Summarises and reads the interval's metrics with one readback; a stage's accumulators
-   * (`stage`: SUPER, LBS) are snapshotted, zeroed and read in the same readback.
+   * (`stage`: SUPER, LBS) are snapshotted, zeroed and read in the same readback. With several
+   * seeds: seed 0's.
    */
   async readMetrics(stage?: StageMetricsRead): Promise<Metrics> {
-    const { stats, policy, numLearners } = this.parts;
+    return (await this.#readSeeds(stage, true))[0];
+  }
+
+  /** Each seed's metrics of the interval, in seed order, with one readback (as `readMetrics`). */
+  readSeedMetrics(stage?: StageMetricsRead): Promise<Metrics[]> {
+    return this.#readSeeds(stage, false);
+  }
+
+  async #readSeeds(stage: StageMetricsRead | undefined, first: boolean): Promise<Metrics[]> {
+    const { stats, policy } = this.parts;
+    const S = this.seeds, L = this.parts.numLearners / S;
     const enc = this.#engine.encoder(`${this.parts.variant}.metrics`);
     stats.summarise(enc);
     policy.summarise(enc);
@@ -187,20 +211,41 @@ export class IdqnTrainer implements Trainer {
       this.#engine,
       [stats.out, policy.out, stage?.snapshot ?? policy.out] as const,
     );
-    const e = stats.decode(s);
-    let loss = 0, td = 0;
-    for (let l = 0; l < numLearners; l++) {
-      loss += m[2 * l] / numLearners;
-      td += m[2 * l + 1] / numLearners;
+    const episodes = S > 1 ? stats.decodeSeeds(s) : [stats.decode(s)];
+    const stageScalars = !stage
+      ? []
+      : S > 1
+      ? stage.metrics.decodeSeeds?.(extra) ?? []
+      : [stage.metrics.decode(extra)];
+    if (stage && stageScalars.length !== S) {
+      throw new TypeError(`"${this.parts.variant}": the stage's metrics do not decode ${S} seeds`);
     }
-    const scalars = {
-      loss,
-      meanAbsTd: td,
-      epsilon: m[2 * numLearners],
-      updates: m[2 * numLearners + 1],
-      ...(stage ? stage.metrics.decode(extra) : {}),
-    };
-    return episodeMetrics(e, { envSteps: this.envSteps, scalars });
+    const out: Metrics[] = [];
+    for (let k = 0; k < (first ? 1 : S); k++) {
+      // Learner l of seed k is block l·S + k; summed in learner order as a one-seed run sums.
+      let loss = 0, td = 0;
+      for (let l = 0; l < L; l++) {
+        loss += m[2 * (l * S + k)] / L;
+        td += m[2 * (l * S + k) + 1] / L;
+      }
+      const scalars = {
+        loss,
+        meanAbsTd: td,
+        epsilon: m[2 * (L * S + k)],
+        updates: m[2 * (L * S + k) + 1],
+        ...(stage ? stageScalars[k] : {}),
+      };
+      out.push(episodeMetrics(episodes[k], { envSteps: this.envSteps, scalars }));
+    }
+    return out;
+  }
+
+  /**
+   * How each entry of `stateTensors()` holds the seeds (algorithms/seeds.ts): block-axis tensors
+   * seed-minor, env-axis tensors seed-major, one-element counters shared.
+   */
+  seedLayouts(): Record<string, SeedLayout> {
+    return this.#seedLayouts();
   }
 
   /** Every tensor the build created (keyed by label) and the env's state (`env.*`). */
@@ -307,6 +352,8 @@ function define(
     check: (run, algo) => checkIdqnConfig(name, run, algo),
     evalProtocol: name === "seql" || name === "iql" ? seqlEvalProtocol : () => IDQN_EVAL_PROTOCOL,
     create: (engine, run, algo) => createIdqnTrainer(engine, name, run, algo),
+    createSeeds: (engine, run, algo, seeds) =>
+      createIdqnTrainer(engine, name, run, algo, { seeds }),
   };
   return Object.freeze(def);
 }

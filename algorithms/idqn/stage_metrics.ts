@@ -11,7 +11,7 @@ import type { Tensor } from "../../engine/tensor.ts";
 import type { VecEnv } from "../../envs/env.ts";
 import type { IdqnTrainer } from "./mod.ts";
 import type { StageMetrics } from "./stages.ts";
-import type { EvalActor, Metrics, Trainer } from "../trainer.ts";
+import type { EvalActor, Metrics, SeedLayout, Trainer } from "../trainer.ts";
 
 /** An IDQN-family trainer with a stage's metrics. */
 export class StageTrainer implements Trainer {
@@ -43,6 +43,11 @@ export class StageTrainer implements Trainer {
     return this.inner.envSteps;
   }
 
+  /** Seeds trained in these dispatches (1: one seed). */
+  get seeds(): number {
+    return this.inner.seeds;
+  }
+
   encodeAct(enc: Encoder, options: { greedy: boolean }): void {
     this.inner.encodeAct(enc, options);
   }
@@ -63,6 +68,15 @@ export class StageTrainer implements Trainer {
   /** The trainer's metrics and the stage's, in one readback. */
   readMetrics(): Promise<Metrics> {
     return this.inner.readMetrics({ metrics: this.#metrics, snapshot: this.#snapshot });
+  }
+
+  /** Each seed's metrics and stage metrics, in one readback. */
+  readSeedMetrics(): Promise<Metrics[]> {
+    return this.inner.readSeedMetrics({ metrics: this.#metrics, snapshot: this.#snapshot });
+  }
+
+  seedLayouts(): Record<string, SeedLayout> {
+    return this.inner.seedLayouts();
   }
 
   stateTensors(): Record<string, Tensor> {

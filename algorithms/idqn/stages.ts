@@ -62,12 +62,20 @@ export interface IdqnParts {
   /** Target Q-networks, same shape. */
   readonly target: Net;
   readonly replay: Replay;
-  /** Learners (1 with parameter sharing, else numAgents). */
+  /**
+   * Learner blocks of `net`: (1 with parameter sharing, else numAgents) per seed, times `seeds`
+   * (block `b·seeds + k` is seed k's learner b).
+   */
   readonly numLearners: number;
-  /** Envs stepped together: each iteration (one store) adds numEnvs env steps. */
+  /** Envs of one seed stepped together: each iteration (one store) adds numEnvs env steps. */
   readonly numEnvs: number;
-  /** Seed of every random stream. */
+  /** Seed of every random stream (seed k of a batch uses `seed + k`). */
   readonly seed: number;
+  /**
+   * Seeds trained in the same dispatches (algorithms/seeds.ts; 1: one seed): the env holds
+   * `seeds·numEnvs` envs seed-major, nets and replay rings are blocks in seed-minor order.
+   */
+  readonly seeds: number;
 }
 
 /** Options of {@linkcode createIdqnTrainer} beyond the config. */
@@ -80,14 +88,21 @@ export interface IdqnTrainerOptions {
   replay?: { crossInsert?: boolean; relayFragment?: number };
   /** Label prefix of every buffer (default the variant name). */
   label?: string;
+  /**
+   * Seeds `run.seed`, `run.seed + 1`, … trained in the same dispatches (default 1;
+   * algorithms/seeds.ts); `run.numEnvs` is per seed.
+   */
+  seeds?: number;
 }
 
 /** Metrics a stage keeps on the GPU. */
 export interface StageMetrics {
   /** Accumulators (f32), zeroed after each read. */
   readonly accumulators: Tensor<"f32">;
-  /** Scalars from a host copy of the accumulators. */
+  /** Scalars from a host copy of the accumulators (seed 0's with several seeds). */
   decode(values: Float32Array): Record<string, number>;
+  /** Each seed's scalars from a host copy of the accumulators (stages built with seeds). */
+  decodeSeeds?(values: Float32Array): Record<string, number>[];
 }
 
 /** A stage's GPU metrics and the snapshot they are copied into before the read. */

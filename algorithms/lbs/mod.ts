@@ -66,12 +66,18 @@ export function checkLbsConfig(run: RunConfig | null, c: LbsConfig): string[] {
   return out;
 }
 
-async function createLbs(engine: Engine, run: RunConfig, algo: LbsConfig): Promise<Trainer> {
+async function createLbs(
+  engine: Engine,
+  run: RunConfig,
+  algo: LbsConfig,
+  seeds = 1,
+): Promise<Trainer> {
   const problems = checkLbsConfig(run, algo);
   if (problems.length > 0) throw new RangeError(`Cannot build "lbs": ${problems.join("; ")}`);
   let source: LbsSource | null = null;
   const inner = await createIdqnTrainer(engine, "idqn", run, algo, {
     label: "lbs",
+    seeds,
     async batchSource(parts) {
       source = await createLbsSource(parts, {
         p2: algo.p2 === "uniform" ? "uniform" : "td",
@@ -85,11 +91,12 @@ async function createLbs(engine: Engine, run: RunConfig, algo: LbsConfig): Promi
 }
 
 /** LBS: pooled p1 draws resampled per learner by its own |δ| (docs/algorithms/lbs.md; LaBER for details). */
-export const LBS: AlgorithmDef<LbsConfig> = Object.freeze({
+export const LBS: AlgorithmDef<LbsConfig> = Object.freeze<AlgorithmDef<LbsConfig>>({
   name: "lbs",
   source:
     "Large Batch Sharing (seed 000, App. B) with LaBER details (Lahire et al. 2022), docs/algorithms/lbs.md",
   defaults: LBS_DEFAULTS,
   check: checkLbsConfig,
-  create: createLbs,
+  create: (engine, run, algo) => createLbs(engine, run, algo),
+  createSeeds: createLbs,
 });

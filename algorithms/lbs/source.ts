@@ -20,13 +20,19 @@ import {
 import type { ReplayBatch } from "../../engine/replay/buffer.ts";
 import type { Tensor } from "../../engine/tensor.ts";
 import type { BatchSource, BatchTensors, IdqnParts } from "../idqn/mod.ts";
-import { idqnReplicate } from "../idqn/batch.ts";
+import { idqnReplicate, idqnTileSeeds } from "../idqn/batch.ts";
 import { createQNetwork } from "../idqn/network.ts";
 import type { StageMetrics } from "../idqn/stages.ts";
 
 const SHADER = "algorithms/lbs/source.wgsl";
 const INCLUDES = ["common/_index.wgsl"] as const;
-const PARAMS = { numAgents: "u32", batch: "u32", obsDim: "u32", usePoolWeight: "u32" } as const;
+const PARAMS = {
+  numAgents: "u32",
+  batch: "u32",
+  obsDim: "u32",
+  usePoolWeight: "u32",
+  seeds: "u32",
+} as const;
 
 /** XORed into the run seed for the p2 draws. */
 export const P2_SEED_SALT = 0x5bd1e995;
@@ -122,11 +128,14 @@ export interface LbsSource extends BatchSource {
  */
 export async function createLbsSource(parts: IdqnParts, o: LbsSourceOptions): Promise<LbsSource> {
   const { engine, replay, spec, config: c, label } = { ...parts, label: o.label };
-  const M = replay.config.numAgents, B = c.batchSize, K = M * B;
+  // Seed batching: M = N·S learners and rings (a·S + k: seed k's agent a), one pool of K = N·B
+  // items per seed; with one seed M = N.
+  const S = parts.seeds, N = replay.config.numAgents;
+  const M = N * S, B = c.batchSize, K = N * B;
   const D = replay.config.obsDim;
   if (parts.numLearners !== M || replay.layout.numRings !== M) {
     throw new TypeError(
-      `Cannot build "${label}": LBS needs one network and one ring per agent, got ${parts.numLearners} networks and ${replay.layout.numRings} rings for ${M} agents`,
+      `Cannot build "${label}": LBS needs one network and one ring per agent, got ${parts.numLearners} networks and ${replay.layout.numRings} rings for ${N} agents × ${S} seeds`,
     );
   }
   const p1 = c.prioritized
@@ -135,6 +144,7 @@ export async function createLbsSource(parts: IdqnParts, o: LbsSourceOptions): Pr
       batch: B,
       beta: c.beta,
       seed: parts.seed,
+      seeds: S,
       label: `${label}.p1`,
     })
     : await createUniformSampler(engine, {
@@ -142,6 +152,7 @@ export async function createLbsSource(parts: IdqnParts, o: LbsSourceOptions): Pr
       numRings: M,
       batch: B,
       seed: parts.seed,
+      seeds: S,
       label: `${label}.p1`,
     });
   const pool = replay.bindGather(p1.indices, B, `${label}.pool`);
@@ -151,7 +162,8 @@ export async function createLbsSource(parts: IdqnParts, o: LbsSourceOptions): Pr
   const poolSum = engine.tensor({ dtype: "f32", shape: [M], label: `${label}.poolSum` });
   if (o.p2 === "td") {
     // Every learner scores the whole pool: replicate the pool rows per learner.
-    const rep = await compileKernel(engine, idqnReplicate);
+    // Every learner scores its seed's pool: a plain replicate with one seed.
+    const rep = await compileKernel(engine, S > 1 ? idqnTileSeeds : idqnReplicate);
     const tile = <T extends "f32" | "u32">(
       src: Tensor<T>,
       dtype: T,
@@ -159,7 +171,10 @@ export async function createLbsSource(parts: IdqnParts, o: LbsSourceOptions): Pr
       name: string,
     ) => {
       const dst = engine.tensor({ dtype, shape: [M, K, ...inner], label: `${label}.tile.${name}` });
-      steps.push(rep.bind({ src, dst }, { n: src.size, copies: M }, `${label}.tile.${name}`));
+      const p = S > 1
+        ? { n: src.size / M, copies: M, seeds: S, blocks: N }
+        : { n: src.size, copies: M, seeds: 1, blocks: 1 };
+      steps.push(rep.bind({ src, dst }, p, `${label}.tile.${name}`));
       return dst;
     };
     const x = tile(pool.obs, "f32", [D], "obs");
@@ -254,7 +269,10 @@ export async function createLbsSource(parts: IdqnParts, o: LbsSourceOptions): Pr
     batch: B,
     clip: o.p2 === "td" && o.priorityClip > 0 ? o.priorityClip : undefined,
     eps: 1e-8,
-    seed: (parts.seed ^ P2_SEED_SALT) >>> 0,
+    // Seed k draws with (seed + k) ⊕ P2_SEED_SALT, as a one-seed run of seed + k.
+    seed: parts.seed,
+    seeds: S,
+    salt: P2_SEED_SALT,
     label: `${label}.p2`,
   });
   steps.push(p1Step(p2));
@@ -301,21 +319,24 @@ export async function createLbsSource(parts: IdqnParts, o: LbsSourceOptions): Pr
   ));
   const acc = engine.tensor({ dtype: "f32", shape: [M, 4], label: `${label}.metrics` });
   steps.push(kMetrics.bind({ pick: p2.indices, poolSum, acc }, pp(), `${label}.metrics`));
+  const decodeSeed = (v: Float32Array, k: number) => {
+    let td = 0, items = 0, foreign = 0, drawn = 0;
+    for (let a = 0; a < N; a++) {
+      const i = a * S + k;
+      td += v[4 * i];
+      items += v[4 * i + 1];
+      foreign += v[4 * i + 2];
+      drawn += v[4 * i + 3];
+    }
+    return {
+      poolMeanAbsTd: o.p2 === "td" && items > 0 ? td / items : NaN,
+      foreignFraction: drawn > 0 ? foreign / drawn : NaN,
+    };
+  };
   const metrics: StageMetrics = {
     accumulators: acc,
-    decode(v) {
-      let td = 0, items = 0, foreign = 0, drawn = 0;
-      for (let i = 0; i < M; i++) {
-        td += v[4 * i];
-        items += v[4 * i + 1];
-        foreign += v[4 * i + 2];
-        drawn += v[4 * i + 3];
-      }
-      return {
-        poolMeanAbsTd: o.p2 === "td" && items > 0 ? td / items : NaN,
-        foreignFraction: drawn > 0 ? foreign / drawn : NaN,
-      };
-    },
+    decode: (v) => decodeSeed(v, 0),
+    decodeSeeds: (v) => Array.from({ length: S }, (_, k) => decodeSeed(v, k)),
   };
   return {
     batch,
@@ -331,7 +352,7 @@ export async function createLbsSource(parts: IdqnParts, o: LbsSourceOptions): Pr
   };
 
   function pp(usePoolWeight = 0) {
-    return { numAgents: M, batch: B, obsDim: D, usePoolWeight };
+    return { numAgents: M, batch: B, obsDim: D, usePoolWeight, seeds: S };
   }
 }
 

@@ -147,10 +147,13 @@ export async function createSuperStage(
 ): Promise<SuperStage> {
   const { engine, replay, spec, config: c, numEnvs: E } = parts;
   const { fragment: F, label } = options;
-  const A = replay.config.numAgents, n = F * E;
+  // Seed batching: A = N·S networks and rings (a·S + k: seed k's agent a); every kernel of the
+  // stage is per ring, and the relay stays within a seed (engine/replay). One seed: A = N.
+  const S = parts.seeds, N = replay.config.numAgents;
+  const A = N * S, n = F * E;
   if (parts.numLearners !== A || replay.layout.numRings !== A) {
     throw new TypeError(
-      `Cannot build "${label}": SUPER needs one network and one ring per agent, got ${parts.numLearners} networks and ${replay.layout.numRings} rings for ${A} agents`,
+      `Cannot build "${label}": SUPER needs one network and one ring per agent, got ${parts.numLearners} networks and ${replay.layout.numRings} rings for ${N} agents × ${S} seeds`,
     );
   }
   if (replay.layout.relayFragment !== F || replay.layout.maxIncoming === 0) {
@@ -176,6 +179,7 @@ export async function createSuperStage(
     purpose: 0,
     alpha: 1,
     normaliser: 0,
+    seeds: S,
   };
   const [kSlots, kSnap] = await Promise.all([
     compileKernel(engine, superFragmentSlots),
@@ -256,28 +260,32 @@ export async function createSuperStage(
     stochasticNormaliser: options.stochasticNormaliser,
     stochasticAlpha: options.stochasticAlpha,
     seed: parts.seed,
+    seeds: S,
     label: `${label}.select`,
   });
   const cross = await replay.bindCrossInsert(
     { indices: select.compact.indices, counts: select.compact.counts },
     { arrivalPriority: c.arrivalPriority, alpha: c.prioritized ? c.alpha : 1 },
   );
+  const decodeSeed = (v: Float32Array, k: number) => {
+    let shared = 0, seen = 0, td = 0;
+    const out: Record<string, number> = {};
+    for (let a = 0; a < N; a++) {
+      const i = a * S + k;
+      shared += v[3 * i];
+      seen += v[3 * i + 1];
+      td += v[3 * i + 2];
+      out[`rowsShared.${a}`] = v[3 * i];
+    }
+    out.rowsShared = shared;
+    out.sharedFraction = seen > 0 ? shared / seen : NaN;
+    out.fragmentMeanAbsTd = seen > 0 ? td / seen : NaN;
+    return out;
+  };
   const metrics: StageMetrics = {
     accumulators: select.metrics,
-    decode(v) {
-      let shared = 0, seen = 0, td = 0;
-      const out: Record<string, number> = {};
-      for (let a = 0; a < A; a++) {
-        shared += v[3 * a];
-        seen += v[3 * a + 1];
-        td += v[3 * a + 2];
-        out[`rowsShared.${a}`] = v[3 * a];
-      }
-      out.rowsShared = shared;
-      out.sharedFraction = seen > 0 ? shared / seen : NaN;
-      out.fragmentMeanAbsTd = seen > 0 ? td / seen : NaN;
-      return out;
-    },
+    decode: (v) => decodeSeed(v, 0),
+    decodeSeeds: (v) => Array.from({ length: S }, (_, k) => decodeSeed(v, k)),
   };
   return {
     select,
@@ -310,6 +318,7 @@ async function createSuper(
   engine: Engine,
   run: RunConfig,
   algo: SuperConfig,
+  seeds = 1,
 ): Promise<Trainer> {
   const problems = checkSuperConfig(run, algo);
   if (problems.length > 0) throw new RangeError(`Cannot build "super": ${problems.join("; ")}`);
@@ -317,6 +326,7 @@ async function createSuper(
   let stage: SuperStage | null = null;
   const inner = await createIdqnTrainer(engine, "idqn", run, algo, {
     label: "super",
+    seeds,
     replay: { crossInsert: true, relayFragment: F },
     async shareStage(parts) {
       stage = await createSuperStage(parts, {
@@ -336,12 +346,13 @@ async function createSuper(
 }
 
 /** SUPER: DDQN with selective relay of high-|δ| transitions (Gerstgrasser et al., NeurIPS 2023). */
-export const SUPER: AlgorithmDef<SuperConfig> = Object.freeze({
+export const SUPER: AlgorithmDef<SuperConfig> = Object.freeze<AlgorithmDef<SuperConfig>>({
   name: "super",
   source:
     "Gerstgrasser et al. 2023 (NeurIPS), mgerstgrasser/super suPERDQN (docs/algorithms/super.md)",
   defaults: SUPER_DEFAULTS,
   check: checkSuperConfig,
   evalProtocol: () => IDQN_EVAL_PROTOCOL,
-  create: createSuper,
+  create: (engine, run, algo) => createSuper(engine, run, algo),
+  createSeeds: createSuper,
 });

@@ -38,6 +38,7 @@ const PARAMS = {
   purpose: "u32",
   alpha: "f32",
   normaliser: "u32",
+  seeds: "u32",
 } as const;
 type SuperParams = { [K in keyof typeof PARAMS]: number };
 const perRow = (p: SuperParams) => p.numAgents * p.n;
@@ -185,6 +186,11 @@ export interface SuperSelectOptions {
   /** Stochastic rule's priority exponent α > 0 (default 1): p = min(1, β·|δ|^α / mean |δ|^α). */
   stochasticAlpha?: number;
   seed: number;
+  /**
+   * Seeds batched over the agents (default 1; algorithms/seeds.ts): agent a·seeds + k is seed k's
+   * agent a and draws as agent a of a run seeded `seed + k`.
+   */
+  seeds?: number;
   label: string;
 }
 
@@ -251,6 +257,10 @@ export async function createSuperSelect(
       `Cannot build "${label}": stochastic alpha ${alpha} must be finite and > 0`,
     );
   }
+  const seeds = o.seeds ?? 1;
+  if (!(Number.isInteger(seeds) && seeds >= 1 && numAgents % seeds === 0)) {
+    throw new RangeError(`Cannot build "${label}": seeds ${seeds} must divide ${numAgents} agents`);
+  }
   const useWindow = mode !== "stochastic" || normaliser === "window";
   const capacity = o.window;
   const flags = engine.tensor({ dtype: "u32", shape: [numAgents, n], label: `${label}.flags` });
@@ -278,6 +288,7 @@ export async function createSuperSelect(
     purpose: RNG_PURPOSE.share,
     alpha,
     normaliser: normaliser === "window" ? 1 : 0,
+    seeds,
   };
   const sum = await createReduce(engine, {
     x: o.absTd,
@@ -363,6 +374,7 @@ export async function createSuperSelect(
     flags,
     numSegments: numAgents,
     n,
+    seeds,
     label: `${label}.compact`,
   });
   steps.push(compact);

@@ -13,7 +13,7 @@ import { createScan } from "./scan.ts";
 
 const SHADER = "engine/ops/compact.wgsl";
 const INCLUDES = ["common/_index.wgsl"] as const;
-const PARAMS = { numSegments: "u32", n: "u32", group: "u32" } as const;
+const PARAMS = { numSegments: "u32", n: "u32", group: "u32", seeds: "u32" } as const;
 /** Workgroup size of {@linkcode compactGather} (its indirect args must count groups of this). */
 export const GATHER_WORKGROUP_SIZE = 64;
 
@@ -60,6 +60,12 @@ export interface CompactOptions {
   n: number;
   /** Workgroup size of the kernel the args are for (default 64). */
   group?: number;
+  /**
+   * Seeds batched over the segments (default 1; segment `b·seeds + k` is seed k's segment b):
+   * `total` and the total and grid rows of `args` are kept per seed, in seed-minor order, so each
+   * seed's slice is what a one-seed compaction holds.
+   */
+  seeds?: number;
   label: string;
 }
 
@@ -68,23 +74,26 @@ export interface Compact {
   readonly numSegments: number;
   readonly n: number;
   readonly group: number;
+  /** Seeds batched over the segments (1: one seed). */
+  readonly seeds: number;
   /** [numSegments, n]: kept row indices in order, then the dropped ones in order. */
   readonly indices: Tensor<"u32">;
   /** [numSegments]: kept rows per segment. */
   readonly counts: Tensor<"u32">;
-  /** [1]: kept rows over all segments. */
+  /** [seeds] (one seed: [1]): kept rows over all segments (of each seed). */
   readonly total: Tensor<"u32">;
   /**
-   * [numSegments + 2, 3] indirect args (INDIRECT usage): row s = (ceil(counts[s] / group), 1, 1);
-   * row numSegments = (ceil(total / group), 1, 1); row numSegments + 1 = (ceil(max counts /
-   * group), numSegments, 1), a grid whose y is the segment.
+   * [numSegments + 2·seeds, 3] indirect args (INDIRECT usage): row s = (ceil(counts[s] / group),
+   * 1, 1); row numSegments + k = (ceil(total[k] / group), 1, 1); row numSegments + seeds + k =
+   * (ceil(max counts / group), numSegments / seeds, 1) over seed k's segments, a grid whose y is
+   * the segment (one seed: rows numSegments and numSegments + 1).
    */
   readonly args: Tensor<"u32">;
   /** Element offset into `args` of segment `s`'s row (for `Dispatch.encodeIndirect`). */
   segmentArgs(s: number): number;
-  /** Element offset of the total row. */
+  /** Element offset of the total row (seed 0's). */
   readonly totalArgs: number;
-  /** Element offset of the (max count, numSegments) grid row. */
+  /** Element offset of the (max count, numSegments) grid row (seed 0's). */
   readonly gridArgs: number;
   /** Records the scan, the scatter and the totals. */
   encode(enc: Encoder): void;
@@ -100,6 +109,12 @@ export interface Compact {
 export async function createCompact(engine: Engine, o: CompactOptions): Promise<Compact> {
   const { numSegments, n } = o;
   const group = o.group ?? 64;
+  const seeds = o.seeds ?? 1;
+  if (!(Number.isInteger(seeds) && seeds >= 1 && numSegments % seeds === 0)) {
+    throw new RangeError(
+      `Cannot build "${o.label}": seeds must be an integer >= 1 that divides ${numSegments} segments, got ${seeds}`,
+    );
+  }
   if (!(Number.isInteger(group) && group >= 1)) {
     throw new RangeError(`Cannot build "${o.label}": group must be an integer >= 1, got ${group}`);
   }
@@ -113,10 +128,10 @@ export async function createCompact(engine: Engine, o: CompactOptions): Promise<
   const pos = engine.tensor({ dtype: "u32", shape, label: `${o.label}.pos` });
   const indices = engine.tensor({ dtype: "u32", shape, label: `${o.label}.indices` });
   const counts = engine.tensor({ dtype: "u32", shape: [numSegments], label: `${o.label}.counts` });
-  const total = engine.tensor({ dtype: "u32", shape: [1], label: `${o.label}.total` });
+  const total = engine.tensor({ dtype: "u32", shape: [seeds], label: `${o.label}.total` });
   const args = engine.tensor({
     dtype: "u32",
-    shape: [numSegments + 2, 3],
+    shape: [numSegments + 2 * seeds, 3],
     label: `${o.label}.args`,
     usage: GPUBufferUsage.INDIRECT,
   });
@@ -132,7 +147,7 @@ export async function createCompact(engine: Engine, o: CompactOptions): Promise<
     compileKernel(engine, compactScatter),
     compileKernel(engine, compactTotals),
   ]);
-  const p = { numSegments, n, group };
+  const p = { numSegments, n, group, seeds };
   const scatter = kScatter.bind(
     { flags: o.flags, pos, indices, counts, args },
     p,
@@ -143,13 +158,14 @@ export async function createCompact(engine: Engine, o: CompactOptions): Promise<
     numSegments,
     n,
     group,
+    seeds,
     indices,
     counts,
     total,
     args,
     segmentArgs: (s) => 3 * s,
     totalArgs: 3 * numSegments,
-    gridArgs: 3 * numSegments + 3,
+    gridArgs: 3 * (numSegments + seeds),
     encode(enc) {
       scan.encode(enc);
       scatter.encode(enc);
@@ -177,6 +193,11 @@ export async function createGather(
   o: { compact: Compact; values: Tensor; gathered: Tensor; label: string },
 ): Promise<Gather> {
   const c = o.compact;
+  if (c.seeds !== 1) {
+    throw new RangeError(
+      `Cannot build "${o.label}": the compaction batches ${c.seeds} seeds, gather needs one`,
+    );
+  }
   if (c.group !== GATHER_WORKGROUP_SIZE) {
     throw new RangeError(
       `Cannot build "${o.label}": compaction counts groups of ${c.group}, gather needs ${GATHER_WORKGROUP_SIZE}`,
@@ -188,7 +209,7 @@ export async function createGather(
   const k = await compileKernel(engine, compactGather);
   const d = k.bind(
     { countsIn: c.counts, indicesIn: c.indices, values: o.values, gathered: o.gathered },
-    { numSegments: c.numSegments, n: c.n, group: c.group },
+    { numSegments: c.numSegments, n: c.n, group: c.group, seeds: 1 },
     o.label,
   );
   return { encode: (enc) => d.encodeIndirect(enc, c.args, c.gridArgs) };

@@ -38,7 +38,11 @@
  * - Portable limit: no kernel binds more than 8 storage buffers (the WebGPU minimum), so inserts,
  *   appends and gathers handle a slot in two dispatches: obs words (per chunk), then meta and PER
  *   leaves (all rings at once); the insert's changed-slot list is written by its obs pass; a
- *   relay stages obs, next obs and meta in three regions of one buffer.
+ *   relay stages obs, next obs and meta of each row in one record of one buffer.
+ * - Seeds (`seeds` > 1, algorithms/seeds.ts): ring `b·seeds + k` is seed k's ring b, filled from
+ *   seed k's envs of the batched env buffers `[numAgents, seeds·numEnvs, …]`; a relay stays within
+ *   a seed. Every per-ring tensor is `[blocks, seeds, …]` (seed-minor), so a seed's slice is the
+ *   replay a one-seed run holds. One obs chunk only (a seed's rings cannot be split over chunks).
  *
  * @module
  */
@@ -128,9 +132,10 @@ export interface Replay {
    */
   bindInsert(src: InsertSources, options?: InsertOptions): Promise<Encodable>;
   /**
-   * Binds a cross-agent insertion from the compaction format: `indices [numAgents, F·numEnvs]`
+   * Binds a cross-agent insertion from the compaction format: `indices [numRings, F·numEnvs]`
    * u32 (selected rows j = step·numEnvs + env among those completed by the last F =
-   * `relayFragment` inserts, compacted) and `counts [numAgents]` u32. Encode it only after at
+   * `relayFragment` inserts, compacted) and `counts [numRings]` u32 (numRings = numAgents with one seed; a ring receives from its seed's
+   * other rings). Encode it only after at
    * least F + 1 inserts (the first insert completes nothing).
    */
   bindCrossInsert(
@@ -192,6 +197,14 @@ export async function createReplay(
     maxBindingBytes: config.maxBindingBytes ?? engine.limit("maxStorageBufferBindingSize"),
   });
   const { numRings, rowsPerInsert, maxIncoming, relayFragment, words, leafCount } = layout;
+  const seeds = config.seeds ?? 1;
+  if (seeds > 1 && layout.chunks.length > 1) {
+    throw new RangeError(
+      `Cannot build "${label}": ${seeds} seeds of ${
+        numRings / seeds
+      } rings need ${layout.chunks.length} obs chunks, seed batching needs one (${layout.largestBindingBytes} bytes per binding); run fewer seeds per batch`,
+    );
+  }
   const relayRows = relayFragment * config.numEnvs;
   const { numAgents, numEnvs, capacity, obsDim } = config;
   const obs = layout.chunks.map((c, i) =>
@@ -248,6 +261,7 @@ export async function createReplay(
     maxIncoming,
     truncationDone: 1,
     fragment: relayFragment,
+    seeds,
   };
   // Pipelines are compiled once here; bind* only creates bind groups and buffers.
   const [kInsObs, kInsMeta, kInsAdv, kGather, kGatherMeta] = await Promise.all([
@@ -286,7 +300,7 @@ export async function createReplay(
 
     async bindInsert(src, options) {
       const l = `${label}.insert`;
-      const envShape = [numAgents, numEnvs];
+      const envShape = [numAgents, seeds * numEnvs];
       assertShape(src.obs, [...envShape, obsDim], { op: l, name: "obs", verb: "bind" });
       assertShape(src.terminalObs, [...envShape, obsDim], {
         op: l,
@@ -295,8 +309,8 @@ export async function createReplay(
       });
       assertShape(src.actions, envShape, { op: l, name: "actions", verb: "bind" });
       assertShape(src.rewards, envShape, { op: l, name: "rewards", verb: "bind" });
-      assertShape(src.terminated, [numEnvs], { op: l, name: "terminated", verb: "bind" });
-      assertShape(src.truncated, [numEnvs], { op: l, name: "truncated", verb: "bind" });
+      assertShape(src.terminated, [seeds * numEnvs], { op: l, name: "terminated", verb: "bind" });
+      assertShape(src.truncated, [seeds * numEnvs], { op: l, name: "truncated", verb: "bind" });
       for (const t of [src.obs, src.terminalObs]) {
         if (t.dtype !== config.obsDType) {
           throw new TypeError(
@@ -362,13 +376,13 @@ export async function createReplay(
       if (!maxIncoming) {
         throw new TypeError(`Cannot bind "${l}": the replay was built without crossInsert`);
       }
-      assertShape(sel.indices, [numAgents, relayRows], { op: l, name: "indices", verb: "bind" });
-      assertShape(sel.counts, [numAgents], { op: l, name: "counts", verb: "bind" });
+      assertShape(sel.indices, [numRings, relayRows], { op: l, name: "indices", verb: "bind" });
+      assertShape(sel.counts, [numRings], { op: l, name: "counts", verb: "bind" });
       const p = { ...base, arrival: arrivalLeaf(l, options) };
-      // Regions: obs words, next obs words [numAgents, relayRows, words] each, meta [.., 4].
+      // One record per staged row: obs words, next obs words, meta (4).
       const stage = engine.tensor({
         dtype: "u32",
-        shape: [numAgents * relayRows * (2 * words + 4)],
+        shape: [numRings, relayRows, 2 * words + 4],
         label: `${l}.stage`,
       });
       const changed = tree

@@ -29,6 +29,7 @@ export const REPLAY_PARAMS = {
   maxIncoming: "u32",
   truncationDone: "u32",
   fragment: "u32",
+  seeds: "u32",
 } as const;
 /** Values of {@linkcode REPLAY_PARAMS}. */
 export type ReplayParams = { [K in keyof typeof REPLAY_PARAMS]: number };

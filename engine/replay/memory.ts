@@ -12,6 +12,12 @@ export interface ReplayConfig {
   numAgents: number;
   /** Env copies stepped together; each insert adds numEnvs rows per agent. */
   numEnvs: number;
+  /**
+   * Seeds batched in the env buffers (algorithms/seeds.ts; default 1): the env arrays hold
+   * `[numAgents, seeds·numEnvs, …]` and ring `b·seeds + k` is seed k's ring b (its agent b, or
+   * its shared ring b = 0), filled from seed k's envs `[k·numEnvs, (k+1)·numEnvs)`.
+   */
+  seeds?: number;
   /** Slots per ring [transitions]. */
   capacity: number;
   /** Elements per observation (e.g. 7·7·3 = 147). */
@@ -93,7 +99,11 @@ export function memoryReport(config: ReplayConfig): ReplayLayout {
       "Cannot plan replay: cross-agent insertion needs per-agent rings, shared is true",
     );
   }
-  const numRings = config.shared ? 1 : numAgents;
+  const seeds = config.seeds ?? 1;
+  if (!(Number.isInteger(seeds) && seeds >= 1)) {
+    throw new RangeError(`Cannot plan replay: seeds is ${seeds}, must be an integer >= 1`);
+  }
+  const numRings = (config.shared ? 1 : numAgents) * seeds;
   const rowsPerInsert = config.shared ? numAgents * numEnvs : numEnvs;
   const relayFragment = config.relayFragment ?? 1;
   if (!(Number.isInteger(relayFragment) && relayFragment >= 1)) {
@@ -139,7 +149,7 @@ export function memoryReport(config: ReplayConfig): ReplayLayout {
     add("changed", [numRings, 2 * rowsPerInsert]);
   }
   if (maxIncoming) {
-    add("stage", [numAgents, relayRows, 2 * words + 4]);
+    add("stage", [numRings, relayRows, 2 * words + 4]);
     if (leafCount) add("cross.changed", [numRings, maxIncoming]);
   }
   const batch = config.batch ?? 0;

@@ -37,6 +37,8 @@ const PARAMS = {
   stride: "u32",
   fillField: "u32",
   windowField: "u32",
+  seeds: "u32",
+  salt: "u32",
 } as const;
 type SamplingParams = { [K in keyof typeof PARAMS]: number };
 
@@ -155,8 +157,36 @@ function params(update: Partial<SamplingParams>): SamplingParams {
     stride: 0,
     fillField: 0,
     windowField: 0,
+    seeds: 1,
+    salt: 0,
     ...update,
   };
+}
+
+/**
+ * Seed batching of a sampler (algorithms/seeds.ts): with `seeds` S > 1, ring `b·S + k` draws as
+ * ring b of a one-seed sampler seeded `(seed + k) ⊕ salt`; S = 1, salt 0 (the defaults): the
+ * draws of `seed` itself.
+ */
+export interface SamplerSeeds {
+  /** Seeds batched over the rings (default 1; must divide the number of rings). */
+  seeds?: number;
+  /** XORed into each seed's run seed (default 0). */
+  salt?: number;
+}
+
+function seedParams(
+  o: { seed: number } & SamplerSeeds,
+  numRings: number,
+  label: string,
+): Pick<SamplingParams, "seed" | "seeds" | "salt"> {
+  const seeds = o.seeds ?? 1;
+  if (!(Number.isInteger(seeds) && seeds >= 1 && numRings % seeds === 0)) {
+    throw new RangeError(
+      `Cannot build "${label}": seeds is ${seeds}, needs an integer >= 1 that divides ${numRings} rings`,
+    );
+  }
+  return { seed: o.seed >>> 0, seeds, salt: (o.salt ?? 0) >>> 0 };
 }
 
 /** Something that records work into an encoder. */
@@ -299,7 +329,9 @@ function sampler(
  */
 export async function createPerSampler(
   engine: Engine,
-  options: { tree: SumTree; batch: number; beta: number; seed: number; label: string },
+  options:
+    & { tree: SumTree; batch: number; beta: number; seed: number; label: string }
+    & SamplerSeeds,
 ): Promise<Sampler> {
   const { tree, batch, label } = options;
   const shape = [tree.numRings, batch];
@@ -315,7 +347,7 @@ export async function createPerSampler(
       size: tree.leafCount,
       level: tree.depth,
       beta: options.beta,
-      seed: options.seed,
+      ...seedParams(options, tree.numRings, label),
     }),
     `${label}.sample`,
   );
@@ -367,7 +399,12 @@ export interface FillLayout {
  */
 export async function createUniformSampler(
   engine: Engine,
-  options: FillLayout & { numRings: number; batch: number; seed: number; label: string },
+  options: FillLayout & SamplerSeeds & {
+    numRings: number;
+    batch: number;
+    seed: number;
+    label: string;
+  },
 ): Promise<Sampler> {
   const { numRings, batch, label } = options;
   assertShape(options.counters, [numRings, options.stride], { op: label, name: "counters" });
@@ -379,7 +416,7 @@ export async function createUniformSampler(
     params({
       numRings,
       count: batch,
-      seed: options.seed,
+      ...seedParams(options, numRings, label),
       stride: options.stride,
       fillField: options.fillField,
       windowField: options.windowField,
@@ -402,7 +439,7 @@ export async function createTopK(
     k: number;
     seed: number;
     label: string;
-  },
+  } & SamplerSeeds,
 ): Promise<Sampler> {
   const { numRings, n, k, label } = options;
   if (!(k >= 1 && k <= MAX_TOP_K)) {
@@ -414,7 +451,7 @@ export async function createTopK(
   const kernel = await compileKernel(engine, topK);
   const d = kernel.bind(
     { score: options.weights, clock: c.clock, indices },
-    params({ numRings, count: k, size: n, seed: options.seed }),
+    params({ numRings, count: k, size: n, ...seedParams(options, numRings, label) }),
     `${label}.sample`,
   );
   return sampler(indices, undefined, c, [d]);
@@ -436,7 +473,7 @@ export async function createLbsSampler(
     eps?: number;
     seed: number;
     label: string;
-  },
+  } & SamplerSeeds,
 ): Promise<Sampler> {
   const { numRings, poolSize, batch, label } = options;
   assertShape(options.td, [numRings, poolSize], { op: label, name: "td" });
@@ -458,7 +495,7 @@ export async function createLbsSampler(
     size: poolSize,
     clip: options.clip ?? EMPTY_MIN,
     eps,
-    seed: options.seed,
+    ...seedParams(options, numRings, label),
   });
   const prefix = kp.bind({ score: options.td, mass, cdf }, p, `${label}.prefix`);
   const draw = kd.bind(

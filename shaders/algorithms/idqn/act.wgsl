@@ -2,19 +2,22 @@
 // Owner: algorithms/idqn/act.ts.
 // act:        one thread per row r = a·numEnvs + e of q [rows, numActions] (agent-major; with
 //             parameter sharing the rows of all agents are one learner's batch, same order):
-//             t = f32(step[0])·numEnvs env steps so far; ε = epsilonAt(t) (1 while t < randomSteps,
-//             0 when greedy); explore when rngUnit(rngU32(seed, purpose, e, a, step, 0)) < ε, then
-//             action = rngBelow(rngU32(…, 1), numActions), else argmax_j q[r, j] (ties → lowest j).
+//             t = f32(step[0])·n env steps so far (n = envsPerSeed: one seed's envs); ε = epsilonAt(t)
+//             (1 while t < randomSteps, 0 when greedy); with env e drawing as env e mod n of seed
+//             s_e = seedOfEnv(seed, e, n) (seed batching; one seed: n = numEnvs, s_e = seed), explore
+//             when rngUnit(rngU32(s_e, purpose, e mod n, a, step, 0)) < ε, then action =
+//             rngBelow(rngU32(…, 1), numActions), else argmax_j q[r, j] (ties → lowest j).
 //                                                                                  writes actions
 // advance:    one thread: counter[0] += 1 (after act, so each iteration draws fresh numbers). writes counter
 // accumulate: one thread per learner l after a learning step: acc[l, 0] += loss[l],
 //             acc[l, 1] += (1/batch)·Σ_b absTd[l, b] (in b order), acc[l, 2] += 1.  writes acc
-// summarise:  one thread per learner l (and thread numLearners for ε): out[l, 0] = mean loss,
-//             out[l, 1] = mean |δ| over the interval's updates (0 when none), zeroes acc[l, :];
-//             thread 0 also writes out[numLearners, 1] = updates; thread numLearners writes
-//             out[numLearners, 0] = ε at the current step.
+// summarise:  one thread per learner l (and threads numLearners + k for each seed k's ε):
+//             out[l, 0] = mean loss, out[l, 1] = mean |δ| over the interval's updates (0 when none),
+//             zeroes acc[l, :]; learner l < seeds (seed l's first) also writes
+//             out[numLearners + l, 1] = updates; thread numLearners + k writes
+//             out[numLearners + k, 0] = ε at the current step (one seed: k = 0 only).
 //                                                                            writes acc, out
-struct Params { numAgents: u32, numEnvs: u32, numActions: u32, seed: u32, purpose: u32, greedy: u32, schedule: u32, epsilonStart: f32, epsilonEnd: f32, epsilonSteps: f32, randomSteps: f32, numLearners: u32, batch: u32 }
+struct Params { numAgents: u32, numEnvs: u32, numActions: u32, seed: u32, purpose: u32, greedy: u32, schedule: u32, epsilonStart: f32, epsilonEnd: f32, epsilonSteps: f32, randomSteps: f32, numLearners: u32, batch: u32, envsPerSeed: u32, seeds: u32 }
 @group(0) @binding(0) var<uniform> params: Params;
 @group(0) @binding(1) var<storage, read> q: array<f32>;
 @group(0) @binding(2) var<storage, read> step: array<u32>;
@@ -55,9 +58,11 @@ fn act(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: 
     }
   }
   let s = step[0];
-  let eps = select(epsilonAt(f32(s) * f32(params.numEnvs)), 0.0, params.greedy != 0u);
-  let explore = rngUnit(rngU32(params.seed, params.purpose, e, a, s, 0u)) < eps;
-  let random = rngBelow(rngU32(params.seed, params.purpose, e, a, s, 1u), n);
+  let eps = select(epsilonAt(f32(s) * f32(params.envsPerSeed)), 0.0, params.greedy != 0u);
+  let seed = seedOfEnv(params.seed, e, params.envsPerSeed);
+  let le = e % params.envsPerSeed;
+  let explore = rngUnit(rngU32(seed, params.purpose, le, a, s, 0u)) < eps;
+  let random = rngBelow(rngU32(seed, params.purpose, le, a, s, 1u), n);
   actions[r] = select(best, random, explore);
 }
 
@@ -82,16 +87,16 @@ fn accumulate(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups
 @compute @workgroup_size(WORKGROUP_SIZE)
 fn summarise(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
   let l = flatIndex(gid, nwg);
-  if (l > params.numLearners) { return; }
-  if (l == params.numLearners) {
-    out[l * 2u] = epsilonAt(f32(step[0]) * f32(params.numEnvs));
+  if (l >= params.numLearners + params.seeds) { return; }
+  if (l >= params.numLearners) {
+    out[l * 2u] = epsilonAt(f32(step[0]) * f32(params.envsPerSeed));
     return;
   }
   let count = acc[l * 3u + 2u];
   let inv = select(0.0, 1.0 / count, count > 0.0);
   out[l * 2u] = acc[l * 3u] * inv;
   out[l * 2u + 1u] = acc[l * 3u + 1u] * inv;
-  if (l == 0u) { out[params.numLearners * 2u + 1u] = count; }
+  if (l < params.seeds) { out[(params.numLearners + l) * 2u + 1u] = count; }
   acc[l * 3u] = 0.0;
   acc[l * 3u + 1u] = 0.0;
   acc[l * 3u + 2u] = 0.0;

@@ -13,7 +13,10 @@
 //          (portable WebGPU limit).                         writes outReward, outDone, outWeight
 // metrics: one thread per learner: acc[i] += (Σ_pool |δ|, K, draws of foreign items, batch).
 //          writes acc
-struct Params { numAgents: u32, batch: u32, obsDim: u32, usePoolWeight: u32 }
+// Seed batching (seeds > 1, algorithms/seeds.ts): numAgents = M·seeds learners and rings, learner
+// and ring a·seeds + k are seed k's agent a; seed k's pool is its own rings' draws, item
+// k' = j·batch + b of it is row b of p1 ring j·seeds + k (poolRow), K = M·batch per seed.
+struct Params { numAgents: u32, batch: u32, obsDim: u32, usePoolWeight: u32, seeds: u32 }
 @group(0) @binding(0) var<uniform> params: Params;
 @group(0) @binding(1) var<storage, read> absTd: array<f32>;
 @group(0) @binding(2) var<storage, read_write> ownAbsTd: array<f32>;
@@ -34,14 +37,21 @@ struct Params { numAgents: u32, batch: u32, obsDim: u32, usePoolWeight: u32 }
 @group(0) @binding(17) var<storage, read> poolSum: array<f32>;
 @group(0) @binding(18) var<storage, read_write> acc: array<f32>;
 
+// Items of one seed's pool.
+fn poolSize() -> u32 { return (params.numAgents / params.seeds) * params.batch; }
+
+// Row of the gathered p1 batch [numAgents·batch] that learner i's pool item k is.
+fn poolRow(i: u32, k: u32) -> u32 {
+  return ((k / params.batch) * params.seeds + i % params.seeds) * params.batch + k % params.batch;
+}
+
 @compute @workgroup_size(WORKGROUP_SIZE)
 fn ownTd(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
   let t = flatIndex(gid, nwg);
   if (t >= params.numAgents * params.batch) { return; }
   let j = t / params.batch;
   let b = t % params.batch;
-  let K = params.numAgents * params.batch;
-  ownAbsTd[t] = absTd[j * K + j * params.batch + b];
+  ownAbsTd[t] = absTd[j * poolSize() + (j / params.seeds) * params.batch + b];
 }
 
 @compute @workgroup_size(WORKGROUP_SIZE)
@@ -50,8 +60,7 @@ fn pickRows(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) 
   if (t >= params.numAgents * params.batch * params.obsDim) { return; }
   let row = t / params.obsDim;
   let d = t % params.obsDim;
-  let K = params.numAgents * params.batch;
-  let k = min(pick[row], K - 1u);
+  let k = poolRow(row / params.batch, min(pick[row], poolSize() - 1u));
   outObs[t] = poolObs[k * params.obsDim + d];
   outNext[t] = poolNext[k * params.obsDim + d];
   if (d == 0u) { outAction[row] = poolAction[k]; }
@@ -61,7 +70,7 @@ fn pickRows(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) 
 fn pickScalars(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
   let row = flatIndex(gid, nwg);
   if (row >= params.numAgents * params.batch) { return; }
-  let k = min(pick[row], params.numAgents * params.batch - 1u);
+  let k = poolRow(row / params.batch, min(pick[row], poolSize() - 1u));
   outReward[row] = poolReward[k];
   outDone[row] = poolDone[k];
   outWeight[row] = pickWeight[row] * select(1.0, poolWeight[k], params.usePoolWeight != 0u);
@@ -73,9 +82,9 @@ fn metrics(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) n
   if (i >= params.numAgents) { return; }
   var foreign = 0u;
   for (var b = 0u; b < params.batch; b++) {
-    foreign += select(0u, 1u, pick[i * params.batch + b] / params.batch != i);
+    foreign += select(0u, 1u, pick[i * params.batch + b] / params.batch != i / params.seeds);
   }
-  let K = params.numAgents * params.batch;
+  let K = poolSize();
   acc[4u * i] = acc[4u * i] + poolSum[i];
   acc[4u * i + 1u] = acc[4u * i + 1u] + f32(K);
   acc[4u * i + 2u] = acc[4u * i + 2u] + f32(foreign);

@@ -19,7 +19,8 @@
 //                  (`normaliser` 0, m = n) or the agent's window (1, m = min(count, capacity)) —
 //                  p = min(1, β·m·π(|δ_k|) / Σ π) = min(1, β·π(|δ_k|) / mean π) (0 when the sum is
 //                  not in (0, F32_MAX]), flag = Bernoulli(p) with draw rngU32(seed, purpose, a, k,
-//                  clock[0], 0).                                                 all write flags
+//                  clock[0], 0); with seeds batched (agent a = b·seeds + k' is seed k''s agent b)
+//                  rngU32(seed + k', purpose, b, k, clock[0], 0).               all write flags
 // batchPriority:   one thread per (agent, k): prio = π(|δ_k|) of the fragment.   writes prio
 // windowPriority:  one thread per (agent, slot < capacity): prio = π(window value) for the
 //                  min(count, capacity) filled slots, 0 elsewhere.               writes prio
@@ -27,7 +28,7 @@
 // windowCount:     one thread per agent: count[a] += n (after windowPush).        writes count
 // advance:         one thread per agent: metrics[a] += (shared rows, fragment rows, Σ|δ|); thread 0
 //                  advances the clock.                                 writes metrics, clockOut
-struct Params { numAgents: u32, numEnvs: u32, fragment: u32, n: u32, capacity: u32, mode: u32, c: f32, useStd: u32, beta: f32, seed: u32, purpose: u32, alpha: f32, normaliser: u32 }
+struct Params { numAgents: u32, numEnvs: u32, fragment: u32, n: u32, capacity: u32, mode: u32, c: f32, useStd: u32, beta: f32, seed: u32, purpose: u32, alpha: f32, normaliser: u32, seeds: u32 }
 @group(0) @binding(0) var<uniform> params: Params;
 @group(0) @binding(1) var<storage, read> countersIn: array<u32>;
 @group(0) @binding(2) var<storage, read> startIn: array<u32>;
@@ -118,7 +119,7 @@ fn selectStochastic(@builtin(global_invocation_id) gid: vec3u, @builtin(num_work
   let m = select(f32(params.n), filled, params.normaliser == 1u);
   let ratio = (params.beta * m) * priority(absTd[t]) / max(total, TINY);
   let p = select(0.0, min(1.0, ratio), total > 0.0 && total <= F32_MAX);
-  let h = rngU32(params.seed, params.purpose, a, k, clock[0], 0u);
+  let h = rngU32(params.seed + a % params.seeds, params.purpose, a / params.seeds, k, clock[0], 0u);
   flags[t] = rngBernoulli(h, p);
 }
 

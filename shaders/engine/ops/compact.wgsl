@@ -5,11 +5,14 @@
 //          pos[s, n−1] + flags[s, n−1]. Thread i = n−1 writes counts[s] and args[s] = (ceil(count /
 //          GROUP), 1, 1). writes indices, counts, args
 // totals:  one thread. writes total[0] = Σ counts, args[numSegments] = (ceil(total / GROUP), 1, 1)
-//          and args[numSegments + 1] = (ceil(max count / GROUP), numSegments, 1).
+//          and args[numSegments + 1] = (ceil(max count / GROUP), numSegments, 1). With seeds
+//          batched (segment b·seeds + k is seed k's segment b): per seed k over its segments in
+//          b order, total[k], args[numSegments + k] and args[numSegments + seeds + k] (with
+//          numSegments / seeds segments in the grid row).
 // gather:  dispatched indirectly with args[numSegments + 1] and workgroup size GROUP; thread
 //          (x, y = segment) copies values[s, indices[s, j]] to gathered[s, j] for j < counts[s].
 //          writes gathered (4-byte words of any dtype)
-struct Params { numSegments: u32, n: u32, group: u32 }
+struct Params { numSegments: u32, n: u32, group: u32, seeds: u32 }
 @group(0) @binding(0) var<uniform> params: Params;
 @group(0) @binding(1) var<storage, read> flags: array<u32>;
 @group(0) @binding(2) var<storage, read> pos: array<u32>;
@@ -47,20 +50,26 @@ fn scatter(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) n
 
 @compute @workgroup_size(1)
 fn totals() {
-  var sum = 0u;
-  var most = 0u;
-  for (var s = 0u; s < params.numSegments; s++) {
-    sum += countsIn[s];
-    most = max(most, countsIn[s]);
+  let S = params.seeds;
+  let per = params.numSegments / S;
+  for (var k = 0u; k < S; k++) {
+    var sum = 0u;
+    var most = 0u;
+    for (var b = 0u; b < per; b++) {
+      let c = countsIn[b * S + k];
+      sum += c;
+      most = max(most, c);
+    }
+    total[k] = sum;
+    let t = 3u * (params.numSegments + k);
+    args[t] = groupsFor(sum);
+    args[t + 1u] = 1u;
+    args[t + 2u] = 1u;
+    let g = 3u * (params.numSegments + S + k);
+    args[g] = groupsFor(most);
+    args[g + 1u] = per;
+    args[g + 2u] = 1u;
   }
-  total[0] = sum;
-  let k = 3u * params.numSegments;
-  args[k] = groupsFor(sum);
-  args[k + 1u] = 1u;
-  args[k + 2u] = 1u;
-  args[k + 3u] = groupsFor(most);
-  args[k + 4u] = params.numSegments;
-  args[k + 5u] = 1u;
 }
 
 @compute @workgroup_size(WORKGROUP_SIZE)

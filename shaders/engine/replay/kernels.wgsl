@@ -8,13 +8,16 @@
 // completedCount, inserts, 0). Pending rows hold o_t only; the next insert completes them.
 // history [numRings, fragment] u32: first slot completed by each of the last `fragment` inserts
 // (insert i at i mod fragment), so a relay can address rows j = step·numEnvs + env of a fragment.
+// Seed batching (seeds > 1, algorithms/seeds.ts): ring b·seeds + k is seed k's ring b, env arrays
+// hold [numAgents, seeds·numEnvs] with seed k's envs at [k·numEnvs, (k+1)·numEnvs), and a relay
+// moves rows only between the rings of one seed (seeds = 1: one seed, as before).
 // Chunked kernels handle rings [ringBase, ringBase + ringCount); tree writes happen only when
 // leafCount > 0 (sum/minTree heaps [numRings, 2·leafCount], leaves at leafCount + slot).
 //
 // An episode ends on terminated or truncated (next obs = envTerminal, auto-reset obs starts the
 // new pending row); the stored done is terminated, or also truncated when truncationDone = 1.
 // Writes to one slot are split into an obs kernel (per chunk) and a meta kernel (all rings in one
-// dispatch), and a relay's staged rows share one buffer `stage` (regions: obs words, next obs
+// dispatch), and a relay's staged rows share one buffer `stage` (per row: obs words, next obs
 // words, meta; see stageObsAt / stageNextAt / stageMetaAt), so that no entry point binds more than
 // 8 storage buffers (the WebGPU minimum of maxStorageBuffersPerShaderStage).
 // insertObs:    one thread per (chunk ring, row j < rows, word).  writes obs, nextObs,
@@ -34,7 +37,7 @@ const NO_SLOT: u32 = 0xffffffffu;
 const EMPTY_MIN: f32 = 3.0e38;
 const COUNTER_STRIDE: u32 = 8u;
 
-struct Params { numRings: u32, rows: u32, numEnvs: u32, numAgents: u32, capacity: u32, words: u32, obsDim: u32, ringBase: u32, ringCount: u32, leafCount: u32, arrival: f32, batch: u32, sharedRing: u32, maxIncoming: u32, truncationDone: u32, fragment: u32 }
+struct Params { numRings: u32, rows: u32, numEnvs: u32, numAgents: u32, capacity: u32, words: u32, obsDim: u32, ringBase: u32, ringCount: u32, leafCount: u32, arrival: f32, batch: u32, sharedRing: u32, maxIncoming: u32, truncationDone: u32, fragment: u32, seeds: u32 }
 @group(0) @binding(0) var<uniform> params: Params;
 @group(0) @binding(1) var<storage, read_write> obs: array<u32>;
 @group(0) @binding(2) var<storage, read_write> nextObs: array<u32>;
@@ -110,10 +113,17 @@ fn insertSlots(r: u32, j: u32) -> InsertSlots {
   return InsertSlots(fresh, (countersIn[c + 2u] + j) % cap, j < countersIn[c + 3u]);
 }
 
-// Env row (agent · numEnvs + env) that insert row j of ring r reads.
+// Env row of envObs [numAgents, seeds·numEnvs] that insert row j of ring r reads: ring r is seed
+// k = r mod seeds's ring of agent r / seeds (or, shared, of agent j / numEnvs), its env j mod numEnvs
+// is env k·numEnvs + j mod numEnvs of the batch (seeds = 1: agent · numEnvs + env).
 fn insertEnvRow(r: u32, j: u32) -> u32 {
-  let a = select(r, j / params.numEnvs, params.sharedRing != 0u);
-  return a * params.numEnvs + j % params.numEnvs;
+  let a = select(r / params.seeds, j / params.numEnvs, params.sharedRing != 0u);
+  return (a * params.seeds + r % params.seeds) * params.numEnvs + j % params.numEnvs;
+}
+
+// Env (index into envTerminated / envTruncated) of insert row j of ring r.
+fn insertEnv(r: u32, j: u32) -> u32 {
+  return (r % params.seeds) * params.numEnvs + j % params.numEnvs;
 }
 
 @compute @workgroup_size(WORKGROUP_SIZE)
@@ -126,7 +136,7 @@ fn insertObs(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups)
   let w = t % words;
   let r = params.ringBase + lr;
   let row = insertEnvRow(r, j);
-  let e = j % params.numEnvs;
+  let e = insertEnv(r, j);
   let s = insertSlots(r, j);
   let cap = params.capacity;
   let ended = envTerminated[e] != 0u || envTruncated[e] != 0u;
@@ -144,7 +154,7 @@ fn insertMeta(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups
   let r = params.ringBase + t / params.rows;
   let j = t % params.rows;
   let row = insertEnvRow(r, j);
-  let e = j % params.numEnvs;
+  let e = insertEnv(r, j);
   let s = insertSlots(r, j);
   let terminated = envTerminated[e] != 0u;
   let truncated = envTruncated[e] != 0u;
@@ -177,16 +187,12 @@ fn insertAdvance(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgro
   counters[c + 1u] = min(counters[c + 1u] + params.rows, params.capacity);
 }
 
-// Word w of staged row s (s = sender · fragment·numEnvs + k) in the regions of `stage`:
-// obs words [numAgents, fragment·numEnvs, words], then next obs words (same), then meta
-// [numAgents, fragment·numEnvs, 4] = (action, reward bits, done, unused).
-fn stageObsAt(s: u32, w: u32) -> u32 { return s * params.words + w; }
-fn stageNextAt(s: u32, w: u32) -> u32 {
-  return params.numAgents * params.fragment * params.numEnvs * params.words + s * params.words + w;
-}
-fn stageMetaAt(s: u32, f: u32) -> u32 {
-  return 2u * params.numAgents * params.fragment * params.numEnvs * params.words + s * 4u + f;
-}
+// Word w of staged row s (s = sender ring · fragment·numEnvs + k) in `stage` [numRings,
+// fragment·numEnvs, 2·words + 4]: per row its obs words, next obs words, then meta (action, reward
+// bits, done, unused), so that each sender ring's rows are one contiguous block.
+fn stageObsAt(s: u32, w: u32) -> u32 { return s * (2u * params.words + 4u) + w; }
+fn stageNextAt(s: u32, w: u32) -> u32 { return s * (2u * params.words + 4u) + params.words + w; }
+fn stageMetaAt(s: u32, f: u32) -> u32 { return s * (2u * params.words + 4u) + 2u * params.words + f; }
 
 @compute @workgroup_size(WORKGROUP_SIZE)
 fn crossStage(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
@@ -222,11 +228,13 @@ fn crossStage(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups
   }
 }
 
-// Incoming row q of receiver r: the senders' selections concatenated in agent order, skipping r
-// itself. Returns (sender, k < its count), or (NO_SLOT, 0) past the end.
+// Incoming row q of receiver r: the selections of the other rings of its seed (rings
+// a·seeds + r mod seeds) concatenated in agent order, skipping r itself. Returns (sender ring,
+// k < its count), or (NO_SLOT, 0) past the end.
 fn incomingSource(r: u32, q: u32) -> vec2u {
   var off = 0u;
-  for (var a = 0u; a < params.numAgents; a++) {
+  for (var i = 0u; i < params.numAgents; i++) {
+    let a = i * params.seeds + r % params.seeds;
     if (a == r) { continue; }
     let n = min(selCount[a], params.fragment * params.numEnvs);
     if (q < off + n) { return vec2u(a, q - off); }
@@ -282,7 +290,8 @@ fn crossAdvance(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgrou
   let r = flatIndex(gid, nwg);
   if (r >= params.numRings) { return; }
   var total = 0u;
-  for (var a = 0u; a < params.numAgents; a++) {
+  for (var i = 0u; i < params.numAgents; i++) {
+    let a = i * params.seeds + r % params.seeds;
     total += select(min(selCount[a], params.fragment * params.numEnvs), 0u, a == r);
   }
   let c = r * COUNTER_STRIDE;

@@ -1,6 +1,8 @@
 // Sampling primitives over per-ring ("ring" = one agent's buffer, or the one shared buffer) data.
 // Owner: engine/replay/sampling.ts. Randomness: rngU32(seed, purpose, ring, item, clock[0], 0), one
 // draw per (ring, item, call); `clock` is a GPU counter advanced by `tick` after each call.
+// Seed batching (algorithms/seeds.ts): ring r = b·seeds + k is seed k's ring b and draws as ring b of
+// a sampler seeded (seed + k) ⊕ salt (seeds = 1, salt = 0: rngU32(seed, purpose, ring, …) as above).
 //
 // Sum/min tree (PER): per ring a heap of 2·L f32 (L = leafCount, a power of two): node 1 is the
 // root, leaves are L + slot, node k has children 2k and 2k + 1. `sum` holds p^α sums; `minTree`
@@ -21,7 +23,7 @@ const EMPTY_MIN: f32 = 3.0e38;
 const NO_SLOT: u32 = 0xffffffffu;
 const MAX_TOP_K: u32 = 32u;
 
-struct Params { numRings: u32, count: u32, size: u32, level: u32, alpha: f32, eps: f32, beta: f32, clip: f32, seed: u32, purpose: u32, stride: u32, fillField: u32, windowField: u32 }
+struct Params { numRings: u32, count: u32, size: u32, level: u32, alpha: f32, eps: f32, beta: f32, clip: f32, seed: u32, purpose: u32, stride: u32, fillField: u32, windowField: u32, seeds: u32, salt: u32 }
 @group(0) @binding(0) var<uniform> params: Params;
 @group(0) @binding(1) var<storage, read> slots: array<u32>;
 @group(0) @binding(2) var<storage, read> values: array<f32>;
@@ -41,7 +43,8 @@ struct Params { numRings: u32, count: u32, size: u32, level: u32, alpha: f32, ep
 @group(0) @binding(16) var<storage, read> cdfIn: array<f32>;
 
 fn draw(ring: u32, item: u32) -> u32 {
-  return rngU32(params.seed, params.purpose, ring, item, clock[0], 0u);
+  let s = (params.seed + ring % params.seeds) ^ params.salt;
+  return rngU32(s, params.purpose, ring / params.seeds, item, clock[0], 0u);
 }
 
 // PER priority update: leaf = (|δ| + ε)^α; a slot drawn twice takes the value of its last draw.
