@@ -37,7 +37,7 @@ import { readTensors } from "../../engine/readback.ts";
 import { RNG_PURPOSE } from "../../engine/rng.ts";
 import type { Tensor } from "../../engine/tensor.ts";
 import type { EnvDef, EnvSpec, VecEnvOptions } from "../env.ts";
-import { requireOneSeed } from "../env.ts";
+import { envsPerSeed } from "../env.ts";
 import { createEnvBuffers, resetBuffers, type TypedEnvBuffers } from "../buffers.ts";
 import { TRAFFIC_OBS_DIM, type TrafficConfig, type TrafficGsState } from "./reference.ts";
 import {
@@ -72,6 +72,7 @@ const PARAMS = {
   seed: "u32",
   stepPurpose: "u32",
   resetPurpose: "u32",
+  envsPerSeed: "u32",
 } as const;
 
 /**
@@ -273,7 +274,6 @@ export async function createTrafficEnv(
   spec: EnvSpec,
   options: VecEnvOptions,
 ): Promise<TrafficEnv> {
-  requireOneSeed(options, "traffic");
   checkEnvFamily(spec, { families: ["traffic"], title: "traffic" });
   const cfg = spec.config as unknown as TrafficConfig;
   checkTrafficConfig(spec, options.numEnvs);
@@ -304,6 +304,7 @@ export async function createTrafficEnv(
     seed: options.seed >>> 0,
     stepPurpose: RNG_PURPOSE.envStep,
     resetPurpose: RNG_PURPOSE.envReset,
+    envsPerSeed: envsPerSeed(options),
   };
   const [km, ko, kr, kf] = await Promise.all([
     compileKernel(engine, trafficMotion),

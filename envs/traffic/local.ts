@@ -21,7 +21,7 @@ import { readTensors } from "../../engine/readback.ts";
 import { RNG_PURPOSE } from "../../engine/rng.ts";
 import type { Tensor } from "../../engine/tensor.ts";
 import type { EnvDef, EnvSpec, VecEnvOptions } from "../env.ts";
-import { requireOneSeed } from "../env.ts";
+import { envsPerSeed } from "../env.ts";
 import {
   createEnvBuffers,
   RESET_BINDINGS,
@@ -62,6 +62,7 @@ const PARAMS = {
   seed: "u32",
   stepPurpose: "u32",
   samplePurpose: "u32",
+  envsPerSeed: "u32",
 } as const;
 
 const REGION_BINDINGS = {
@@ -307,7 +308,6 @@ export async function createTrafficLocalEnv(
   spec: EnvSpec,
   options: VecEnvOptions,
 ): Promise<TrafficLocalEnv> {
-  requireOneSeed(options, "traffic local");
   checkEnvFamily(spec, { families: ["traffic-local", "traffic"], title: "traffic local" });
   const cfg = spec.config as unknown as TrafficConfig;
   checkTrafficConfig(spec, options.numEnvs);
@@ -334,6 +334,7 @@ export async function createTrafficLocalEnv(
     seed: options.seed >>> 0,
     stepPurpose: RNG_PURPOSE.envStep,
     samplePurpose: RNG_PURPOSE.influence,
+    envsPerSeed: envsPerSeed(options),
   };
   const [kf, ks, kr, kd] = await Promise.all([
     compileKernel(engine, trafficLocalFlags),

@@ -26,7 +26,7 @@ import { readTensor } from "../../engine/readback.ts";
 import { RNG_PURPOSE } from "../../engine/rng.ts";
 import type { Tensor } from "../../engine/tensor.ts";
 import type { EnvBuffers, EnvDef, EnvSpec, VecEnvOptions } from "../env.ts";
-import { requireOneSeed } from "../env.ts";
+import { envsPerSeed } from "../env.ts";
 import { createEnvBuffers, RESET_BINDINGS, resetBuffers } from "../buffers.ts";
 import {
   checkWarehouseConfig,
@@ -76,6 +76,7 @@ const PARAMS = {
   resetPurpose: "u32",
   stepPurpose: "u32",
   inject: "u32",
+  envsPerSeed: "u32",
 } as const;
 /** Threads per env workgroup. */
 const WORKGROUP = 64;
@@ -309,7 +310,6 @@ export async function createWarehouseEnv(
   spec: EnvSpec,
   options: WarehouseEnvOptions,
 ): Promise<WarehouseEnv> {
-  requireOneSeed(options, "warehouse");
   checkEnvFamily(spec, { families: ["warehouse"], title: "warehouse" });
   const cfg = spec.config as unknown as WarehouseConfig;
   checkWarehouseConfig(cfg, `warehouse env "${spec.name}"`);
@@ -345,6 +345,7 @@ export async function createWarehouseEnv(
     resetPurpose: RNG_PURPOSE.envReset,
     stepPurpose: RNG_PURPOSE.envStep,
     inject: 0,
+    envsPerSeed: envsPerSeed(options),
   };
   const serial = options.serial ?? engine.isCpu;
   const [kr, kf, ks] = await Promise.all([

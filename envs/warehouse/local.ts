@@ -26,7 +26,7 @@ import { readTensor } from "../../engine/readback.ts";
 import { RNG_PURPOSE } from "../../engine/rng.ts";
 import type { Tensor } from "../../engine/tensor.ts";
 import type { EnvSpec, VecEnvOptions } from "../env.ts";
-import { requireOneSeed } from "../env.ts";
+import { envsPerSeed } from "../env.ts";
 import { createEnvBuffers, RESET_BINDINGS, resetBuffers } from "../buffers.ts";
 import {
   checkEnvFamily,
@@ -58,6 +58,7 @@ const PARAMS = {
   seed: "u32",
   resetPurpose: "u32",
   stepPurpose: "u32",
+  envsPerSeed: "u32",
 } as const;
 
 /** Resets every lane to episode 0; one thread per lane. */
@@ -179,7 +180,6 @@ export async function createWarehouseLocalEnv(
   spec: EnvSpec,
   options: VecEnvOptions,
 ): Promise<WarehouseLocalEnv> {
-  requireOneSeed(options, "warehouse local");
   checkEnvFamily(spec, { families: ["warehouse"], title: "warehouse local" });
   const cfg = spec.config as unknown as WarehouseConfig;
   checkWarehouseConfig(cfg, `warehouse local env "${spec.name}"`);
@@ -206,6 +206,7 @@ export async function createWarehouseLocalEnv(
     seed: options.seed >>> 0,
     resetPurpose: RNG_PURPOSE.envReset,
     stepPurpose: RNG_PURPOSE.envStep,
+    envsPerSeed: envsPerSeed(options),
   };
   const [kr, ks] = await Promise.all([
     compileKernel(engine, warehouseLocalReset),

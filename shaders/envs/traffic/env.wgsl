@@ -32,9 +32,14 @@ struct Params {
   seed: u32,
   stepPurpose: u32,
   resetPurpose: u32,
+  envsPerSeed: u32,
 }
 
 @group(0) @binding(0) var<uniform> params: Params;
+
+// Seed batching: env e draws as env e mod envsPerSeed of a run seeded seed + e / envsPerSeed.
+fn envSeed(e: u32) -> u32 { return seedOfEnv(params.seed, e, params.envsPerSeed); }
+fn envOfSeed(e: u32) -> u32 { return e % params.envsPerSeed; }
 @group(0) @binding(1) var<storage, read_write> cells: array<u32>;
 @group(0) @binding(2) var<storage, read_write> backlog: array<u32>;
 @group(0) @binding(3) var<storage, read_write> junctions: array<u32>;
@@ -120,7 +125,7 @@ fn resetJunction(e: u32, k: u32, episode: u32, globalStep: u32, s: Signal) {
     backlog[e * 4u * numJunctions() + lane] = 0u;
     var inserted = 0u;
     if (upstreamLane(k, a) == NO_LANE) {
-      let h = rngU32(params.seed, params.resetPurpose, e, lane, episode, 0u);
+      let h = rngU32(envSeed(e), params.resetPurpose, envOfSeed(e), lane, episode, 0u);
       if (rngUnit(h) < params.pArrive) { inserted = laneInsert(base); }
     }
     resetSources[(k * n + e) * 4u + a] = inserted;
@@ -144,7 +149,7 @@ fn motion(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nw
   let action = actions[k * params.numEnvs + e];
   let next = signalNext(loadSignal(j), action);
   let exited = laneMotion(e * lanes * SEG_CELLS + lane * SEG_CELLS, signalPasses(next, lane % 4u),
-    params.pSlow, params.seed, params.stepPurpose, e, lane, junctions[j + J_GSTEP]);
+    params.pSlow, envSeed(e), params.stepPurpose, envOfSeed(e), lane, junctions[j + J_GSTEP]);
   let down = downstreamLane(k, lane % 4u);
   if (down != NO_LANE) {
     backlog[e * lanes + down] += exited;
@@ -178,7 +183,7 @@ fn observe(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) n
     // Inner lanes: motion already added the upstream lane's exit to the backlog.
     var arrived = 0u;
     if (up == NO_LANE) {
-      let h = rngU32(params.seed, params.stepPurpose, e, lane, globalStep, 0u);
+      let h = rngU32(envSeed(e), params.stepPurpose, envOfSeed(e), lane, globalStep, 0u);
       arrived = select(0u, 1u, rngUnit(h) < params.pArrive);
     }
     let b = e * lanes + lane;

@@ -28,9 +28,14 @@ struct Params {
   seed: u32,
   stepPurpose: u32,
   samplePurpose: u32,
+  envsPerSeed: u32,
 }
 
 @group(0) @binding(0) var<uniform> params: Params;
+
+// Seed batching: env e draws as env e mod envsPerSeed of a run seeded seed + e / envsPerSeed.
+fn envSeed(e: u32) -> u32 { return seedOfEnv(params.seed, e, params.envsPerSeed); }
+fn envOfSeed(e: u32) -> u32 { return e % params.envsPerSeed; }
 @group(0) @binding(1) var<storage, read_write> cells: array<u32>;
 @group(0) @binding(2) var<storage, read_write> junctions: array<u32>;
 @group(0) @binding(3) var<storage, read> actions: array<u32>;
@@ -101,8 +106,8 @@ fn step(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg:
   let globalStep = junctions[j + J_GSTEP];
   for (var a = 0u; a < 4u; a++) {
     let base = (r * 4u + a) * SEG_CELLS;
-    laneMotion(base, signalPasses(next, a), params.pSlow, params.seed, params.stepPurpose, e,
-      k * 4u + a, globalStep);
+    laneMotion(base, signalPasses(next, a), params.pSlow, envSeed(e), params.stepPurpose,
+      envOfSeed(e), k * 4u + a, globalStep);
     if (sources[r * 4u + a] != 0u) { laneInsert(base); }
   }
   reward[r] = observeRegion(r, next);
@@ -139,8 +144,8 @@ fn sample(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nw
   let e = r % n;
   let globalStep = junctionsIn[r * JUNCTION_WORDS + J_GSTEP];
   let p = probs[t];
-  let h0 = rngU32(params.seed, params.samplePurpose, e, k * 4u + a, globalStep, 0u);
-  let h1 = rngU32(params.seed, params.samplePurpose, e, k * 4u + a, globalStep, 1u);
+  let h0 = rngU32(envSeed(e), params.samplePurpose, envOfSeed(e), k * 4u + a, globalStep, 0u);
+  let h1 = rngU32(envSeed(e), params.samplePurpose, envOfSeed(e), k * 4u + a, globalStep, 1u);
   sourcesOut[t] = select(0u, 1u, rngUnit(h0) < p);
   resetSourcesOut[t] = select(0u, 1u, rngUnit(h1) < p);
 }

@@ -16,11 +16,12 @@
 // State per env (u32): step, episode, counter, robot cells (5r + c) × K², remembered slots × K²,
 // item ages × 6K(K + 1) in scan order (WH_NONE = no item).
 // Random keys: spawn rngU32(seed, purpose, env, scanIndex, episode | counter, 0); ring-robot random
-// actions rngU32(seed, stepPurpose, env, robotId, counter, 1). With params.inject == 1 a step
-// takes its in-step draws from `injected` instead (replays of recorded trajectories): per env,
-// the random action of every robot (by id, K² words), then the spawn outcome of every shelf cell
-// (scan order, 6K(K + 1) words, 1 = the draw is below probItem); the reset after a time limit
-// still draws.
+// actions rngU32(seed, stepPurpose, env, robotId, counter, 1); with seeds batched, seed and env
+// are per seed (seedOfEnv in common/_rng.wgsl: seed + e / envsPerSeed, e % envsPerSeed). With
+// params.inject == 1 a step takes its in-step draws from `injected` instead (replays of recorded
+// trajectories): per env, the random action of every robot (by id, K² words), then the spawn
+// outcome of every shelf cell (scan order, 6K(K + 1) words, 1 = the draw is below probItem); the
+// reset after a time limit still draws.
 
 struct Params {
   numEnvs: u32,
@@ -33,9 +34,14 @@ struct Params {
   resetPurpose: u32,
   stepPurpose: u32,
   inject: u32,
+  envsPerSeed: u32,
 }
 
 @group(0) @binding(0) var<uniform> params: Params;
+
+// Seed batching: env e draws as env e mod envsPerSeed of a run seeded seed + e / envsPerSeed.
+fn envSeed(e: u32) -> u32 { return seedOfEnv(params.seed, e, params.envsPerSeed); }
+fn envOfSeed(e: u32) -> u32 { return e % params.envsPerSeed; }
 @group(0) @binding(1) var<storage, read_write> state: array<u32>;
 @group(0) @binding(2) var<storage, read> actions: array<u32>;
 @group(0) @binding(3) var<storage, read_write> obs: array<f32>;
@@ -116,7 +122,7 @@ fn resetWorld(e: u32, lid: u32, span: u32, episode: u32) {
   let k = params.robotsPerSide;
   let ib = itemBase(e);
   for (var c = lid; c < 6u * k * (k + 1u); c += span) {
-    let u = rngUnit(rngU32(params.seed, params.resetPurpose, e, c, episode, 0u));
+    let u = rngUnit(rngU32(envSeed(e), params.resetPurpose, envOfSeed(e), c, episode, 0u));
     state[ib + c] = select(WH_NONE, 0u, u < params.probItem);
   }
   for (var g = lid; g < k * k; g += span) {
@@ -187,7 +193,7 @@ fn stepRobots(e: u32, lid: u32, span: u32, counter: u32) {
       }
       action = actions[a * n + e];
     } else {
-      var random = rngBelow(rngU32(params.seed, params.stepPurpose, e, g, counter, 1u), 4u);
+      var random = rngBelow(rngU32(envSeed(e), params.stepPurpose, envOfSeed(e), g, counter, 1u), 4u);
       if (params.inject == 1u) {
         random = injected[injectedBase(e) + g];
       }
@@ -248,7 +254,7 @@ fn stepCells(e: u32, lid: u32, span: u32, counter: u32) {
       }
     }
     var age = select(old + 1u, WH_NONE, old == WH_NONE || taken);
-    let u = rngUnit(rngU32(params.seed, params.stepPurpose, e, c, counter, 0u));
+    let u = rngUnit(rngU32(envSeed(e), params.stepPurpose, envOfSeed(e), c, counter, 0u));
     var hit = u < params.probItem;
     if (params.inject == 1u) {
       hit = injected[injectedBase(e) + k * k + c] != 0u;

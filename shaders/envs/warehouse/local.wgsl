@@ -11,7 +11,8 @@
 // State per lane (u32 × 16): step, episode, counter, cell (5r + c), ages × 12 slots.
 // Spawn keys are the GS's: rngU32(seed, purpose, env, scan index of the cell in the agent's GS
 // region, episode | counter, 0), so an LS fed with a GS run's actions and influence sources
-// replays that agent's trajectory exactly.
+// replays that agent's trajectory exactly. With seeds batched, seed and env are per seed
+// (seedOfEnv in common/_rng.wgsl: seed + e / envsPerSeed, e % envsPerSeed).
 
 const LANE: u32 = 16u;
 
@@ -25,9 +26,14 @@ struct Params {
   seed: u32,
   resetPurpose: u32,
   stepPurpose: u32,
+  envsPerSeed: u32,
 }
 
 @group(0) @binding(0) var<uniform> params: Params;
+
+// Seed batching: env e draws as env e mod envsPerSeed of a run seeded seed + e / envsPerSeed.
+fn envSeed(e: u32) -> u32 { return seedOfEnv(params.seed, e, params.envsPerSeed); }
+fn envOfSeed(e: u32) -> u32 { return e % params.envsPerSeed; }
 @group(0) @binding(1) var<storage, read_write> state: array<u32>;
 @group(0) @binding(2) var<storage, read> actions: array<u32>;
 @group(0) @binding(3) var<storage, read> influence: array<u32>;
@@ -47,7 +53,7 @@ fn scanOf(a: u32, s: u32) -> u32 {
 fn resetAges(a: u32, e: u32, episode: u32) -> array<u32, 12> {
   var ages: array<u32, 12>;
   for (var s = 0u; s < WH_SLOTS; s++) {
-    let u = rngUnit(rngU32(params.seed, params.resetPurpose, e, scanOf(a, s), episode, 0u));
+    let u = rngUnit(rngU32(envSeed(e), params.resetPurpose, envOfSeed(e), scanOf(a, s), episode, 0u));
     ages[s] = select(WH_NONE, 0u, u < params.probItem);
   }
   return ages;
@@ -118,7 +124,7 @@ fn step(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg:
     }
   }
   for (var s = 0u; s < WH_SLOTS; s++) {
-    let u = rngUnit(rngU32(params.seed, params.stepPurpose, e, scanOf(a, s), counter, 0u));
+    let u = rngUnit(rngU32(envSeed(e), params.stepPurpose, envOfSeed(e), scanOf(a, s), counter, 0u));
     ages[s] = select(ages[s], 0u, ages[s] == WH_NONE && u < params.probItem);
   }
   let ending = episodeTimeUp(t0 + 1u, params.maxSteps);
