@@ -26,7 +26,8 @@ import type { Tensor } from "../../engine/tensor.ts";
 import type { VecEnv } from "../../envs/env.ts";
 import { findTask } from "../../envs/registry.ts";
 import { checkDialsConfig, DIALS_DEFAULTS, type DialsConfig, policyKind } from "./config.ts";
-import { createEpisodeStats, type EpisodeStats } from "../episode_stats.ts";
+import { createEpisodeStats, type EpisodeStats, type EpisodeSummary } from "../episode_stats.ts";
+import { envSeedLayouts, interleaveBlocks, seedMajor, seedMinorBlocks } from "../seeds.ts";
 import { createPpoLearner, type PpoLearner } from "../ppo/learner.ts";
 import {
   createSharedActor,
@@ -46,12 +47,18 @@ import {
   recordIterations,
   restoredCounters,
   type RunConfig,
+  type SeedLayout,
   type Trainer,
 } from "../trainer.ts";
 
 /** The parts of independent PPO bound to one env. */
 export interface PpoAgents {
   readonly env: VecEnv;
+  /**
+   * Seeds batched (docs/statistics.md §8): envs `[k·n, (k+1)·n)` and parameter blocks
+   * `a·seeds + k` are seed k's.
+   */
+  readonly seeds: number;
   readonly spec: TrunkSpec;
   readonly net: Net;
   readonly actor: TrunkActor;
@@ -71,7 +78,8 @@ export interface PpoAgents {
  * @param env The env the agents train on (flat f32 observations).
  * @param o Hyper-parameters, seed, training budget [steps per lane] and label; `net` to share;
  *   `shared` for one policy for all agents (its net, built here, has one parameter block: agent
- *   0's initial draw).
+ *   0's initial draw); `seeds` batched in `env` (default 1; independent only): seed k's blocks
+ *   are its own initial draw (seed `seed + k`), interleaved seed-minor.
  * @returns The {@linkcode PpoAgents}.
  */
 export async function buildPpoAgents(
@@ -84,22 +92,31 @@ export async function buildPpoAgents(
     label: string;
     net?: Net;
     shared?: boolean;
+    seeds?: number;
   },
 ): Promise<PpoAgents> {
   const { algo, label } = o;
-  const spec0 = env.spec, N = spec0.numAgents, E = env.numEnvs;
+  const spec0 = env.spec, N = spec0.numAgents, E = env.numEnvs, seeds = o.seeds ?? 1;
+  if (seeds > 1 && o.shared) {
+    throw new RangeError(
+      `Cannot build "${label}": seed batching needs independent policies (gsPolicy "independent"); a shared policy runs its seeds one after another`,
+    );
+  }
   const D = spec0.obsShape.reduce((a, b) => a * b, 1);
   const kind = policyKind(algo, spec0.family);
   const spec = ppoPolicySpec(kind, D, spec0.numActions, {
     hidden: algo.hidden,
     hidden2: algo.hidden2,
   });
-  const blocks = o.shared ? 1 : N;
+  const blocks = o.shared ? 1 : N, stride = trunkLayout(spec).stride;
+  const init = (k: number) => trunkInitParams(blocks, spec, o.seed + k);
   const net = o.net ?? createNet(engine, {
-    numAgents: blocks,
-    stride: trunkLayout(spec).stride,
+    numAgents: blocks * seeds,
+    stride,
     label: `${label}.net`,
-    init: trunkInitParams(blocks, spec, o.seed),
+    init: seeds === 1
+      ? init(0)
+      : interleaveBlocks(Array.from({ length: seeds }, (_, k) => init(k)), stride),
   });
   const actor = o.shared
     ? await createSharedActor(engine, {
@@ -116,7 +133,7 @@ export async function buildPpoAgents(
       net,
       spec,
       x: env.buffers.obs,
-      numEnvs: E,
+      numEnvs: E / seeds,
       label: `${label}.actor`,
     });
   const seqLen = kind === "gru" ? algo.seqLen : 1;
@@ -139,6 +156,7 @@ export async function buildPpoAgents(
       clipEnd: algo.clipEnd,
     },
     label: `${label}.rollout`,
+    seeds,
   });
   const learner = await createPpoLearner(engine, {
     net,
@@ -157,10 +175,11 @@ export async function buildPpoAgents(
     env: env.buffers,
     numAgents: N,
     numEnvs: E,
+    seeds,
     label: `${label}.stats`,
   });
   const statsState = stats.stateTensors();
-  return { env, spec, net, actor, rollout, learner, stats, statsState };
+  return { env, seeds, spec, net, actor, rollout, learner, stats, statsState };
 }
 
 /**
@@ -211,10 +230,33 @@ export function ppoStateTensors(a: PpoAgents, prefix: string): Record<string, Te
   return out;
 }
 
+/**
+ * How the entries of {@linkcode ppoStateTensors} hold the seeds of a batch: network, Adam and GRU
+ * state seed-minor blocks, metric sums `[seeds, 5]`, statistics seed-major, the counter shared.
+ */
+export function ppoSeedLayouts(a: PpoAgents, prefix: string): Record<string, SeedLayout> {
+  const N = a.env.spec.numAgents, seeds = a.seeds;
+  const blocks = (t: Tensor) => seedMinorBlocks(t.shape, N);
+  const out: Record<string, SeedLayout> = {
+    [`${prefix}.net.params`]: blocks(a.net.params),
+    [`${prefix}.rollout.counter`]: "shared",
+    [`${prefix}.metrics.acc`]: seedMajor(a.learner.metricsAcc.shape, 0, seeds),
+    [`${prefix}.adam.m`]: blocks(a.learner.adam.m),
+    [`${prefix}.adam.v`]: blocks(a.learner.adam.v),
+    [`${prefix}.adam.count`]: blocks(a.learner.adam.count),
+  };
+  if (a.actor.h) out[`${prefix}.actor.h`] = blocks(a.actor.h);
+  for (const [k, t] of Object.entries(a.statsState)) {
+    out[`${prefix}.${k}`] = seedMajor(t.shape, 1, seeds);
+  }
+  return out;
+}
+
 class PpoGsTrainer implements Trainer {
   readonly env: VecEnv;
   readonly stepsPerIteration: number;
   readonly agents: PpoAgents;
+  readonly seeds: number;
   readonly #engine: Engine;
   readonly #algo: DialsConfig;
   #iterations = 0;
@@ -224,7 +266,8 @@ class PpoGsTrainer implements Trainer {
     this.agents = agents;
     this.#algo = algo;
     this.env = agents.env;
-    this.stepsPerIteration = agents.env.numEnvs * algo.rolloutSteps;
+    this.seeds = agents.seeds;
+    this.stepsPerIteration = (agents.env.numEnvs / agents.seeds) * algo.rolloutSteps;
   }
 
   get envSteps(): number {
@@ -257,19 +300,31 @@ class PpoGsTrainer implements Trainer {
   }
 
   async readMetrics(): Promise<Metrics> {
+    return (await this.readSeedMetrics())[0];
+  }
+
+  /** Each seed's metrics (one readback). */
+  async readSeedMetrics(): Promise<Metrics[]> {
     const { stats, learner } = this.agents;
     const enc = this.#engine.encoder("ppo_gs.metrics");
     stats.summarise(enc);
     learner.encodeSummarise(enc);
     this.#engine.submit(enc);
     const [out, m] = await readTensors(this.#engine, [stats.out, learner.metricsOut] as const);
-    const s = stats.decode(out);
-    const scalars = ppoScalars(m, this.env.spec.numAgents, learner.agentsPerStep);
-    return episodeMetrics(s, { envSteps: this.envSteps, scalars });
+    const W = m.length / this.seeds;
+    return stats.decodeSeeds(out).map((s: EpisodeSummary, k) => {
+      const mk = m.subarray(k * W, (k + 1) * W);
+      const scalars = ppoScalars(mk, this.env.spec.numAgents, learner.agentsPerStep);
+      return episodeMetrics(s, { envSteps: this.envSteps, scalars });
+    });
   }
 
   stateTensors(): Record<string, Tensor> {
     return { ...ppoStateTensors(this.agents, "ppo"), ...envStateTensors(this.env) };
+  }
+
+  seedLayouts(): Record<string, SeedLayout> {
+    return { ...ppoSeedLayouts(this.agents, "ppo"), ...envSeedLayouts(this.env, this.seeds) };
   }
 
   hostState(): Record<string, number> {
@@ -293,7 +348,7 @@ class PpoGsTrainer implements Trainer {
 export async function createPpoGsTrainer(
   engine: Engine,
   env: VecEnv,
-  o: { algo: DialsConfig; seed: number; totalSteps: number },
+  o: { algo: DialsConfig; seed: number; totalSteps: number; seeds?: number },
 ): Promise<Trainer & { readonly agents: PpoAgents; encodeIteration(enc: Encoder): void }> {
   const agents = await buildPpoAgents(engine, env, {
     ...o,
@@ -316,5 +371,26 @@ export const PPO_GS: AlgorithmDef<DialsConfig> = Object.freeze({
     const { def, spec } = findTask(run.env);
     const env = await def.create(engine, spec, { numEnvs: run.numEnvs, seed: run.seed });
     return createPpoGsTrainer(engine, env, { algo, seed: run.seed, totalSteps: run.totalSteps });
+  },
+  /**
+   * Seeds batched in one trainer (docs/statistics.md §8); gsPolicy "shared" is refused with a
+   * RangeError ("seed batching needs …": the product runs those seeds one after another).
+   */
+  async createSeeds(
+    engine: Engine,
+    run: RunConfig,
+    algo: DialsConfig,
+    seeds: number,
+  ): Promise<Trainer> {
+    if (algo.gsPolicy === "shared") {
+      throw new RangeError(
+        `Cannot batch seeds of "ppo_gs": seed batching needs gsPolicy "independent" (the shared policy chains its GRU through the agents)`,
+      );
+    }
+    const { def, spec } = findTask(run.env);
+    const numEnvs = run.numEnvs * seeds;
+    const env = await def.create(engine, spec, { numEnvs, seed: run.seed, seeds });
+    const o = { algo, seed: run.seed, totalSteps: run.totalSteps, seeds };
+    return createPpoGsTrainer(engine, env, o);
   },
 });

@@ -45,12 +45,35 @@ export const PPO_GS_EVALUATED: AlgorithmDef<DialsConfig> = Object.freeze({
   ...PPO_GS,
   evalProtocol: ppoGsEvalProtocol,
   async create(engine: Engine, run: RunConfig, algo: DialsConfig): Promise<Trainer> {
-    const trainer = await PPO_GS.create(engine, run, algo) as Trainer & { agents: PpoAgents };
-    const { net, spec } = trainer.agents;
-    return Object.assign(trainer, {
-      createEvalActor: (env: VecEnv, o: { seed: number }): Promise<EvalActor> =>
-        createPpoEvalActor(engine, { net, spec, env, seed: o.seed, label: "ppo_gs.eval" }),
-      policyTensors: (): Record<string, Tensor> => ({ "ppo.net.params": net.params }),
-    });
+    return evaluated(engine, await PPO_GS.create(engine, run, algo));
+  },
+  /**
+   * Seeds batched (`PPO_GS.createSeeds`): the product evaluates each seed on a one-seed trainer
+   * into which it copies the seed's `policyTensors` (docs/statistics.md §8).
+   */
+  async createSeeds(
+    engine: Engine,
+    run: RunConfig,
+    algo: DialsConfig,
+    seeds: number,
+  ): Promise<Trainer> {
+    return evaluated(engine, await PPO_GS.createSeeds!(engine, run, algo, seeds));
   },
 });
+
+/** The trainer with its evaluation actor (one seed only) and policy tensors. */
+function evaluated(engine: Engine, t: Trainer): Trainer {
+  const trainer = t as Trainer & { agents: PpoAgents };
+  const { net, spec } = trainer.agents;
+  return Object.assign(trainer, {
+    createEvalActor: (env: VecEnv, o: { seed: number }): Promise<EvalActor> => {
+      if ((trainer.seeds ?? 1) > 1) {
+        throw new TypeError(
+          `Cannot evaluate "ppo_gs" with ${trainer.seeds} seeds batched: evaluate each seed's weights on a one-seed trainer`,
+        );
+      }
+      return createPpoEvalActor(engine, { net, spec, env, seed: o.seed, label: "ppo_gs.eval" });
+    },
+    policyTensors: (): Record<string, Tensor> => ({ "ppo.net.params": net.params }),
+  });
+}

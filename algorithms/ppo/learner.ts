@@ -11,6 +11,12 @@
  * (its own shuffles, minibatches and Adam, whose moments are its own) is applied to the shared
  * parameters, then agent 1's from the result, and so on.
  *
+ * Seed batching (docs/statistics.md §8): with a rollout of `seeds` seeds, the network has one
+ * block per (agent, seed), seed-minor (block a·seeds + k), and every kernel runs over the blocks
+ * as over agents: the rollout storage `[T, N, seeds·E, …]` is `[T, N·seeds, E, …]`, so block
+ * a·seeds + k reads exactly seed k's envs of agent a; shuffles are keyed by seed k's own seed and
+ * agent a, and the loss metrics are summed per seed (`[seeds, 5]`), agents in order, as a lone run.
+ *
  * @module
  */
 import type { Engine } from "../../engine/device.ts";
@@ -44,6 +50,7 @@ const PARAMS = {
   entropyCoef: "f32",
   storeAgents: "u32",
   agent0: "u32",
+  seeds: "u32",
 } as const;
 type Params = typeof PARAMS;
 /** Loss fields accumulated per minibatch: policy loss, value loss, entropy, clip fraction. */
@@ -51,7 +58,7 @@ export const PPO_FIELDS = 4;
 const batchRows = (p: { numAgents: number; seqLen: number; seqPerBatch: number }) =>
   p.numAgents * p.seqLen * p.seqPerBatch;
 
-/** One permutation of the S sequences per (agent, epoch). */
+/** One permutation of the S sequences per (parameter block, epoch). */
 export const ppoShuffle = defineKernel({
   name: "ppo.update.shuffle",
   shader: SHADER,
@@ -137,7 +144,7 @@ export const ppoLoss = defineKernel({
   threads: batchRows,
 });
 
-/** Adds the minibatch's mean loss terms into the metrics accumulator. */
+/** Adds the minibatch's mean loss terms into each seed's metrics accumulator. */
 export const ppoAccumulate = defineKernel({
   name: "ppo.update.accumulate",
   shader: SHADER,
@@ -145,10 +152,10 @@ export const ppoAccumulate = defineKernel({
   includes: INCLUDES,
   bindings: { termsIn: "read", acc: "write", counter: "write" },
   params: PARAMS,
-  threads: () => PPO_FIELDS + 1,
+  threads: (p) => p.seeds * (PPO_FIELDS + 1),
 });
 
-/** Copies the accumulator to `out` and zeroes it. */
+/** Copies the accumulators to `out` and zeroes them. */
 export const ppoSummarise = defineKernel({
   name: "ppo.update.summarise",
   shader: SHADER,
@@ -156,7 +163,7 @@ export const ppoSummarise = defineKernel({
   includes: INCLUDES,
   bindings: { acc: "write", out: "write" },
   params: PARAMS,
-  threads: () => PPO_FIELDS + 1,
+  threads: (p) => p.seeds * (PPO_FIELDS + 1),
 });
 
 /** Update settings (docs/algorithms/dials.md §6). */
@@ -185,12 +192,18 @@ export interface PpoLearner {
   readonly adam: Adam;
   /** One Adam per learner: `[adam]` for independent PPO; one per agent on a shared network. */
   readonly adams: readonly Adam[];
-  /** Agents whose minibatch losses one minibatch step of the metrics sums (N, or 1 when shared). */
+  /**
+   * Agents whose minibatch losses one minibatch step of a seed's metrics sums (the agent count, or
+   * 1 when shared).
+   */
   readonly agentsPerStep: number;
   readonly trunk: TrunkLearner;
-  /** [5] f32 running sums: policy loss, value loss, entropy, clip fraction, minibatch steps. */
+  /**
+   * [seeds, 5] f32 running sums per seed: policy loss, value loss, entropy, clip fraction,
+   * minibatch steps.
+   */
   readonly metricsAcc: Tensor<"f32">;
-  /** [5] f32, written by `encodeSummarise`. */
+  /** [seeds, 5] f32, written by `encodeSummarise`. */
   readonly metricsOut: Tensor<"f32">;
   /** Minibatch buffers (tests). */
   readonly minibatch: Record<string, Tensor>;
@@ -211,13 +224,16 @@ export async function createPpoLearner(
   engine: Engine,
   o: PpoLearnerOptions,
 ): Promise<PpoLearner> {
-  const r = o.rollout, E = r.numEnvs, L = r.seqLen, D = r.obsDim;
+  // Seeds batched: the storage [T, NA, seeds·E, …] is [T, NA·seeds, E, …], block a·seeds + k
+  // (seed k's agent a) reading exactly seed k's envs of agent a, as a lone run's agent a.
+  const r = o.rollout, seeds = r.seeds;
+  const E = r.numEnvs / seeds, L = r.seqLen, D = r.obsDim;
   const H = r.hidden, K = o.numActions;
-  // N: agents per batched pass (the network's blocks); NS: agents in the rollout storage.
-  const N = o.net.numAgents, NS = r.numAgents;
-  if (N !== NS && N !== 1) {
+  // N: blocks per batched pass (the network's); NS: blocks of the rollout storage.
+  const N = o.net.numAgents, NS = r.numAgents * seeds;
+  if (N !== NS && !(N === 1 && seeds === 1)) {
     throw new TypeError(
-      `Cannot build "${o.label}": the net has ${N} parameter blocks, needs ${NS} (one per agent) or 1 (shared)`,
+      `Cannot build "${o.label}": the net has ${N} parameter blocks, needs ${NS} (one per agent and seed) or 1 (shared, one seed)`,
     );
   }
   const shared = N !== NS;
@@ -240,8 +256,8 @@ export async function createPpoLearner(
   const mbH0 = f32([N, Bs, Math.max(H, 1)], "mbH0");
   const advStat = f32([N, 2], "advStat");
   const terms = f32([N, R, PPO_FIELDS], "terms");
-  const metricsAcc = f32([PPO_FIELDS + 1], "metricsAcc");
-  const metricsOut = f32([PPO_FIELDS + 1], "metricsOut");
+  const metricsAcc = f32([seeds, PPO_FIELDS + 1], "metricsAcc");
+  const metricsOut = f32([seeds, PPO_FIELDS + 1], "metricsOut");
   const trunk = await createTrunkLearner(engine, {
     net: o.net,
     spec: o.spec,
@@ -288,6 +304,7 @@ export async function createPpoLearner(
     entropyCoef: o.entropyCoef,
     storeAgents: NS,
     agent0: 0,
+    seeds,
   };
   const [kShuf, kGatherNet, kGatherLoss, kStats, kLoss, kAcc, kSum] = await Promise.all([
     compileKernel(engine, ppoShuffle),
@@ -354,7 +371,7 @@ export async function createPpoLearner(
   return {
     adam,
     adams,
-    agentsPerStep: N,
+    agentsPerStep: N / seeds,
     trunk,
     metricsAcc,
     metricsOut,

@@ -39,6 +39,8 @@ const PARAMS = {
   lrEnd: "f32",
   clip0: "f32",
   clipEnd: "f32",
+  envsPerSeed: "u32",
+  seeds: "u32",
 } as const;
 type Params = typeof PARAMS;
 const rows = (p: { numAgents: number; numEnvs: number }) => p.numAgents * p.numEnvs;
@@ -114,7 +116,7 @@ export const ppoGae = defineKernel({
   threads: rows,
 });
 
-/** Linear learning-rate and clip schedules from the lane-step counter, per agent. */
+/** Linear learning-rate and clip schedules from the lane-step counter, per parameter block. */
 export const ppoSchedule = defineKernel({
   name: "ppo.rollout.schedule",
   shader: SHADER,
@@ -122,7 +124,7 @@ export const ppoSchedule = defineKernel({
   includes: INCLUDES,
   bindings: { counterIn: "read", lrSched: "write", clipSched: "write" },
   params: PARAMS,
-  threads: (p) => p.numAgents,
+  threads: (p) => p.numAgents * p.seeds,
 });
 
 /** Rollout settings. */
@@ -145,12 +147,21 @@ export interface PpoRolloutOptions {
   /** Schedules: lr and clip go linearly from `lr0`/`clip0` to the end values over `totalSteps`. */
   schedule: { totalSteps: number; lr0: number; lrEnd: number; clip0: number; clipEnd: number };
   label: string;
+  /**
+   * Seeds batched in `env` (default 1; docs/statistics.md §8): envs `[k·n, (k+1)·n)` are seed
+   * `seed + k`'s, whose action draws are keyed as a lone run's; the actor's parameter blocks are
+   * seed-minor (block a·seeds + k: seed k's agent a), and the schedules have one entry per block.
+   */
+  seeds?: number;
 }
 
 /** A bound rollout. */
 export interface PpoRollout {
   readonly numAgents: number;
+  /** Envs of the storage (all seeds: seeds · envs per seed). */
   readonly numEnvs: number;
+  /** Seeds batched (algorithms/seeds.ts). */
+  readonly seeds: number;
   readonly steps: number;
   readonly seqLen: number;
   readonly obsDim: number;
@@ -166,7 +177,7 @@ export interface PpoRollout {
   readonly hStore: Tensor<"f32">;
   readonly advStore: Tensor<"f32">;
   readonly retStore: Tensor<"f32">;
-  /** [numAgents] f32 learning rate and clip ε, written by `encodeSchedule`. */
+  /** [numAgents · seeds] f32 learning rate and clip ε per parameter block, by `encodeSchedule`. */
   readonly lrSched: Tensor<"f32">;
   readonly clipSched: Tensor<"f32">;
   /**
@@ -203,6 +214,10 @@ export async function createPpoRollout(
   const env = o.env, N = env.spec.numAgents, E = env.numEnvs, T = o.steps, L = o.seqLen;
   const D = env.spec.obsShape.reduce((a, b) => a * b, 1);
   const H = o.actor.h ? o.actor.h.shape[2] : 0;
+  const seeds = o.seeds ?? 1;
+  if (!(Number.isInteger(seeds) && seeds >= 1 && E % seeds === 0)) {
+    throw new RangeError(`Cannot build "${o.label}": ${seeds} seeds do not split ${E} envs`);
+  }
   if (!(Number.isInteger(T) && T >= 1 && L >= 1 && T % L === 0 && T % o.horizon === 0)) {
     throw new RangeError(
       `Cannot build "${o.label}": steps ${T} must be a multiple of seqLen ${L} and horizon ${o.horizon}`,
@@ -225,8 +240,8 @@ export async function createPpoRollout(
   const hStore = f32([T / L, N, E, Math.max(H, 1)], "hStore");
   const advStore = f32([T, N, E], "advStore");
   const retStore = f32([T, N, E], "retStore");
-  const lrSched = f32([N], "lrSched");
-  const clipSched = f32([N], "clipSched");
+  const lrSched = f32([N * seeds], "lrSched");
+  const clipSched = f32([N * seeds], "clipSched");
   const hNext = o.actor.hNext ?? f32([1], "hNextNone");
   const hState = o.actor.h ?? f32([1], "hStateNone");
   const base = {
@@ -252,6 +267,8 @@ export async function createPpoRollout(
     lrEnd: o.schedule.lrEnd,
     clip0: o.schedule.clip0,
     clipEnd: o.schedule.clipEnd,
+    envsPerSeed: E / seeds,
+    seeds,
   };
   const [ka, kr, kg, ks, kh] = await Promise.all([
     compileKernel(engine, ppoAct),
@@ -311,6 +328,7 @@ export async function createPpoRollout(
   return {
     numAgents: N,
     numEnvs: E,
+    seeds,
     steps: T,
     seqLen: L,
     obsDim: D,

@@ -6,8 +6,12 @@
 // Agents: the update runs for `numAgents` learner agents a; learner agent a reads rollout agent
 // a + agent0 of the storage's `storeAgents` (independent PPO: numAgents = storeAgents, agent0 = 0;
 // the GS baseline's shared policy: one learner agent per agent in turn, numAgents = 1).
+// Seeds batched (`seeds` > 1, independent only): "agents" are parameter blocks b = a·seeds + k
+// (seed k's agent a), numEnvs is E per seed, the storage [T, agents, seeds·E] read as
+// [T, storeAgents = agents·seeds, E]; doneStore stays [T, seeds·E]; shuffle keys use seed + k and
+// agent a; acc/out are [seeds, FIELDS + 1].
 // shuffle:  one thread per (a, epoch): Fisher–Yates permutation of the S sequences,
-//           j = rngBelow(rngU32(seed, purpose, a + agent0, epoch, counterIn[1], i), i + 1).
+//           j = rngBelow(rngU32(seed + k, purpose, a + agent0, epoch, counterIn[1], i), i + 1).
 //                                                                               writes perm
 // gatherNet: one thread per (a, r) for minibatch `mb` of epoch `epoch`: copies the obs of the
 //           row's step into mbObs, the reset flag (the previous step of the sequence ended an
@@ -24,8 +28,9 @@
 //           clip(V − V_old, −ε, ε) − R)²) − βH], ε = clipSched[a + agent0]. Writes
 //           dHead = ∂L/∂(logits, V) and terms [a, r, 4] = (policy loss, value loss, entropy,
 //           clipped 0/1); log π and H from common/_categorical.wgsl.  writes dHead, terms
-// accumulate: one thread per field f < 4: acc[f] += Σ_a (1/R) Σ_r terms[a, r, f]; f = 4:
-//           acc[4] += 1 (minibatch steps); thread 0 also advances counter[1] when `advance`.
+// accumulate: one thread per (seed k, field f): f < 4: acc[k, f] += Σ_a (1/R) Σ_r terms[a, r, f]
+//           over seed k's blocks; f = 4: acc[k, 4] += 1 (minibatch steps); thread (0, 4) also
+//           advances counter[1] when `advance`.
 //                                                                      writes acc, counter
 // summarise: one thread per field: out[f] = acc[f]; acc[f] = 0.               writes acc, out
 const FIELDS: u32 = 4u;
@@ -40,7 +45,7 @@ const VAL: u32 = 3u;
 struct Params {
   numAgents: u32, numEnvs: u32, obsDim: u32, numActions: u32, hidden: u32, seqLen: u32,
   steps: u32, epochs: u32, seqPerBatch: u32, epoch: u32, mb: u32, advance: u32, seed: u32,
-  purpose: u32, valueCoef: f32, entropyCoef: f32, storeAgents: u32, agent0: u32
+  purpose: u32, valueCoef: f32, entropyCoef: f32, storeAgents: u32, agent0: u32, seeds: u32
 }
 @group(0) @binding(0) var<uniform> params: Params;
 @group(0) @binding(1) var<storage, read> counterIn: array<u32>;
@@ -96,7 +101,8 @@ fn shuffle(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) n
   for (var i = 0u; i < S; i++) { perm[base + i] = i; }
   for (var k = 1u; k < S; k++) {
     let i = S - k;
-    let key = rngU32(params.seed, params.purpose, a + params.agent0, ep, counterIn[1], i);
+    let key = rngU32(params.seed + a % params.seeds, params.purpose, a / params.seeds + params.agent0,
+      ep, counterIn[1], i);
     let j = rngBelow(key, i + 1u);
     let tmp = perm[base + i];
     perm[base + i] = perm[base + j];
@@ -131,7 +137,10 @@ fn gatherNet(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups)
   for (var d = 0u; d < params.obsDim; d++) {
     mbObs[t * params.obsDim + d] = obsStore[g.src * params.obsDim + d];
   }
-  mbReset[t] = select(0.0, doneStore[(g.step - 1u) * params.numEnvs + g.e], g.l > 0u);
+  // doneStore [T, seeds·E]: block a is seed a mod seeds's.
+  let envs = params.seeds * params.numEnvs;
+  let lane = (g.a % params.seeds) * params.numEnvs + g.e;
+  mbReset[t] = select(0.0, doneStore[(g.step - 1u) * envs + lane], g.l > 0u);
   if (params.hidden > 0u && g.l == 0u) {
     let rows = params.storeAgents * params.numEnvs;
     let h0 = (g.a * params.seqPerBatch + g.b) * params.hidden;
@@ -216,27 +225,30 @@ fn loss(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg:
 
 @compute @workgroup_size(WORKGROUP_SIZE)
 fn accumulate(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
-  let f = flatIndex(gid, nwg);
-  if (f > FIELDS) { return; }
+  let t = flatIndex(gid, nwg);
+  if (t >= params.seeds * (FIELDS + 1u)) { return; }
+  let k = t / (FIELDS + 1u);
+  let f = t % (FIELDS + 1u);
   if (f == FIELDS) {
-    acc[f] = acc[f] + 1.0;
-    if (params.advance != 0u) { counter[1] = counter[1] + 1u; }
+    acc[t] = acc[t] + 1.0;
+    if (params.advance != 0u && k == 0u) { counter[1] = counter[1] + 1u; }
     return;
   }
   let R = rowsPerBatch();
   var total = 0.0;
-  for (var a = 0u; a < params.numAgents; a++) {
+  // Seed k's blocks a·seeds + k, agents in order (as a lone run sums its agents).
+  for (var a = k; a < params.numAgents; a += params.seeds) {
     var s = 0.0;
     for (var r = 0u; r < R; r++) { s += termsIn[(a * R + r) * FIELDS + f]; }
     total += s / f32(R);
   }
-  acc[f] = acc[f] + total;
+  acc[t] = acc[t] + total;
 }
 
 @compute @workgroup_size(WORKGROUP_SIZE)
 fn summarise(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
-  let f = flatIndex(gid, nwg);
-  if (f > FIELDS) { return; }
-  out[f] = acc[f];
-  acc[f] = 0.0;
+  let t = flatIndex(gid, nwg);
+  if (t >= params.seeds * (FIELDS + 1u)) { return; }
+  out[t] = acc[t];
+  acc[t] = 0.0;
 }

@@ -9,8 +9,10 @@
 // act:      one thread per (a, e) row of head [N, E, K + 1] (K logits then the value). When
 //           store: writes valStore of `slot` and, when sample, obsStore of `slot`.
 //           When sample: categoricalChoice (common/_categorical.wgsl) over the logits, Gumbel-max
-//           (argmax when greedy) keyed by rngU32(seed, purpose, e, a, counterIn[which], i); writes
-//           actions and, when store, actStore and logpStore = log softmax(logits)[action].
+//           (argmax when greedy) keyed by rngU32(seed, purpose, e, a, counterIn[which], i), seed and
+//           e per seed of a batch (seedOfEnv, common/_rng.wgsl: envs [k·n, (k+1)·n), n =
+//           envsPerSeed, are seed + k's); writes actions and, when store, actStore and logpStore =
+//           log softmax(logits)[action].
 //                                             writes actions, obsStore, valStore, actStore, logpStore
 // storeState: GRU policies only, one thread per (a, e, k < H), dispatched before `act` of a slot
 //           with slot % L == 0: hStore[slot / L] = hIn (the state fed into that step). (Apart
@@ -23,14 +25,15 @@
 //           A_t = δ_t + γλ (1 − d_t) A_{t+1}, with A_{t+1} := 0 where t + 1 is a multiple of
 //           `horizon` (a GAE segment boundary, bootstrapped by V_{t+1}); R_t = A_t + V_t.
 //                                                                   writes advStore, retStore
-// schedule: one thread per agent, before an update: progress p = min(counter[0]·E / total, 1);
-//           lrSched[a] = lr0 + (lrEnd − lr0) p, clipSched[a] = clip0 + (clipEnd − clip0) p.
+// schedule: one thread per parameter block (agents × seeds), before an update: progress
+//           p = min(counter[0]·envsPerSeed / total, 1); lrSched[a] = lr0 + (lrEnd − lr0) p,
+//           clipSched[a] = clip0 + (clipEnd − clip0) p.
 //                                                                   writes lrSched, clipSched
 struct Params {
   numAgents: u32, numEnvs: u32, obsDim: u32, numActions: u32, hidden: u32, seqLen: u32,
   slot: u32, sample: u32, greedy: u32, store: u32, which: u32, seed: u32, purpose: u32,
   steps: u32, horizon: u32, gamma: f32, lambda: f32, totalSteps: f32, lr0: f32, lrEnd: f32,
-  clip0: f32, clipEnd: f32
+  clip0: f32, clipEnd: f32, envsPerSeed: u32, seeds: u32
 }
 @group(0) @binding(0) var<uniform> params: Params;
 @group(0) @binding(1) var<storage, read> obs: array<f32>;
@@ -80,7 +83,9 @@ fn act(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: 
   if (params.sample == 0u) { return; }
   let step = counterIn[params.which];
   let greedy = params.greedy != 0u;
-  let best = categoricalChoice(base, K, greedy, params.seed, params.purpose, e, a, step, 0u);
+  let seed = seedOfEnv(params.seed, e, params.envsPerSeed);
+  let best = categoricalChoice(base, K, greedy, seed, params.purpose, e % params.envsPerSeed, a, step,
+    0u);
   actions[t] = best;
   if (params.store != 0u) {
     actStore[slotBase + t] = best;
@@ -143,8 +148,8 @@ fn gae(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: 
 @compute @workgroup_size(WORKGROUP_SIZE)
 fn schedule(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
   let a = flatIndex(gid, nwg);
-  if (a >= params.numAgents) { return; }
-  let p = min(f32(counterIn[0]) * f32(params.numEnvs) / max(params.totalSteps, 1.0), 1.0);
+  if (a >= params.numAgents * params.seeds) { return; }
+  let p = min(f32(counterIn[0]) * f32(params.envsPerSeed) / max(params.totalSteps, 1.0), 1.0);
   lrSched[a] = params.lr0 + (params.lrEnd - params.lr0) * p;
   clipSched[a] = params.clip0 + (params.clipEnd - params.clip0) * p;
 }

@@ -129,6 +129,8 @@ async function gaeCase(engine: Engine, N: number) {
     lrEnd: 0,
     clip0: 0,
     clipEnd: 0,
+    envsPerSeed: E,
+    seeds: 1,
   });
   const enc = engine.encoder("t");
   d.encode(enc);
@@ -173,6 +175,7 @@ const UPDATE_BASE = {
   valueCoef: 1,
   entropyCoef: 0.01,
   agent0: 0,
+  seeds: 1,
 };
 
 async function lossGpuCase(engine: Engine, N: number) {
@@ -447,6 +450,8 @@ gpuTest(
       lrEnd: 0,
       clip0: 0,
       clipEnd: 0,
+      envsPerSeed: E,
+      seeds: 1,
     };
     kh.bind(state, params).encode(enc);
     k.bind(tensors, params).encode(enc);
