@@ -80,7 +80,7 @@ export async function createTrafficController(
       ctrl,
       actions: env.buffers.actions,
     },
-    { numEnvs: n, numAgents: A, ...options, slots: 0 },
+    { numEnvs: n, numAgents: A, ...options, slots: 0, envsPerSeed: n },
   );
   return { ctrl, encode: (enc) => d.encode(enc) };
 }

@@ -32,6 +32,7 @@ export const TRAFFIC_AUX_PARAMS = {
   gapSteps: "u32",
   fixedGreen: "u32",
   slots: "u32",
+  envsPerSeed: "u32",
 } as const;
 
 /** Appends every agent's (dset, sources) sample of the last GS step; one thread per (agent, env). */
@@ -76,7 +77,7 @@ export interface TrafficInfluenceRecorder {
   readonly targets: Tensor<"f32">;
   /** [1] u32: steps recorded since creation (slot = cursor mod slots). */
   readonly cursor: Tensor<"u32">;
-  /** Steps held before the ring wraps; capacity = slots · numEnvs rows per agent. */
+  /** Steps held before the ring wraps; capacity = slots · numEnvs rows per agent (and seed). */
   readonly slots: number;
   readonly capacity: number;
   /** Records the samples of the GS step just encoded (call after `gs.encodeStep`). */
@@ -95,22 +96,29 @@ export interface TrafficInfluenceRecorder {
 export async function createTrafficInfluenceRecorder(
   engine: Engine,
   gs: TrafficEnv,
-  options: { datasetSize?: number } = {},
+  options: { datasetSize?: number; seeds?: number } = {},
 ): Promise<TrafficInfluenceRecorder> {
   const size = options.datasetSize ?? 80_000;
   if (!Number.isInteger(size) || size < 1) {
     throw new RangeError(`Cannot build traffic influence recorder: datasetSize is ${size}`);
   }
-  const n = gs.numEnvs, A = gs.spec.numAgents;
-  const slots = Math.ceil(size / n), capacity = slots * n;
+  // Seeds batched in the GS (envs [k·g, (k+1)·g) are seed k's): agent a's samples of seed k, a
+  // ring of slots · g rows as a lone run's, are block a·seeds + k of [A·seeds, capacity] (the
+  // AIP's seed-minor blocks).
+  const seeds = options.seeds ?? 1;
+  if (!(Number.isInteger(seeds) && seeds >= 1 && gs.numEnvs % seeds === 0)) {
+    throw new RangeError(`Cannot build traffic influence recorder: ${seeds} seeds`);
+  }
+  const n = gs.numEnvs, g = n / seeds, A = gs.spec.numAgents;
+  const slots = Math.ceil(size / g), capacity = slots * g;
   const dset = engine.tensor({
     dtype: "u32",
-    shape: [A, capacity, packedWords(TRAFFIC_DSET_DIM)],
+    shape: [A, seeds * capacity, packedWords(TRAFFIC_DSET_DIM)],
     label: "traffic.influence.dset",
   });
   const targets = engine.tensor({
     dtype: "f32",
-    shape: [A, capacity, 4],
+    shape: [A, seeds * capacity, 4],
     label: "traffic.influence.targets",
   });
   const cursor = engine.tensor({ dtype: "u32", shape: [1], label: "traffic.influence.cursor" });
@@ -122,6 +130,7 @@ export async function createTrafficInfluenceRecorder(
     gapSteps: 0,
     fixedGreen: 0,
     slots,
+    envsPerSeed: g,
   };
   const [kr, ka] = await Promise.all([
     compileKernel(engine, trafficRecord),

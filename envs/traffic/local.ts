@@ -63,7 +63,17 @@ const PARAMS = {
   stepPurpose: "u32",
   samplePurpose: "u32",
   envsPerSeed: "u32",
+  seedMix: "u32",
 } as const;
+
+/**
+ * Options of the local simulators: {@linkcode VecEnvOptions} and `seedMix`, XORed into each
+ * seed's draw seed (DIALS keys its local simulators by `seed ^ C`; with seeds batched, seed k's
+ * envs draw with `(seed + k) ^ seedMix`, as a lone run seeded `seed + k`). Default 0.
+ */
+export interface TrafficLocalEnvOptions extends VecEnvOptions {
+  seedMix?: number;
+}
 
 const REGION_BINDINGS = {
   cells: "write",
@@ -306,7 +316,7 @@ export class TrafficLocalEnv extends VecEnvBase<
 export async function createTrafficLocalEnv(
   engine: Engine,
   spec: EnvSpec,
-  options: VecEnvOptions,
+  options: TrafficLocalEnvOptions,
 ): Promise<TrafficLocalEnv> {
   checkEnvFamily(spec, { families: ["traffic-local", "traffic"], title: "traffic local" });
   const cfg = spec.config as unknown as TrafficConfig;
@@ -335,6 +345,7 @@ export async function createTrafficLocalEnv(
     stepPurpose: RNG_PURPOSE.envStep,
     samplePurpose: RNG_PURPOSE.influence,
     envsPerSeed: envsPerSeed(options),
+    seedMix: (options.seedMix ?? 0) >>> 0,
   };
   const [kf, ks, kr, kd] = await Promise.all([
     compileKernel(engine, trafficLocalFlags),
@@ -365,7 +376,7 @@ export async function createTrafficLocalEnv(
     bindSampler,
     config: cfg,
     numEnvs: n,
-    seed: options.seed >>> 0,
+    seed: (options.seed ^ (options.seedMix ?? 0)) >>> 0,
     buffers,
     sources,
     resetSources,

@@ -140,21 +140,28 @@ export class WarehouseDataset {
 export async function createWarehouseDataset(
   engine: Engine,
   env: WarehouseEnv,
-  options: { datasetSize?: number } = {},
+  options: { datasetSize?: number; seeds?: number } = {},
 ): Promise<WarehouseDataset> {
-  const plan = planWarehouseDataset(env.numEnvs, {
+  // Seeds batched in the GS (envs [k·g, (k+1)·g) are seed k's): rows are env-major, so agent a's
+  // rows of seed k, planned for g envs, are block a·seeds + k of [A·seeds, rows] (the AIP's
+  // seed-minor blocks) with the plan of a lone run.
+  const seeds = options.seeds ?? 1;
+  if (!(Number.isInteger(seeds) && seeds >= 1 && env.numEnvs % seeds === 0)) {
+    throw new RangeError(`Cannot build warehouse dataset: ${seeds} seeds of ${env.numEnvs} envs`);
+  }
+  const plan = planWarehouseDataset(env.numEnvs / seeds, {
     datasetSize: options.datasetSize,
     episodeLength: env.config.maxSteps,
   });
   const A = env.spec.numAgents;
   const inputs = engine.tensor({
     dtype: "u32",
-    shape: [A, plan.rows, packedWords(WAREHOUSE_OBS)],
+    shape: [A, seeds * plan.rows, packedWords(WAREHOUSE_OBS)],
     label: "warehouse.dataset.inputs",
   });
   const targets = engine.tensor({
     dtype: "u32",
-    shape: [A, plan.rows, WAREHOUSE_SOURCES],
+    shape: [A, seeds * plan.rows, WAREHOUSE_SOURCES],
     label: "warehouse.dataset.targets",
   });
   const start = engine.tensor({

@@ -59,7 +59,17 @@ const PARAMS = {
   resetPurpose: "u32",
   stepPurpose: "u32",
   envsPerSeed: "u32",
+  seedMix: "u32",
 } as const;
+
+/**
+ * Options of the local simulators: {@linkcode VecEnvOptions} and `seedMix`, XORed into each
+ * seed's draw seed (DIALS keys its local simulators by `seed ^ C`; with seeds batched, seed k's
+ * envs draw with `(seed + k) ^ seedMix`, as a lone run seeded `seed + k`). Default 0.
+ */
+export interface WarehouseLocalEnvOptions extends VecEnvOptions {
+  seedMix?: number;
+}
 
 /** Resets every lane to episode 0; one thread per lane. */
 export const warehouseLocalReset = defineKernel({
@@ -114,7 +124,7 @@ export class WarehouseLocalEnv extends VecEnvBase<WarehouseLocalState> {
   ) {
     super(engine, spec, {
       ...packedStateParts("warehouse local", parts),
-      seed: parts.options.seed >>> 0,
+      seed: (parts.options.seed ^ ((parts.options as WarehouseLocalEnvOptions).seedMix ?? 0)) >>> 0,
     });
     this.config = spec.config as unknown as WarehouseConfig;
     this.influence = parts.influence;
@@ -172,13 +182,13 @@ export class WarehouseLocalEnv extends VecEnvBase<WarehouseLocalState> {
  *
  * @param engine Engine that owns the device.
  * @param spec Spec of a warehouse task (the GS's; the LS uses its geometry for random keys).
- * @param options `numEnvs` (lanes per agent) and the `seed`.
+ * @param options `numEnvs` (lanes per agent), the `seed`, `seeds` batched and `seedMix`.
  * @returns The env; call `encodeReset` before the first step.
  */
 export async function createWarehouseLocalEnv(
   engine: Engine,
   spec: EnvSpec,
-  options: VecEnvOptions,
+  options: WarehouseLocalEnvOptions,
 ): Promise<WarehouseLocalEnv> {
   checkEnvFamily(spec, { families: ["warehouse"], title: "warehouse local" });
   const cfg = spec.config as unknown as WarehouseConfig;
@@ -207,6 +217,7 @@ export async function createWarehouseLocalEnv(
     resetPurpose: RNG_PURPOSE.envReset,
     stepPurpose: RNG_PURPOSE.envStep,
     envsPerSeed: envsPerSeed(options),
+    seedMix: (options.seedMix ?? 0) >>> 0,
   };
   const [kr, ks] = await Promise.all([
     compileKernel(engine, warehouseLocalReset),

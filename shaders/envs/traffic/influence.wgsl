@@ -4,7 +4,8 @@
 //          the agent's observation; writes actions and the controller counters ctrl [A, n, 2]
 //          (green steps, steps without a vehicle in bins 0..1 of the green approaches).
 // record:  one thread per (agent, env): appends the step's AIP sample of every agent to the
-//          influence dataset at slot cursorIn[0] mod slots (row = slot · numEnvs + env): dset = the
+//          influence dataset at slot cursorIn[0] mod slots (row = slot · numEnvs + env; with seeds
+//          batched, per seed block, see `record`): dset = the
 //          36 0/1 bitmap values of the post-step observation (terminalObs where the episode ended)
 //          bit-packed into DSET_WORDS = 2 u32 (value i at bit i % 32 of word i / 32, the layout of
 //          envs/bits.ts; the thread writes the whole row), targets = the 4 influence sources
@@ -19,6 +20,7 @@ struct Params {
   gapSteps: u32,
   fixedGreen: u32,
   slots: u32,
+  envsPerSeed: u32,
 }
 
 const DIM: u32 = 40u;
@@ -78,7 +80,11 @@ fn record(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nw
   if (r >= params.numEnvs * params.numAgents) { return; }
   let k = r / params.numEnvs;
   let e = r % params.numEnvs;
-  let row = k * params.slots * params.numEnvs + (cursorIn[0] % params.slots) * params.numEnvs + e;
+  // Seeds batched: env e is env e mod g of seed e / g (g = envsPerSeed), whose rows are block
+  // k·seeds + e / g of [A·seeds, slots·g] (one seed: row = (k·slots + slot)·numEnvs + e).
+  let g = params.envsPerSeed;
+  let block = k * (params.numEnvs / g) + e / g;
+  let row = (block * params.slots + cursorIn[0] % params.slots) * g + e % g;
   let done = terminated[e] != 0u || truncated[e] != 0u;
   for (var w = 0u; w < DSET_WORDS; w++) {
     var word = 0u;

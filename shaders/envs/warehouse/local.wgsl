@@ -27,12 +27,14 @@ struct Params {
   resetPurpose: u32,
   stepPurpose: u32,
   envsPerSeed: u32,
+  seedMix: u32,
 }
 
 @group(0) @binding(0) var<uniform> params: Params;
 
-// Seed batching: env e draws as env e mod envsPerSeed of a run seeded seed + e / envsPerSeed.
-fn envSeed(e: u32) -> u32 { return seedOfEnv(params.seed, e, params.envsPerSeed); }
+// Seed batching: env e draws as env e mod envsPerSeed of a run seeded seed + e / envsPerSeed
+// (then XOR seedMix: DIALS keys its local simulators apart from the GS).
+fn envSeed(e: u32) -> u32 { return seedOfEnv(params.seed, e, params.envsPerSeed) ^ params.seedMix; }
 fn envOfSeed(e: u32) -> u32 { return e % params.envsPerSeed; }
 @group(0) @binding(1) var<storage, read_write> state: array<u32>;
 @group(0) @binding(2) var<storage, read> actions: array<u32>;
