@@ -28,6 +28,7 @@ import { RNG_PURPOSE } from "../../engine/rng.ts";
 import type { Tensor } from "../../engine/tensor.ts";
 import { packedWords } from "../../envs/bits.ts";
 import { createTrunkLearner, trunkInitParams, trunkLayout, type TrunkSpec } from "../ppo/policy.ts";
+import { interleaveBlocks } from "../seeds.ts";
 
 const SHADER = "algorithms/dials/aip.wgsl";
 const INCLUDES = ["common/_index.wgsl", "common/_rng.wgsl", "common/_categorical.wgsl"] as const;
@@ -54,6 +55,7 @@ const PARAMS = {
   offset: "u32",
   minibatch: "u32",
   weight: "f32",
+  seeds: "u32",
 } as const;
 const kernel = <const B extends Record<string, "read" | "write">>(
   entryPoint: string,
@@ -151,6 +153,13 @@ export interface AipOptions {
   label: string;
   /** Largest storage binding a test chunk may need. Default `PORTABLE_STORAGE_BINDING_BYTES`. */
   maxBindingBytes?: number;
+  /**
+   * Seeds batched (docs/statistics.md §8; default 1): `numAgents` predictors per seed, one
+   * parameter block per (agent a, seed k) in seed-minor order (block a·seeds + k, initialised
+   * from seed `seed + k`); the dataset holds `rows` rows per block ([numAgents, seeds · rows, …]
+   * is [numAgents · seeds, rows, …]); permutations are keyed by seed + k and agent a.
+   */
+  seeds?: number;
 }
 
 /** A bound predictor with its training and test passes. */
@@ -171,7 +180,10 @@ export interface Aip {
     microBatches: number;
     batchesPerEpoch: number;
   };
-  /** [2, numAgents] f32 test losses: slot 0 before, slot 1 after the last training round. */
+  /**
+   * [2, numAgents · seeds] f32 test losses per parameter block: slot 0 before, slot 1 after the
+   * last training round.
+   */
   readonly testLoss: Tensor<"f32">;
   /** [2] u32 (minibatch in round, rounds). */
   readonly step: Tensor<"u32">;
@@ -296,13 +308,14 @@ export function aipMicroBatches(
  * @returns An {@linkcode Aip}.
  */
 export async function createAip(engine: Engine, o: AipOptions): Promise<Aip> {
-  const { spec, numAgents: N } = o, L = spec.seqLen;
+  const seeds = o.seeds ?? 1, NA = o.numAgents, N = NA * seeds;
+  const { spec } = o, L = spec.seqLen;
   if (!(Number.isInteger(o.rows / L) && o.rows >= 2 * L)) {
     throw new RangeError(
       `Cannot build "${o.label}": ${o.rows} rows are not at least 2 whole sequences of ${L}`,
     );
   }
-  const W = packedWords(spec.inDim), want = [N, o.rows, W];
+  const W = packedWords(spec.inDim), want = [NA, seeds * o.rows, W];
   if (o.inputs.dtype !== "u32" || o.inputs.shape.join() !== want.join()) {
     throw new TypeError(
       `Cannot build "${o.label}": inputs are ${o.inputs.dtype} [${
@@ -316,12 +329,15 @@ export async function createAip(engine: Engine, o: AipOptions): Promise<Aip> {
   const trainSeqs = Q - testSeqs;
   const B = Math.min(o.batch, trainSeqs);
   const batchesPerEpoch = Math.floor(trainSeqs / B);
-  const trunk = aipTrunk(spec);
+  const trunk = aipTrunk(spec), stride = trunkLayout(trunk).stride;
+  const init = (k: number) => trunkInitParams(NA, trunk, o.seed + k);
   const net = createNet(engine, {
     numAgents: N,
-    stride: trunkLayout(trunk).stride,
+    stride,
     label: `${o.label}.net`,
-    init: trunkInitParams(N, trunk, o.seed),
+    init: seeds === 1
+      ? init(0)
+      : interleaveBlocks(Array.from({ length: seeds }, (_, k) => init(k)), stride),
   });
   const f32 = (shape: number[], name: string) =>
     engine.tensor({ dtype: "f32", shape, label: `${o.label}.${name}` });
@@ -335,7 +351,19 @@ export async function createAip(engine: Engine, o: AipOptions): Promise<Aip> {
   });
   // A minibatch whose workspace would not fit a portable binding is m equal micro-batches of
   // b sequences with their gradients added (m = 1: the plain pass).
-  const m = aipMicroBatches(spec, N, B, o.maxBindingBytes), b = B / m;
+  // The passes split as one seed's do (NA agents; the splits change the rounding), so a batch of
+  // seeds is S times wider per pass: it must fit the device's bindings.
+  const m = aipMicroBatches(spec, NA, B, o.maxBindingBytes), b = B / m;
+  const chunks = aipTestChunks(spec, NA, testSeqs, o.maxBindingBytes);
+  if (seeds > 1) {
+    const widest = Math.max(b, ...chunks.map((c) => c.seqs));
+    const max = engine.limit("maxStorageBufferBindingSize");
+    if (aipSeqsPerBinding(spec, N, max) < widest) {
+      throw new RangeError(
+        `Cannot build "${o.label}": seed batching needs AIP passes of ${widest} sequences of ${N} predictors in one storage binding; the device allows ${max} bytes`,
+      );
+    }
+  }
   const train = mk(b, "train");
   const step = u32([2], "step");
   const testLoss = f32([2, N], "testLoss");
@@ -350,7 +378,6 @@ export async function createAip(engine: Engine, o: AipOptions): Promise<Aip> {
   });
   // The test pass runs in chunks of sequences small enough for a portable storage binding; one
   // chunk (every preset but the 100-agent ones) is the plain pass. Shapes per chunk size.
-  const chunks = aipTestChunks(spec, N, testSeqs, o.maxBindingBytes);
   const testers = new Map<number, Awaited<ReturnType<typeof buildTester>>>();
   const buildTester = async (C: number) => {
     const bufs = mk(C, `test${C === testSeqs ? "" : `.${C}`}`);
@@ -407,6 +434,7 @@ export async function createAip(engine: Engine, o: AipOptions): Promise<Aip> {
     offset: 0,
     minibatch: B,
     weight: 1,
+    seeds,
   };
   const [kg, kk, ka] = await Promise.all([
     compileKernel(engine, aipGather),

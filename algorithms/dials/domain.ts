@@ -64,13 +64,21 @@ export async function createWarehouseDomain(
   spec: EnvSpec,
   o: DialsDomainOptions,
 ): Promise<DialsDomain> {
-  const gs = await createWarehouseEnv(engine, spec, { numEnvs: o.gsEnvs, seed: o.seed });
-  // The local simulators draw their own item spawns: a seed stream apart from the GS's.
-  const ls = await createWarehouseLocalEnv(engine, spec, {
-    numEnvs: o.numEnvs,
-    seed: (o.seed ^ 0x5bd1e995) >>> 0,
+  const seeds = o.seeds ?? 1;
+  const gs = await createWarehouseEnv(engine, spec, {
+    numEnvs: o.gsEnvs * seeds,
+    seed: o.seed,
+    seeds,
   });
-  const data = await createWarehouseDataset(engine, gs, { datasetSize: o.datasetSize });
+  // The local simulators draw their own item spawns: a seed stream apart from the GS's
+  // (seed ^ LS_SEED_MIX, per seed of a batch).
+  const ls = await createWarehouseLocalEnv(engine, spec, {
+    numEnvs: o.numEnvs * seeds,
+    seed: o.seed,
+    seeds,
+    seedMix: LS_SEED_MIX,
+  });
+  const data = await createWarehouseDataset(engine, gs, { datasetSize: o.datasetSize, seeds });
   return {
     gs,
     ls,
@@ -95,12 +103,21 @@ export async function createWarehouseDomain(
   };
 }
 
+/** XORed into the run seed for the local simulators' draws. */
+const LS_SEED_MIX = 0x5bd1e995;
+
 /** Options every domain builder takes. */
 export interface DialsDomainOptions {
-  /** LS lanes per agent. */
+  /** LS lanes per agent (per seed). */
   numEnvs: number;
-  /** GS envs for collection and evaluation. */
+  /** GS envs for collection and evaluation (per seed). */
   gsEnvs: number;
+  /**
+   * Seeds batched (default 1; docs/statistics.md §8): the simulators hold `seeds` times the envs,
+   * seed-major, seed k's drawing as a lone run seeded `seed + k`; the dataset's rows per agent
+   * are `seeds` blocks of a lone run's rows (`rows` counts one block).
+   */
+  seeds?: number;
   seed: number;
   /** Samples per agent per AIP dataset. */
   datasetSize: number;
@@ -124,12 +141,22 @@ export async function createTrafficDomain(
   spec: EnvSpec,
   o: DialsDomainOptions,
 ): Promise<DialsDomain> {
-  const gs = await createTrafficEnv(engine, spec, { numEnvs: o.gsEnvs, seed: o.seed });
-  const ls = await createTrafficLocalEnv(engine, spec, {
-    numEnvs: o.numEnvs,
-    seed: (o.seed ^ 0x5bd1e995) >>> 0,
+  const seeds = o.seeds ?? 1;
+  const gs = await createTrafficEnv(engine, spec, {
+    numEnvs: o.gsEnvs * seeds,
+    seed: o.seed,
+    seeds,
   });
-  const rec = await createTrafficInfluenceRecorder(engine, gs, { datasetSize: o.datasetSize });
+  const ls = await createTrafficLocalEnv(engine, spec, {
+    numEnvs: o.numEnvs * seeds,
+    seed: o.seed,
+    seeds,
+    seedMix: LS_SEED_MIX,
+  });
+  const rec = await createTrafficInfluenceRecorder(engine, gs, {
+    datasetSize: o.datasetSize,
+    seeds,
+  });
   return {
     gs,
     ls,

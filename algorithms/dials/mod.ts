@@ -33,7 +33,14 @@ import { createPhaseClock, type DialsPhase, type PhaseClock } from "./clock.ts";
 import { checkDialsOnlyConfig, DIALS_DEFAULTS, type DialsConfig } from "./config.ts";
 import { DIALS_DOMAINS, type DialsDomain } from "./domain.ts";
 import { createEpisodeStats, type EpisodeStats } from "../episode_stats.ts";
-import { buildPpoAgents, type PpoAgents, ppoScalars, ppoStateTensors } from "./gs.ts";
+import {
+  buildPpoAgents,
+  type PpoAgents,
+  ppoScalars,
+  ppoSeedLayouts,
+  ppoStateTensors,
+} from "./gs.ts";
+import { envSeedLayouts, seedMajor, seedMinorBlocks } from "../seeds.ts";
 import { createTrunkActor } from "../ppo/policy.ts";
 import { createPpoRollout, type PpoRollout } from "../ppo/rollout.ts";
 import {
@@ -45,11 +52,14 @@ import {
   type Metrics,
   restoredCounters,
   type RunConfig,
+  type SeedLayout,
   type Trainer,
 } from "../trainer.ts";
 
 /** The parts of a built DIALS pipeline (exposed for tests and benches). */
 export interface DialsParts {
+  /** Seeds batched (docs/statistics.md §8): simulators seed-major, networks seed-minor blocks. */
+  readonly seeds: number;
   readonly domain: DialsDomain;
   /** The IALS: local simulators whose step first samples influence from the AIPs. */
   readonly ials: VecEnv;
@@ -90,12 +100,15 @@ function influenceAugmented(ls: VecEnv, sampler: AipSampler): VecEnv {
  * @param engine Engine that owns the device.
  * @param run Seed, LS lanes per agent (`numEnvs`), budget and task.
  * @param algo Hyper-parameters.
+ * @param seeds Seeds batched (default 1): seeds `run.seed + k`, each bit-identical to a lone run
+ *   (`run.numEnvs` and `algo.gsEnvs` per seed).
  * @returns The {@linkcode DialsParts}.
  */
 export async function buildDialsParts(
   engine: Engine,
   run: RunConfig,
   algo: DialsConfig,
+  seeds = 1,
 ): Promise<DialsParts> {
   const { spec } = findTask(run.env);
   const build = DIALS_DOMAINS[spec.family];
@@ -112,6 +125,7 @@ export async function buildDialsParts(
     seed: run.seed,
     datasetSize: algo.datasetSize,
     aipHidden: algo.aipHidden,
+    seeds,
   });
   const aip = await createAip(engine, {
     spec: domain.aipSpec,
@@ -125,6 +139,7 @@ export async function buildDialsParts(
     testFraction: algo.aipTestFraction,
     seed: (run.seed + 1) >>> 0,
     label: "dials.aip",
+    seeds,
   });
   const ls = domain.ls;
   const sampler = await createAipSampler(engine, {
@@ -132,12 +147,13 @@ export async function buildDialsParts(
     obs: ls.buffers.obs,
     obsDim: ls.spec.obsShape.reduce((a, b) => a * b, 1),
     skip: domain.aipSkip,
-    numEnvs: ls.numEnvs,
+    numEnvs: ls.numEnvs / seeds,
     terminated: ls.buffers.terminated,
     truncated: ls.buffers.truncated,
     influence: domain.influence,
     seed: run.seed,
     label: "dials.sampler",
+    seeds,
   });
   const ials = influenceAugmented(ls, sampler);
   const agents = await buildPpoAgents(engine, ials, {
@@ -145,13 +161,14 @@ export async function buildDialsParts(
     seed: run.seed,
     totalSteps: run.totalSteps,
     label: "dials",
+    seeds,
   });
   const gs = domain.gs;
   const gsActor = await createTrunkActor(engine, {
     net: agents.net,
     spec: agents.spec,
     x: gs.buffers.obs,
-    numEnvs: gs.numEnvs,
+    numEnvs: gs.numEnvs / seeds,
     label: "dials.gs.actor",
   });
   const gsRollout = await createPpoRollout(engine, {
@@ -163,28 +180,50 @@ export async function buildDialsParts(
     horizon: 1,
     gamma: algo.gamma,
     lambda: algo.lambda,
-    seed: (run.seed ^ 0x27d4eb2f) >>> 0,
+    // Its own stream: (seed ^ C), per seed of a batch.
+    seed: run.seed,
+    seedMix: 0x27d4eb2f,
     purpose: RNG_PURPOSE.action,
     schedule: { totalSteps: 1, lr0: 0, lrEnd: 0, clip0: 0, clipEnd: 0 },
     label: "dials.gs.rollout",
+    seeds,
   });
   const gsStats = await createEpisodeStats(engine, {
     env: gs.buffers,
     numAgents: gs.spec.numAgents,
     numEnvs: gs.numEnvs,
+    seeds,
     label: "dials.gs.stats",
   });
   const enc = engine.encoder("dials.reset");
   ials.encodeReset(enc);
   engine.submit(enc);
   const clock = await createPhaseClock(engine, "dials.clock");
-  return { domain, ials, agents, aip, sampler, gsRollout, gsStats, clock };
+  return { seeds, domain, ials, agents, aip, sampler, gsRollout, gsStats, clock };
+}
+
+/**
+ * The layouts of a local simulator's `envStateTensors` entries: every tensor is lanes
+ * `[numAgents, seeds·n, …]` (env axis 1) but the per-env episode flags `[seeds·n]` (axis 0).
+ */
+function lanesSeedLayouts(ls: VecEnv, seeds: number, prefix: string): Record<string, SeedLayout> {
+  const out: Record<string, SeedLayout> = {};
+  const A = ls.spec.numAgents, E = ls.numEnvs;
+  for (const [key, t] of Object.entries(envStateTensors(ls, prefix))) {
+    const axis = t.shape[0] === A && t.shape[1] === E ? 1 : 0;
+    if (t.shape[axis] !== E) {
+      throw new TypeError(`lanesSeedLayouts: "${key}" [${t.shape}] has no env axis`);
+    }
+    out[key] = seedMajor(t.shape, axis, seeds);
+  }
+  return out;
 }
 
 class DialsTrainer implements Trainer {
   readonly env: VecEnv;
   readonly stepsPerIteration: number;
   readonly parts: DialsParts;
+  readonly seeds: number;
   readonly #engine: Engine;
   readonly #algo: DialsConfig;
   readonly #name: string;
@@ -198,7 +237,8 @@ class DialsTrainer implements Trainer {
     this.#algo = algo;
     this.#name = name;
     this.env = parts.ials;
-    this.stepsPerIteration = parts.ials.numEnvs * algo.rolloutSteps;
+    this.seeds = parts.seeds;
+    this.stepsPerIteration = (parts.ials.numEnvs / parts.seeds) * algo.rolloutSteps;
   }
 
   get envSteps(): number {
@@ -301,7 +341,12 @@ class DialsTrainer implements Trainer {
   }
 
   async readMetrics(): Promise<Metrics> {
-    const { agents, gsStats, aip, clock } = this.parts;
+    return (await this.readSeedMetrics())[0];
+  }
+
+  /** Each seed's metrics, with its own GS evaluation (one readback). */
+  async readSeedMetrics(): Promise<Metrics[]> {
+    const { agents, gsStats, aip, clock, seeds } = this.parts;
     const enc = this.#engine.encoder(`${this.#name}.metrics`);
     gsStats.summarise(enc);
     agents.stats.summarise(enc);
@@ -317,30 +362,37 @@ class DialsTrainer implements Trainer {
         clock.totals,
       ] as const,
     );
-    const N = this.env.spec.numAgents;
-    const gs = gsStats.decode(gsOut), ls = agents.stats.decode(lsOut);
+    const N = this.env.spec.numAgents, W = m.length / seeds;
+    const gsAll = gsStats.decodeSeeds(gsOut), lsAll = agents.stats.decodeSeeds(lsOut);
     const mean = (x: Float32Array) => x.reduce((s, v) => s + v, 0) / x.length;
+    // Seed k's test losses: agents a of slot s at [s, a·seeds + k].
+    const losses = (slot: number, k: number) =>
+      Float32Array.from({ length: N }, (_, a) => aipLoss[(slot * N + a) * seeds + k]);
     const trained = this.#retrainings > 0;
     const t = clock.decode(times);
-    const scalars = {
-      ...ppoScalars(m, N),
-      lsReturn: ls.meanReturn,
-      lsEpisodes: ls.episodes,
-      // The AIP test cross-entropy (softmax CE for the warehouse, BCE for traffic; mean over the
-      // held-out (sample, source) pairs and agents) before and after the last retraining: the
-      // paper's "influence loss" (docs/results/papers.md §4.3).
-      aipTestCrossEntropyBefore: trained ? mean(aipLoss.subarray(0, N)) : NaN,
-      aipTestCrossEntropyAfter: trained ? mean(aipLoss.subarray(N, 2 * N)) : NaN,
-      aipRetrainings: this.#retrainings,
-      evaluations: this.#evaluations,
-      timeCollect: t.collect,
-      timeAipTrain: t.aipTrain,
-      timePolicy: t.policy,
-      timeEval: t.eval,
-    };
-    const m0 = episodeMetrics(gs, { envSteps: this.envSteps, scalars });
-    // The GS evaluation is the protocol's evaluation (dialsEvalProtocol): rows carry it as such.
-    return gs.episodes > 0 ? { ...m0, evaluation: gs } : m0;
+    return gsAll.map((gs, k) => {
+      const ls = lsAll[k];
+      const scalars = {
+        ...ppoScalars(m.subarray(k * W, (k + 1) * W), N),
+        lsReturn: ls.meanReturn,
+        lsEpisodes: ls.episodes,
+        // The AIP test cross-entropy (softmax CE for the warehouse, BCE for traffic; mean over
+        // the held-out (sample, source) pairs and agents) before and after the last retraining:
+        // the paper's "influence loss" (docs/results/papers.md §4.3).
+        aipTestCrossEntropyBefore: trained ? mean(losses(0, k)) : NaN,
+        aipTestCrossEntropyAfter: trained ? mean(losses(1, k)) : NaN,
+        aipRetrainings: this.#retrainings,
+        evaluations: this.#evaluations,
+        // Phase times of the whole batch (every seed's row reports them).
+        timeCollect: t.collect,
+        timeAipTrain: t.aipTrain,
+        timePolicy: t.policy,
+        timeEval: t.eval,
+      };
+      const m0 = episodeMetrics(gs, { envSteps: this.envSteps, scalars });
+      // The GS evaluation is the protocol's evaluation (dialsEvalProtocol): rows carry it.
+      return gs.episodes > 0 ? { ...m0, evaluation: gs } : m0;
+    });
   }
 
   stateTensors(): Record<string, Tensor> {
@@ -360,6 +412,36 @@ class DialsTrainer implements Trainer {
     Object.assign(out, envStateTensors(domain.ls, "ls"), envStateTensors(domain.gs, "gs"));
     out["gs.counter"] = this.parts.gsRollout.counter;
     out["clock.totals"] = this.parts.clock.totals;
+    return out;
+  }
+
+  /**
+   * PPO, AIP and sampler state in seed-minor blocks, the simulators' and statistics' seed-major,
+   * counters shared (every seed advances them alike; the clock's totals time the whole batch).
+   */
+  seedLayouts(): Record<string, SeedLayout> {
+    const { agents, aip, sampler, gsStats, domain, seeds } = this.parts;
+    const N = this.env.spec.numAgents;
+    const blocks = (t: Tensor) => seedMinorBlocks(t.shape, N);
+    const out: Record<string, SeedLayout> = {
+      ...ppoSeedLayouts(agents, "ppo"),
+      "aip.net.params": blocks(aip.net.params),
+      "aip.adam.m": blocks(aip.adam.m),
+      "aip.adam.v": blocks(aip.adam.v),
+      "aip.adam.count": blocks(aip.adam.count),
+      "aip.step": "shared",
+      // [2, N·seeds]: slot s, agent a of seed k at s·N·seeds + a·seeds + k.
+      "aip.testLoss": { outer: 2 * N, inner: 1 },
+      "sampler.counter": "shared",
+      "gs.counter": "shared",
+      "clock.totals": "shared",
+      ...lanesSeedLayouts(domain.ls, seeds, "ls"),
+      ...envSeedLayouts(domain.gs, seeds, "gs"),
+    };
+    if (sampler.h) out["sampler.h"] = blocks(sampler.h);
+    for (const [k, t] of Object.entries(gsStats.stateTensors())) {
+      out[`gs.${k}`] = seedMajor(t.shape, 1, seeds);
+    }
     return out;
   }
 
@@ -394,8 +476,9 @@ export async function createDialsTrainer(
   engine: Engine,
   run: RunConfig,
   algo: DialsConfig,
+  seeds = 1,
 ): Promise<DialsTrainer> {
-  const parts = await buildDialsParts(engine, run, algo);
+  const parts = await buildDialsParts(engine, run, algo, seeds);
   return new DialsTrainer(engine, parts, algo, algo.trainAips ? "dials" : "untrained_dials");
 }
 
@@ -440,6 +523,8 @@ export const DIALS: AlgorithmDef<DialsConfig> = Object.freeze({
   evalProtocol: dialsEvalProtocol,
   create: (engine: Engine, run: RunConfig, algo: DialsConfig): Promise<Trainer> =>
     createDialsTrainer(engine, run, algo),
+  createSeeds: (engine: Engine, run: RunConfig, algo: DialsConfig, seeds: number) =>
+    createDialsTrainer(engine, run, algo, seeds),
 });
 
 /** Untrained-DIALS: the same pipeline with the AIPs never trained. */
@@ -451,4 +536,6 @@ export const UNTRAINED_DIALS: AlgorithmDef<DialsConfig> = Object.freeze({
   evalProtocol: dialsEvalProtocol,
   create: (engine: Engine, run: RunConfig, algo: DialsConfig): Promise<Trainer> =>
     createDialsTrainer(engine, run, { ...algo, trainAips: false }),
+  createSeeds: (engine: Engine, run: RunConfig, algo: DialsConfig, seeds: number) =>
+    createDialsTrainer(engine, run, { ...algo, trainAips: false }, seeds),
 });

@@ -31,6 +31,12 @@ export interface AipSamplerOptions {
   influence: Tensor;
   seed: number;
   label: string;
+  /**
+   * Seeds batched (default 1): the predictor's blocks are seed-minor (block a·seeds + k: seed k's
+   * agent a), `numEnvs` is per seed, the LS buffers hold seeds · numEnvs envs per agent
+   * (seed-major), and seed k's draws are keyed by `seed + k` and agent a, as a lone run's.
+   */
+  seeds?: number;
 }
 
 /** The predictor running inside the local simulators. */
@@ -93,6 +99,7 @@ export async function createAipSampler(engine: Engine, o: AipSamplerOptions): Pr
     offset: 0,
     minibatch: 0,
     weight: 1,
+    seeds: o.seeds ?? 1,
   };
   const [kr, ks, kc] = await Promise.all([
     compileKernel(engine, aipRescale),

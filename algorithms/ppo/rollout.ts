@@ -41,6 +41,7 @@ const PARAMS = {
   clipEnd: "f32",
   envsPerSeed: "u32",
   seeds: "u32",
+  seedMix: "u32",
 } as const;
 type Params = typeof PARAMS;
 const rows = (p: { numAgents: number; numEnvs: number }) => p.numAgents * p.numEnvs;
@@ -153,6 +154,8 @@ export interface PpoRolloutOptions {
    * seed-minor (block a·seeds + k: seed k's agent a), and the schedules have one entry per block.
    */
   seeds?: number;
+  /** XORed into each seed's action-draw seed (`(seed + k) ^ seedMix`). Default 0. */
+  seedMix?: number;
 }
 
 /** A bound rollout. */
@@ -269,6 +272,7 @@ export async function createPpoRollout(
     clipEnd: o.schedule.clipEnd,
     envsPerSeed: E / seeds,
     seeds,
+    seedMix: (o.seedMix ?? 0) >>> 0,
   };
   const [ka, kr, kg, ks, kh] = await Promise.all([
     compileKernel(engine, ppoAct),

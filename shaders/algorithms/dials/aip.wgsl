@@ -24,13 +24,16 @@
 // commit:  one thread per (a, e, k < max(H, 1)) after the local step: h = hNext zeroed where the
 //          episode ended (H > 0); thread 0 advances counter[0].    writes h, counter
 // keep:    one thread per agent: kept[slot·N + a] (+)= weight·lossIn[a].   writes kept
+// Seeds batched (`seeds` > 1): "agents" a are parameter blocks, seed a mod seeds's agent
+// a / seeds; Feistel and sampling keys use seed + (a mod seeds) and agent a / seeds, E is the envs
+// per seed, and the episode flags [seeds·E] are read at seed a mod seeds's envs.
 // advance: one thread: mode 0: step[0] += 1 (next minibatch); mode 1: step[0] = 0, step[1] += 1
 //          (a new training round).                                 writes step
 struct Params {
   numAgents: u32, numEnvs: u32, inDim: u32, obsDim: u32, skip: u32, sources: u32, classes: u32,
   seqLen: u32, batch: u32, trainSeqs: u32, seqsPerAgent: u32, batchesPerEpoch: u32, test: u32,
   hidden: u32, mode: u32, slot: u32, floatTargets: u32, seed: u32, purpose: u32,
-  offset: u32, minibatch: u32, weight: f32
+  offset: u32, minibatch: u32, weight: f32, seeds: u32
 }
 @group(0) @binding(0) var<uniform> params: Params;
 @group(0) @binding(1) var<storage, read> inputs: array<u32>;
@@ -67,7 +70,8 @@ fn permute(i0: u32, n: u32, a: u32, key: u32) -> u32 {
     var left = i >> bits;
     var right = i & mask;
     for (var rd = 0u; rd < 4u; rd++) {
-      let f = rngU32(params.seed, params.purpose, a, key, rd, right) & mask;
+      let f = rngU32(params.seed + a % params.seeds, params.purpose, a / params.seeds, key, rd, right) &
+        mask;
       let next = left ^ f;
       left = right;
       right = next;
@@ -129,14 +133,17 @@ fn sample(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nw
   let a = row / params.numEnvs;
   let e = row % params.numEnvs;
   let step = counterIn[0];
+  // Block a is seed a mod seeds's agent a / seeds (one seed: agent a).
+  let seed = params.seed + a % params.seeds;
+  let agent = a / params.seeds;
   if (params.mode == 1u) {
     let l = logits[t];
     let p = 1.0 / (1.0 + exp(-clamp(l, -30.0, 30.0)));
-    influence[t] = rngBernoulli(rngU32(params.seed, params.purpose, e, a, step, s), p);
+    influence[t] = rngBernoulli(rngU32(seed, params.purpose, e, agent, step, s), p);
     return;
   }
   let C = params.classes;
-  influence[t] = categoricalChoice(t * C, C, false, params.seed, params.purpose, e, a, step, s * C);
+  influence[t] = categoricalChoice(t * C, C, false, seed, params.purpose, e, agent, step, s * C);
 }
 
 // The logits of categorical.wgsl: source s of row (a, e) is logits[((a·E + e)·S + s)·C + j].
@@ -149,7 +156,9 @@ fn commit(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nw
   let t = flatIndex(gid, nwg);
   let width = max(params.hidden, 1u);
   if (t >= params.numAgents * params.numEnvs * width) { return; }
-  let e = (t / width) % params.numEnvs;
+  // The episode flags [seeds·E]: block a's env e is seed a mod seeds's.
+  let row = t / width;
+  let e = (row / params.numEnvs % params.seeds) * params.numEnvs + row % params.numEnvs;
   let done = terminated[e] != 0u || truncated[e] != 0u;
   if (params.hidden > 0u) { h[t] = select(hNext[t], 0.0, done); }
   if (t == 0u) { counter[0] = counter[0] + 1u; }

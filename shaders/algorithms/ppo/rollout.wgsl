@@ -11,8 +11,8 @@
 //           When sample: categoricalChoice (common/_categorical.wgsl) over the logits, Gumbel-max
 //           (argmax when greedy) keyed by rngU32(seed, purpose, e, a, counterIn[which], i), seed and
 //           e per seed of a batch (seedOfEnv, common/_rng.wgsl: envs [k·n, (k+1)·n), n =
-//           envsPerSeed, are seed + k's); writes actions and, when store, actStore and logpStore =
-//           log softmax(logits)[action].
+//           envsPerSeed, are seed + k's; then XOR seedMix); writes actions and, when store, actStore
+//           and logpStore = log softmax(logits)[action].
 //                                             writes actions, obsStore, valStore, actStore, logpStore
 // storeState: GRU policies only, one thread per (a, e, k < H), dispatched before `act` of a slot
 //           with slot % L == 0: hStore[slot / L] = hIn (the state fed into that step). (Apart
@@ -33,7 +33,7 @@ struct Params {
   numAgents: u32, numEnvs: u32, obsDim: u32, numActions: u32, hidden: u32, seqLen: u32,
   slot: u32, sample: u32, greedy: u32, store: u32, which: u32, seed: u32, purpose: u32,
   steps: u32, horizon: u32, gamma: f32, lambda: f32, totalSteps: f32, lr0: f32, lrEnd: f32,
-  clip0: f32, clipEnd: f32, envsPerSeed: u32, seeds: u32
+  clip0: f32, clipEnd: f32, envsPerSeed: u32, seeds: u32, seedMix: u32
 }
 @group(0) @binding(0) var<uniform> params: Params;
 @group(0) @binding(1) var<storage, read> obs: array<f32>;
@@ -83,7 +83,7 @@ fn act(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: 
   if (params.sample == 0u) { return; }
   let step = counterIn[params.which];
   let greedy = params.greedy != 0u;
-  let seed = seedOfEnv(params.seed, e, params.envsPerSeed);
+  let seed = seedOfEnv(params.seed, e, params.envsPerSeed) ^ params.seedMix;
   let best = categoricalChoice(base, K, greedy, seed, params.purpose, e % params.envsPerSeed, a, step,
     0u);
   actions[t] = best;

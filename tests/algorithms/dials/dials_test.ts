@@ -427,6 +427,7 @@ gpuTest(
       offset: 0,
       minibatch: 0,
       weight: 1,
+      seeds: 1,
     };
     const enc = engine.encoder("t");
     k.bind({ logits: t(logits, "t.logits"), counterIn, influence: out[0] }, p).encode(enc);
@@ -502,6 +503,7 @@ gpuTest(
       offset: 0,
       minibatch: B,
       weight: 1,
+      seeds: 1,
     });
     const orders: number[][][] = [];
     for (let epoch = 0; epoch < 2; epoch++) {

@@ -131,6 +131,7 @@ async function gaeCase(engine: Engine, N: number) {
     clipEnd: 0,
     envsPerSeed: E,
     seeds: 1,
+    seedMix: 0,
   });
   const enc = engine.encoder("t");
   d.encode(enc);
@@ -452,6 +453,7 @@ gpuTest(
       clipEnd: 0,
       envsPerSeed: E,
       seeds: 1,
+      seedMix: 0,
     };
     kh.bind(state, params).encode(enc);
     k.bind(tensors, params).encode(enc);
