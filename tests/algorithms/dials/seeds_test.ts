@@ -4,6 +4,9 @@
 // Adam and test losses, the samplers, the local simulators and the GS) and every metric (DIALS:
 // with each seed's own GS evaluation) — and an iteration records as many dispatches for 16 seeds
 // as for one.
+import { deepStrictEqual as assertEquals } from "node:assert/strict";
+import { readCheckpoint } from "../../../app/checkpoint.ts";
+import { type MetricsRow, train } from "../../../app/train.ts";
 import { DIALS_DEFAULTS, type DialsConfig } from "../../../algorithms/dials/config.ts";
 import { findAlgorithm } from "../../../algorithms/mod.ts";
 import type { AlgorithmDef, Metrics, RunConfig, Trainer } from "../../../algorithms/trainer.ts";
@@ -187,5 +190,141 @@ gpuTest(
       );
     }
     console.log(`dials dispatches (iteration, collect, AIP training, evaluation): ${counts[0]}`);
+  },
+);
+
+/** A product row without its wall times (and DIALS's phase times). */
+function deterministic(rows: MetricsRow[]) {
+  return rows.map(({ wallSeconds: _w, stepsPerSecond: _s, ...rest }) => ({
+    ...rest,
+    scalars: Object.fromEntries(
+      Object.entries(rest.scalars).filter(([k]) => !k.startsWith("time")),
+    ),
+  }));
+}
+
+async function checkpointTensors(path: string) {
+  const { tensors, hostState } = await readCheckpoint(path);
+  const kept = Object.fromEntries(
+    Object.entries(tensors).filter(([k]) => !k.endsWith("clock.totals")),
+  );
+  return { tensors: kept, hostState };
+}
+
+for (
+  const [name, env, algo] of [
+    ["ppo_gs", "warehouse-4", {
+      rolloutSteps: 8,
+      seqLen: 4,
+      gaeHorizon: 8,
+      numMinibatches: 2,
+      hidden: 8,
+      hidden2: 8,
+      gsEnvs: 2,
+      evalFreq: 48,
+      evalEpisodes: 1,
+    }],
+    ["dials", "traffic-4", {
+      rolloutSteps: 8,
+      seqLen: 1,
+      gaeHorizon: 8,
+      numMinibatches: 2,
+      hidden: 8,
+      hidden2: 8,
+      gsEnvs: 2,
+      datasetSize: 20,
+      aipEpochs: 2,
+      aipBatch: 4,
+      aipHidden: 8,
+      influenceTrainFreq: 64,
+      evalFreq: 48,
+      evalEpisodes: 1,
+    }],
+  ] as const
+) {
+  gpuTest(
+    `${name} through the product: 2 seeds batched write the rows (with evaluations) and checkpoints of 2 lone runs`,
+    async (engine) => {
+      const root = await Deno.makeTempDir();
+      const lines: string[] = [];
+      const opts = {
+        root,
+        engine,
+        progress: "off" as const,
+        write: (t: string) => void lines.push(t),
+        report: false,
+      };
+      const config = {
+        seed: 4,
+        numEnvs: 2,
+        totalSteps: 160,
+        env,
+        algo: { name, ...algo },
+        log: { interval: 32, checkpointEvery: 0 },
+      };
+      try {
+        const batch = await train({ ...config, name: "batch" }, { ...opts, seeds: 2 });
+        const meta = JSON.parse(await Deno.readTextFile(`${batch.seeds[0].dir}/metadata.json`));
+        if (meta.seedsBatched !== 2) throw new Error(`not batched: ${lines.join("")}`);
+        for (const [k, s] of batch.seeds.entries()) {
+          const lone = await train({ ...config, seed: config.seed + k, name: `lone${k}` }, opts);
+          const rows = lone.seeds[0].rows;
+          if (!rows.some((r) => r.eval)) throw new Error(`seed ${k}: no evaluation rows`);
+          assertEquals(deterministic(s.rows), deterministic(rows));
+          assertEquals(
+            await checkpointTensors(`${s.dir}/checkpoint.safetensors`),
+            await checkpointTensors(`${lone.seeds[0].dir}/checkpoint.safetensors`),
+          );
+        }
+      } finally {
+        await Deno.remove(root, { recursive: true });
+      }
+    },
+  );
+}
+
+gpuTest(
+  "ppo_gs with gsPolicy shared runs its seeds one after another, saying why",
+  async (engine) => {
+    const root = await Deno.makeTempDir();
+    const lines: string[] = [];
+    try {
+      const result = await train({
+        seed: 2,
+        numEnvs: 2,
+        totalSteps: 32,
+        env: "traffic-4",
+        algo: {
+          name: "ppo_gs",
+          gsPolicy: "shared",
+          rolloutSteps: 8,
+          seqLen: 1,
+          gaeHorizon: 8,
+          numMinibatches: 2,
+          hidden: 8,
+          hidden2: 8,
+          evalFreq: 1000,
+        },
+        log: { interval: 16, checkpointEvery: 0 },
+        name: "shared",
+      }, {
+        root,
+        engine,
+        progress: "plain",
+        write: (t) => void lines.push(t),
+        report: false,
+        seeds: 2,
+      });
+      assertEquals(result.seeds.length, 2);
+      if (
+        !lines.some((l) =>
+          l.includes("seeds run one after another") && l.includes("seed batching needs")
+        )
+      ) {
+        throw new Error(lines.join(""));
+      }
+    } finally {
+      await Deno.remove(root, { recursive: true });
+    }
   },
 );
