@@ -117,8 +117,22 @@ export function parseScalar(text: string): number | boolean | string {
 }
 
 /**
+ * Parses a CLI override value: a flow list of scalars (`[64, 64]`, `[]`) as a list, anything else
+ * by {@linkcode parseScalar}.
+ */
+export function parseOverrideValue(
+  text: string,
+): number | boolean | string | (number | boolean | string)[] {
+  const t = text.trim();
+  if (!t.startsWith("[") || !t.endsWith("]")) return parseScalar(t);
+  const inner = t.slice(1, -1).trim();
+  return inner === "" ? [] : inner.split(",").map(parseScalar);
+}
+
+/**
  * Returns a copy of `raw` with each `path=value` override set (value parsed by
- * {@linkcode parseScalar}); intermediate objects are created. Unknown paths are left for
+ * {@linkcode parseOverrideValue}: scalars, or flow lists such as `[64, 64]`); intermediate objects
+ * are created. Unknown paths are left for
  * validation to report.
  *
  * @param raw A parsed config (plain object).
@@ -144,7 +158,7 @@ export function applyOverrides(
       if (!isPlainObject(node[k])) node[k] = {};
       node = node[k] as Record<string, unknown>;
     }
-    node[keys.at(-1)!] = parseScalar(value);
+    node[keys.at(-1)!] = parseOverrideValue(value);
   }
   return out;
 }
@@ -284,7 +298,7 @@ export function validateConfig(raw: unknown, source = "config"): ExperimentConfi
   }
   unknownKeys(
     raw,
-    ["seed", "seeds", "numEnvs", "totalSteps", "env", "name", "algo", "log", "eval"],
+    ["seed", "numEnvs", "totalSteps", "env", "name", "seeds", "algo", "log", "eval"],
     "",
     problems,
   );

@@ -31,7 +31,9 @@ Config overrides use the YAML key paths, e.g. --seed=2 --numEnvs=128 --totalStep
 --algo.lr=1e-3 --log.interval=5000 --name=my-run
 
 Options:
-  --seeds N       run N seeds (seed, seed+1, …) into runs/<name>/seed-<seed>/, one report
+  --seeds N       run N seeds (seed, seed+1, …; or "seeds: N" in the config) into
+                  runs/<name>/seed-<seed>/, one report; SEAC- and IDQN-family seeds train in the
+                  same GPU dispatches, each exactly as if run alone (docs/statistics.md §8)
   --resume DIR    continue the run in DIR from its last checkpoint (same metrics as uninterrupted);
                   with --totalSteps=N, extend it (a finished run too)
 

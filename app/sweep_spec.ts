@@ -109,15 +109,19 @@ function flatten(v: Record<string, unknown>, prefix = ""): [string, unknown][] {
 }
 
 /**
- * The command-line text of an override value, read back by `parseScalar` as the same value.
+ * The command-line text of an override value, read back by `parseOverrideValue` (app/config.ts)
+ * as the same value.
  *
- * @param value A number, boolean or string.
+ * @param value A number, boolean or string, or a flat list of them.
  * @returns The text (strings that would read as another type are quoted).
  */
 export function overrideText(value: unknown): string {
   if (typeof value === "number" || typeof value === "boolean") return String(value);
   if (typeof value === "string") return parseScalar(value) === value ? value : `"${value}"`;
-  throw new TypeError(`expected a number, string or boolean, got ${show(value)}`);
+  if (Array.isArray(value) && value.every((x) => !Array.isArray(x) && typeof x !== "object")) {
+    return `[${value.map(overrideText).join(", ")}]`; // a flow list (parseOverrideValue)
+  }
+  throw new TypeError(`expected a number, string, boolean or list of them, got ${show(value)}`);
 }
 
 /** Reads one section against its defaults, rejecting unknown keys and wrong types. */

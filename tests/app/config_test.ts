@@ -8,6 +8,7 @@ import {
   configToYaml,
   overrideConfig,
   parseConfig,
+  parseOverrideValue,
   parseScalar,
   RUN_DEFAULTS,
   validateConfig,
@@ -136,6 +137,18 @@ Deno.test("overrides use the config's dotted paths and YAML scalar parsing", asy
   assertEquals(parseScalar("true"), true);
   assertEquals(parseScalar("'7'"), "7");
   assertEquals(parseScalar("Foraging-10x10-3p-3f"), "Foraging-10x10-3p-3f");
+  assertEquals(parseOverrideValue("[64, 64]"), [64, 64]);
+  assertEquals(parseOverrideValue("[]"), []);
+  assertEquals(parseOverrideValue("[a, 'b', true]"), ["a", "b", true]);
+  assertEquals(parseOverrideValue("0.5"), 0.5);
+  const idqn = validateConfig(applyOverrides(
+    { env: "Foraging-5x5-2p-1f", algo: { name: "idqn" } },
+    [["algo.conv", "[]"], ["algo.dense", "[64,64]"]],
+  ));
+  assertEquals([(idqn.algo as { conv: number[] }).conv, (idqn.algo as { dense: number[] }).dense], [
+    [],
+    [64, 64],
+  ]);
   const raw = applyOverrides(BASE, [["numEnvs", "16"], ["log.checkpointEvery", "160"]]);
   assertEquals(BASE.numEnvs, 8, "the input is not mutated");
   const cfg = validateConfig(raw);

@@ -7,7 +7,7 @@ import { k8sManifest } from "../../app/sweep_k8s.ts";
 import { arrayRanges, slurmScript } from "../../app/sweep_slurm.ts";
 import { cellRunArgs } from "../../app/sweep_cell.ts";
 import { expandSweep, overrideText, validateSweep } from "../../app/sweep_spec.ts";
-import { parseScalar } from "../../app/config.ts";
+import { parseOverrideValue, parseScalar } from "../../app/config.ts";
 
 const TINY = {
   name: "tiny",
@@ -98,11 +98,15 @@ Deno.test("validateSweep() names unknown keys and wrong types by their path", ()
   assertEquals(validateSweep({ configs: "a" }, "dir/my-sweep.yml").name, "my-sweep");
 });
 
-Deno.test("overrideText() writes values that parseScalar() reads back unchanged", () => {
+Deno.test("overrideText() writes values (scalars, flat lists) that the CLI reads back unchanged", () => {
   for (const v of [3e-4, 1e-7, 12, -1.5, true, "Foraging-5x5-2p-1f", "true", "1e3", "a b"]) {
     assertEquals(parseScalar(overrideText(v)), v);
   }
-  throws(() => overrideText([1]), /expected a number, string or boolean/);
+  for (const v of [[], [64, 64], ["a", true, 1e-3]]) {
+    assertEquals(parseOverrideValue(overrideText(v)), v);
+  }
+  throws(() => overrideText([[1]]), /expected a number, string, boolean or list of them/);
+  throws(() => overrideText({ a: 1 }), /expected a number, string, boolean or list of them/);
 });
 
 Deno.test("parseSweepArgs() reads the sweep file, subcommands and options", () => {

@@ -11,7 +11,7 @@ import {
   SEQL,
 } from "../../../algorithms/idqn/mod.ts";
 import { gpuTest } from "../../_testing.ts";
-import { assertSeedsMatchLone, dispatchesPerIteration } from "./_seeds_testing.ts";
+import { assertSeedsMatchLone, dispatchesPerIteration } from "../_seeds.ts";
 
 const E = 3;
 const RUN = { seed: 11, numEnvs: E, totalSteps: 10_000, env: "Foraging-5x5-2p-1f" };

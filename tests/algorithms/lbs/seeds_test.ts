@@ -4,7 +4,7 @@ import { LBS, LBS_DEFAULTS, type LbsConfig } from "../../../algorithms/lbs/mod.t
 import { deepStrictEqual as assertEquals, ok as assert } from "node:assert/strict";
 import type { Metrics } from "../../../algorithms/trainer.ts";
 import { gpuTest } from "../../_testing.ts";
-import { assertSeedsMatchLone, dispatchesPerIteration } from "../idqn/_seeds_testing.ts";
+import { assertSeedsMatchLone, dispatchesPerIteration } from "../_seeds.ts";
 
 const E = 3;
 const RUN = { seed: 5, numEnvs: E, totalSteps: 10_000, env: "Foraging-5x5-2p-1f" };
