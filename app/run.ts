@@ -32,8 +32,8 @@ Config overrides use the YAML key paths, e.g. --seed=2 --numEnvs=128 --totalStep
 
 Options:
   --seeds N       run N seeds (seed, seed+1, …; or "seeds: N" in the config) into
-                  runs/<name>/seed-<seed>/, one report; SEAC- and IDQN-family seeds train in the
-                  same GPU dispatches, each exactly as if run alone (docs/statistics.md §8)
+                  runs/<name>/seed-<seed>/, one report; the seeds train in the same GPU
+                  dispatches, each exactly as if run alone (docs/statistics.md §8)
   --resume DIR    continue the run in DIR from its last checkpoint (same metrics as uninterrupted);
                   with --totalSteps=N, extend it (a finished run too)
 
