@@ -8,8 +8,8 @@
 import type { Engine } from "../../engine/device.ts";
 import type { Encoder } from "../../engine/encoder.ts";
 import { createUnpackU8 } from "../../engine/ops/elementwise.ts";
-import { compileKernel } from "../../engine/kernel.ts";
 import { createNet, type Net } from "../../engine/nn/net.ts";
+import { createReplicateBlocks } from "../../engine/ops/replicate.ts";
 import { createReplay, type Replay } from "../../engine/replay/buffer.ts";
 import type { Tensor } from "../../engine/tensor.ts";
 import { findTask } from "../../envs/registry.ts";
@@ -21,7 +21,6 @@ import {
   createReplayBatchSource,
   createSameRbBatchSource,
   createSeqlBatchSource,
-  idqnReplicate,
 } from "./batch.ts";
 import { checkIdqnConfig, type IdqnConfig, type IdqnVariant, networkSpec } from "./config.ts";
 import { createLearner, type Learner } from "./learner.ts";
@@ -304,12 +303,12 @@ export async function buildIdqn(
   let replicate: { encode(enc: Encoder): void } | null = null;
   if (shared && S > 1) {
     actNet = createNet(engine, { numAgents: N * S, stride, label: `${label}.act.net` });
-    const k = await compileKernel(engine, idqnReplicate);
-    replicate = k.bind(
-      { src: net.params, dst: actNet.params },
-      { n: S * stride, copies: N, seeds: 1, blocks: 1 },
-      `${label}.act.replicate`,
-    );
+    replicate = await createReplicateBlocks(engine, {
+      src: net.params,
+      dst: actNet.params,
+      stride,
+      label: `${label}.act.replicate`,
+    });
   }
   const actBlocks = actNet.numAgents;
   const actRows = (N * S * E) / actBlocks;
