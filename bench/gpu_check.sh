@@ -4,7 +4,7 @@
 #   .gpu/ (ignored) holds a Deno 2.9.6 binary and setup.sh, which puts it on PATH; then
 #   device run, carry [".gpu"], timeout_s 600:
 #     source .gpu/setup.sh && bash bench/gpu_check.sh    # phases below, about 9 minutes
-#     source .gpu/setup.sh && GPU_CHECK_PHASES=presets bash bench/gpu_check.sh   # a second call
+#     source .gpu/setup.sh && GPU_CHECK_PHASES=seeds,presets bash bench/gpu_check.sh   # a second call
 # Each phase runs under its own time limit and writes $OUT/<phase>.log (./gpu-check/ without $OUT);
 # $OUT/summary.txt collects the adapter line, the test tally and every "best …" bench line.
 #   adapter  the adapter WebGPU picked and its limits (stops the check if it is a CPU adapter)
@@ -13,6 +13,9 @@
 #            the same agents one after another (bench/train_bench.ts; target ≥ 3×)
 #   seac     SEAC/IAC/SNAC env-steps/s at 4, 1024, 16384 and 65536 envs (target ≥ 1,000,000)
 #   envs     env steps/s of LBF, RWARE, Pursuit and warehouse at up to 16k–65k envs
+#   seeds    1, 4, 16, 64 seeds batched vs one after another: SEAC rware-tiny-4ag at 4 envs per
+#            seed, IDQN at 8 envs per seed on LBF (MLP) and Pursuit (CNN) (bench/seeds_bench.ts;
+#            target ≥ 10× the one-seed throughput at 16 seeds); not in the default phases
 #   presets  the LBS Pursuit and the 100-agent warehouse DIALS presets for 120 s each, to
 #            extrapolate their full-run times (targets < 10 min); not in the default phases
 set -uo pipefail
@@ -34,7 +37,7 @@ phase() {
   timeout --signal=INT --kill-after=10 "$limit" "$@" >"$out/$name.log" 2>&1
   local rc=$?
   sed -e 's/\x1b\[[0-9;]*m//g' "$out/$name.log" |
-    grep -E '^(best |adapter|ok \||FAILED \||dispatches per|tests: )|steps/s' | tail -n 60 >>"$summary"
+    grep -E '^(best |adapter|ok \||FAILED \||dispatches per|tests: |seeds )|steps/s' | tail -n 60 >>"$summary"
   echo "== $name: exit $rc after $((SECONDS - t0))s" | tee -a "$summary"
   return 0
 }
@@ -59,6 +62,7 @@ phase tests 280 deno test "${flags[@]}" --doc tests/ mod.ts
 phase kernels 80 deno bench "${flags[@]}" bench/kernels_bench.ts bench/train_bench.ts
 phase seac 100 env SEAC_BENCH_ENVS=4,1024,16384,65536 SEAC_BENCH_TASKS=rware-tiny-4ag \
   deno bench "${flags[@]}" bench/seac_bench.ts
+phase seeds 120 env SEEDS_BENCH_CASES=all deno bench "${flags[@]}" bench/seeds_bench.ts
 phase envs 90 deno bench "${flags[@]}" bench/lbf_bench.ts bench/rware_bench.ts \
   bench/pursuit_bench.ts bench/warehouse_bench.ts
 # Each preset trains for 120 s with a metrics line every 10k env steps (runs go to /tmp: their

@@ -140,7 +140,7 @@ for (const c of CASES) {
 globalThis.addEventListener("unload", () => {
   console.log(`\nseeds bench on ${adapter}`);
   console.log(
-    "case          seeds  batched env-steps/s  one-after-another  ratio  ×1-seed  dispatches/iter  MiB/seed",
+    "seeds case          seeds  batched env-steps/s  one-after-another  ratio  ×1-seed  dispatches/iter  MiB/seed",
   );
   for (const c of CASES) {
     const seq = sequential.get(c.name) ?? NaN;
@@ -150,6 +150,7 @@ globalThis.addEventListener("unload", () => {
       if (!r) continue;
       console.log(
         [
+          "seeds",
           c.name.padEnd(13),
           String(S).padStart(5),
           r.batched.toFixed(0).padStart(20),
