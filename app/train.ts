@@ -15,20 +15,13 @@
 import { createEngine, type Engine } from "../engine/device.ts";
 import { readCheckpoint, restoreCheckpoint, saveCheckpoint } from "./checkpoint.ts";
 import { restoreSeedCheckpoints, saveSeedCheckpoints } from "./checkpoint_seeds.ts";
-import { findAlgorithm } from "../algorithms/mod.ts";
 import { encodeCopySeed } from "../algorithms/seeds.ts";
-import type { AlgorithmDef, Trainer } from "../algorithms/trainer.ts";
-import { configToYaml, type ExperimentConfig, parseYaml, validateConfig } from "./config.ts";
+import type { Trainer } from "../algorithms/trainer.ts";
+import { configToYaml, type ExperimentConfig, validateConfig } from "./config.ts";
+import { appendRow, type EvalColumns, writeMetricsFiles } from "./metrics_files.ts";
 import { createProgress, guardedWriter, type Progress } from "./progress.ts";
 import { writeReport } from "./report.ts";
-import {
-  envLabel,
-  exists,
-  type MetricsRow,
-  readMetricsRows,
-  rowToJson,
-  RUN_FILES,
-} from "./run_files.ts";
+import { envLabel, exists, type MetricsRow, readMetricsRows, RUN_FILES } from "./run_files.ts";
 import {
   buildEvaluation,
   buildTrainer,
@@ -36,9 +29,11 @@ import {
   planEvaluation,
   trainLoop,
 } from "./train_loop.ts";
+import { buildSeedBatch, groupSeeds, resumeJobs, type SeedJob } from "./train_jobs.ts";
 
 export type { MetricsRow } from "./run_files.ts";
 export { readMetricsRows, rowFromJson, rowToJson, RUN_FILES } from "./run_files.ts";
+export { buildSeedBatch } from "./train_jobs.ts";
 
 /** Options of {@linkcode train}. */
 export interface TrainOptions {
@@ -86,84 +81,6 @@ function timestamp(d = new Date()): string {
   return d.toISOString().slice(0, 19).replace(/[-:]/g, "").replace("T", "-");
 }
 
-/**
- * The CSV columns of a run's evaluation, by the protocol's names (quoted): one evaluation's
- * value, and with `best` the best model's value so far; none for a run that never evaluates.
- */
-interface EvalColumns {
-  value: string;
-  best: string | null;
-}
-
-function csvQuote(name: string): string {
-  return `"${name.replaceAll('"', '""')}"`;
-}
-
-function csvHeader(row: MetricsRow, evalColumns: EvalColumns | null): string {
-  return [
-    "envSteps",
-    "wallSeconds",
-    "stepsPerSecond",
-    "episodes",
-    "meanReturn",
-    "meanLength",
-    ...row.returnPerAgent.map((_, a) => `returnAgent${a}`),
-    ...Object.keys(row.scalars).sort(),
-    ...(evalColumns
-      ? [evalColumns.value, ...(evalColumns.best ? [evalColumns.best] : [])].map(csvQuote)
-      : []),
-  ].join(",");
-}
-
-function csvLine(row: MetricsRow, evalColumns: EvalColumns | null): string {
-  const f = (v: number) => (Number.isFinite(v) ? String(v) : "");
-  return [
-    row.envSteps,
-    row.wallSeconds,
-    row.stepsPerSecond,
-    row.episodes,
-    row.meanReturn,
-    row.meanLength,
-    ...row.returnPerAgent,
-    ...Object.keys(row.scalars).sort().map((k) => row.scalars[k]),
-    ...(evalColumns
-      ? [row.eval?.value ?? NaN, ...(evalColumns.best ? [row.eval?.best?.value ?? NaN] : [])]
-      : []),
-  ].map(f).join(",");
-}
-
-/** Rewrites both metrics files with `rows` (used when resuming: drops rows after the checkpoint). */
-async function writeMetricsFiles(
-  dir: string,
-  rows: MetricsRow[],
-  evalColumns: EvalColumns | null,
-): Promise<void> {
-  await Deno.writeTextFile(
-    `${dir}/${RUN_FILES.jsonl}`,
-    rows.map((r) => rowToJson(r) + "\n").join(""),
-  );
-  await Deno.writeTextFile(
-    `${dir}/${RUN_FILES.csv}`,
-    rows.length
-      ? [csvHeader(rows[0], evalColumns), ...rows.map((r) => csvLine(r, evalColumns))].join(
-        "\n",
-      ) + "\n"
-      : "",
-  );
-}
-
-async function appendRow(
-  dir: string,
-  row: MetricsRow,
-  first: boolean,
-  evalColumns: EvalColumns | null,
-): Promise<void> {
-  await Deno.writeTextFile(`${dir}/${RUN_FILES.jsonl}`, rowToJson(row) + "\n", { append: true });
-  const csv = (first ? csvHeader(row, evalColumns) + "\n" : "") + csvLine(row, evalColumns) +
-    "\n";
-  await Deno.writeTextFile(`${dir}/${RUN_FILES.csv}`, csv, { append: true });
-}
-
 function progressFor(
   options: TrainOptions,
   total: number,
@@ -185,13 +102,6 @@ function progressFor(
 function warmupOf(config: ExperimentConfig): number {
   const v = (config.algo as unknown as Record<string, unknown>).learningStarts;
   return typeof v === "number" && v > 0 ? v : 0;
-}
-
-interface SeedJob {
-  dir: string;
-  config: ExperimentConfig;
-  label: string;
-  resume: boolean;
 }
 
 /**
@@ -392,139 +302,6 @@ function seedPolicyCopier(engine: Engine, batch: Trainer, shadow: Trainer): (k: 
     engine.submit(enc);
     shadow.restoreHostState(batch.hostState()); // its counters (best-model metadata) too
   };
-}
-
-/**
- * Builds S seeds of `config` in one trainer (its family's `createSeeds`).
- *
- * @param engine Engine that owns the device.
- * @param config The validated config of seed 0 (`seed`; `numEnvs` per seed).
- * @param seeds S.
- * @returns The batched trainer.
- */
-export async function buildSeedBatch(
-  engine: Engine,
-  config: ExperimentConfig,
-  seeds: number,
-): Promise<Trainer> {
-  const def = findAlgorithm(config.algo.name) as AlgorithmDef<object>;
-  if (!def.createSeeds) {
-    throw new TypeError(
-      `Cannot batch seeds: "${config.algo.name}" runs its seeds one after another`,
-    );
-  }
-  const { name: _name, ...algo } = config.algo;
-  return await def.createSeeds(engine, config, algo, seeds);
-}
-
-/**
- * How seed jobs run: all in one batch when the family batches seeds (and, on resume, every seed's
- * checkpoint is at the same env steps or none has one), else one after another, saying why.
- */
-async function groupSeeds(jobs: SeedJob[], write: (t: string) => void): Promise<SeedJob[][]> {
-  if (jobs.length === 1) return [jobs];
-  const algo = jobs[0].config.algo.name;
-  const def = findAlgorithm(algo) as AlgorithmDef<object>;
-  const one = () => jobs.map((j) => [j]);
-  if (!def.createSeeds) {
-    write(`seeds run one after another: ${algo} does not batch seeds (docs/statistics.md §8)\n`);
-    return one();
-  }
-  if (jobs[0].resume) {
-    const steps = await Promise.all(jobs.map(async (j) => {
-      const path = `${j.dir}/${RUN_FILES.checkpoint}`;
-      return await exists(path) ? (await readCheckpoint(path)).metadata.envSteps : "none";
-    }));
-    if (new Set(steps).size > 1) {
-      write(
-        `seeds resume one after another: their checkpoints are at different env steps (${
-          steps.join(", ")
-        })\n`,
-      );
-      return one();
-    }
-  }
-  return [jobs];
-}
-
-async function resumeJobs(
-  dir: string,
-  overrides: readonly (readonly [string, string])[],
-): Promise<SeedJob[]> {
-  const seedDirs: string[] = [];
-  try {
-    for await (const e of Deno.readDir(dir)) {
-      if (e.isDirectory && /^seed-\d+$/.test(e.name)) seedDirs.push(`${dir}/${e.name}`);
-    }
-  } catch (e) {
-    if (e instanceof Deno.errors.NotFound) {
-      throw new TypeError(`Cannot resume "${dir}": folder not found`);
-    }
-    if (e instanceof Deno.errors.NotADirectory) {
-      throw new TypeError(`Cannot resume "${dir}": it is a file; give the run folder`);
-    }
-    throw e;
-  }
-  seedDirs.sort((a, b) => Number(a.split("-").at(-1)) - Number(b.split("-").at(-1)));
-  const dirs = seedDirs.length ? seedDirs : [dir];
-  const jobs: SeedJob[] = [];
-  for (const d of dirs) {
-    const ckpt = `${d}/${RUN_FILES.checkpoint}`, yaml = `${d}/${RUN_FILES.config}`;
-    const fromCkpt = await exists(ckpt)
-      ? validateConfig((await readCheckpoint(ckpt)).config, ckpt)
-      : null;
-    const fromYaml = await exists(yaml)
-      ? validateConfig(await parseYaml(await Deno.readTextFile(yaml), yaml), yaml)
-      : null;
-    if (!fromCkpt && !fromYaml) {
-      throw new TypeError(
-        `Cannot resume "${d}": it has neither ${RUN_FILES.checkpoint} nor ${RUN_FILES.config}`,
-      );
-    }
-    if (fromCkpt && fromYaml) {
-      // The checkpoint's config is what its tensors were built from; an edited config.yaml, or a
-      // checkpoint of another run (algorithm, task, sizes) copied in, would silently lie.
-      const diff = configDiff(fromYaml, fromCkpt);
-      if (diff.length > 0) {
-        throw new TypeError(
-          `Cannot resume "${d}": ${RUN_FILES.config} differs from the checkpoint's config: ${
-            diff[0]
-          }${
-            diff.length > 1 ? ` (and ${diff.length - 1} more)` : ""
-          }; restore ${RUN_FILES.config} or start a new run (only --totalSteps may change on resume)`,
-        );
-      }
-    }
-    let config = (fromCkpt ?? fromYaml)!;
-    for (const [key, value] of overrides) {
-      // Extending a run (a finished one too): the only change a resume accepts (app/run.ts).
-      if (key !== "totalSteps") throw new TypeError(`Cannot resume "${d}": cannot change ${key}`);
-      config = validateConfig({ ...structuredClone(config), totalSteps: Number(value) }, key);
-      await Deno.writeTextFile(yaml, configToYaml(config));
-    }
-    jobs.push({ dir: d, config, label: d.split("/").slice(-2).join("/"), resume: true });
-  }
-  return jobs;
-}
-
-/**
- * The settings that differ between two validated configs, as `path: a in config.yaml, b in the
- * checkpoint` (paths dotted, in key order; the run name is not a setting).
- */
-function configDiff(yaml: ExperimentConfig, ckpt: ExperimentConfig): string[] {
-  const flat = (v: unknown, path: string, out: Map<string, string>) => {
-    if (v !== null && typeof v === "object" && !Array.isArray(v)) {
-      for (const [k, x] of Object.entries(v)) flat(x, path ? `${path}.${k}` : k, out);
-    } else out.set(path, JSON.stringify(v));
-    return out;
-  };
-  const a = flat(yaml, "", new Map()), b = flat(ckpt, "", new Map());
-  const keys = [...new Set([...a.keys(), ...b.keys()])].filter((k) => k !== "name");
-  return keys.filter((k) => a.get(k) !== b.get(k)).map((k) =>
-    `${k}: ${a.get(k) ?? "(absent)"} in ${RUN_FILES.config}, ${
-      b.get(k) ?? "(absent)"
-    } in the checkpoint`
-  );
 }
 
 /**
