@@ -13,6 +13,7 @@
  * @module
  */
 import { type Curve, curveBand } from "../../app/curves.ts";
+import { seedDirsOf } from "../../app/report_runs.ts";
 import { readMetricsRows } from "../../app/run_files.ts";
 
 const COLORS = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b"];
@@ -23,13 +24,8 @@ if (!out?.endsWith(".svg") || specs.length === 0) {
 }
 
 async function seedCurves(dir: string, atStart: boolean): Promise<Curve[]> {
-  const seeds: string[] = [];
-  for await (const e of Deno.readDir(dir)) {
-    if (e.isDirectory && /^seed-\d+$/.test(e.name)) seeds.push(`${dir}/${e.name}`);
-  }
-  if (seeds.length === 0) seeds.push(dir);
   return await Promise.all(
-    seeds.sort().map(async (s) => {
+    (await seedDirsOf(dir)).map(async (s) => {
       const rows = await readMetricsRows(s);
       const x = (i: number) => atStart ? (rows[i - 1]?.envSteps ?? 0) : rows[i].envSteps;
       const ev = rows.flatMap((r, i) => r.eval ? [[x(i), r.eval.value] as const] : []);

@@ -13,6 +13,7 @@
  *
  * @module
  */
+import { seedDirsOf } from "../../app/report_runs.ts";
 import { readMetricsRows } from "../../app/run_files.ts";
 import { aggregateIntervals, probabilityOfImprovementCi } from "../../app/stats.ts";
 
@@ -23,12 +24,7 @@ if (!/^(best|last-eval(@\d+)?)$/.test(score ?? "") || specs.length === 0) {
 }
 
 async function seedScores(dir: string): Promise<number[]> {
-  const seeds: string[] = [];
-  for await (const e of Deno.readDir(dir)) {
-    if (e.isDirectory && /^seed-\d+$/.test(e.name)) seeds.push(`${dir}/${e.name}`);
-  }
-  seeds.sort((a, b) => Number(a.split("-").at(-1)) - Number(b.split("-").at(-1)));
-  return await Promise.all(seeds.map(async (s) => {
+  return await Promise.all((await seedDirsOf(dir)).map(async (s) => {
     const evals = (await readMetricsRows(s)).filter((r) => r.eval);
     if (evals.length === 0) throw new Error(`${s}: no evaluation rows`);
     if (score === "best") return evals.at(-1)!.eval!.best!.value;
