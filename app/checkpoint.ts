@@ -100,15 +100,37 @@ export async function saveCheckpoint(
   names.forEach((n, i) => {
     tensors[n] = { dtype: named[n].dtype, shape: [...named[n].shape], data: arrays[i] };
   });
+  const metadata = checkpointMetadata(
+    trainer,
+    options.config,
+    bestModel ? null : options.evaluation,
+  );
+  if (bestModel) metadata.eval = JSON.stringify(bestModel.eval);
+  await writeFileAtomic(options.path, encodeSafetensors({ tensors, metadata }));
+}
+
+/**
+ * A checkpoint's `__metadata__`: format, the effective config, the trainer's host state and env
+ * steps, and the evaluation's host state when there is one.
+ *
+ * @param trainer The trainer whose state is saved (a batch's: every seed has its host state).
+ * @param config The effective config (stored as JSON).
+ * @param evaluation The run's evaluation, if any.
+ * @returns The metadata strings.
+ */
+export function checkpointMetadata(
+  trainer: Trainer,
+  config: unknown,
+  evaluation?: EvaluationState | null,
+): Record<string, string> {
   const metadata: Record<string, string> = {
     format: CHECKPOINT_FORMAT,
-    config: JSON.stringify(options.config),
+    config: JSON.stringify(config),
     hostState: JSON.stringify(trainer.hostState()),
     envSteps: String(trainer.envSteps),
   };
-  if (bestModel) metadata.eval = JSON.stringify(bestModel.eval);
-  else if (options.evaluation) metadata.evalState = JSON.stringify(options.evaluation.hostState());
-  await writeFileAtomic(options.path, encodeSafetensors({ tensors, metadata }));
+  if (evaluation) metadata.evalState = JSON.stringify(evaluation.hostState());
+  return metadata;
 }
 
 /** A checkpoint read from disk. */

@@ -13,11 +13,11 @@ import { joinSeeds, sliceSeed } from "../algorithms/seeds.ts";
 import type { Trainer } from "../algorithms/trainer.ts";
 import {
   type Checkpoint,
+  checkpointMetadata,
   checkpointTensors,
   type EvaluationState,
   restoreCheckpoint,
 } from "./checkpoint.ts";
-import { CHECKPOINT_FORMAT } from "./checkpoint_bytes.ts";
 import { writeFileAtomic } from "./run_files.ts";
 import { encodeSafetensors, type HostArray, type StoredTensor } from "./safetensors.ts";
 
@@ -73,13 +73,7 @@ export async function saveSeedCheckpoints(
     for (const [n, t] of Object.entries(evalNamed[k])) {
       tensors[n] = { dtype: t.dtype, shape: [...t.shape], data: arrays[at++] };
     }
-    const metadata: Record<string, string> = {
-      format: CHECKPOINT_FORMAT,
-      config: JSON.stringify(seed.config),
-      hostState: JSON.stringify(batch.hostState()),
-      envSteps: String(batch.envSteps),
-    };
-    if (seed.evaluation) metadata.evalState = JSON.stringify(seed.evaluation.hostState());
+    const metadata = checkpointMetadata(batch, seed.config, seed.evaluation);
     await writeFileAtomic(seed.path, encodeSafetensors({ tensors, metadata }));
   }
 }
