@@ -186,7 +186,7 @@ export interface TrainLoopOptions {
   /**
    * A seed-batched trainer's evaluations (`Trainer.seeds` > 1): one per seed, each built on a
    * one-seed trainer, and `select(k)`, which puts seed k's weights into that trainer (called
-   * before evaluation k and before row k is handed over). Rows are handed over seed by seed.
+   * before evaluation k). Rows are handed over seed by seed, row k right after evaluation k.
    */
   seedEvaluations?: { evaluations: readonly Evaluation[]; select(k: number): void };
   /**
@@ -350,20 +350,17 @@ export async function trainLoop(
       const bad = finite.decode(await counts);
       if (bad.length > 0) throw new NonFiniteError(ms[0].envSteps, bad);
     }
-    const evalRows: (EvalRow | undefined)[] = [];
-    for (const [k, m] of ms.entries()) {
-      if (seeds > 1) options.seedEvaluations?.select(k);
-      const evaluation = evaluations?.[k] ?? null;
-      evalRows.push(await evalRowOf(m, evaluation && it % itersPerEval === 0 ? evaluation : null));
-    }
-    const now = performance.now();
     finished = it >= totalIters;
     const logPoint = it % itersPerLog === 0 || finished;
-    let more = true;
+    const evaluating = it % itersPerEval === 0;
+    let more = true, now = performance.now();
     for (const [k, m] of ms.entries()) {
-      // (A batch's seed k is selected again: the row's callback may save its best model.)
-      if (seeds > 1) options.seedEvaluations?.select(k);
-      const evalRow = evalRows[k];
+      // A batch's seed k goes into the one-seed trainer for its evaluation; it stays there while
+      // the row is handed over (the callback saves a new best model from it).
+      const evaluation = evaluating ? evaluations?.[k] ?? null : null;
+      if (evaluation && seeds > 1) options.seedEvaluations?.select(k);
+      const evalRow = await evalRowOf(m, evaluation);
+      if (evaluation) now = performance.now();
       const row: MetricsRow = {
         envSteps: m.envSteps,
         wallSeconds: wallOffset + (now - t0) / 1000,
